@@ -1,0 +1,163 @@
+"""The Starlette application: GraphQL, health checks, middleware and lifespan."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http.typevars import RootValue
+
+from accessplane.auth.authenticate import bearer_token, principal_for_api_key
+from accessplane.auth.principals import Principal
+from accessplane.context import Context
+from accessplane.db import create_engine
+from accessplane.errors import Unauthenticated
+from accessplane.net import client_ip
+from accessplane.schema.build import build_schema
+from accessplane.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the caller's ``X-Request-ID`` if sane), echoed in the
+    response and written to the audit log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with one database session and one principal per request."""
+
+    def __init__(
+        self, *, sessions: async_sessionmaker[AsyncSession], settings: Settings, **kwargs: Any
+    ) -> None:
+        super().__init__(build_schema(settings), **kwargs)
+        self.sessions = sessions
+        self.settings = settings
+
+    async def run(
+        self,
+        request: Any,
+        context: Any = None,
+        root_value: RootValue | None = None,
+    ) -> Any:
+        async with self.sessions() as session:
+            context = await self._context(request, session)
+            return await super().run(request, context=context, root_value=root_value)
+
+    async def _context(self, request: Request, session: AsyncSession) -> Context:
+        settings = self.settings
+        viewer: Principal | None = None
+        error: Unauthenticated | None = None
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            if token is not None:
+                viewer = await principal_for_api_key(
+                    session, token, settings.secret_key.get_secret_value().encode()
+                )
+        except Unauthenticated as failure:
+            error = failure
+        if viewer is not None:
+            viewer = replace(
+                viewer,
+                ip=client_ip(
+                    request.client.host if request.client else None,
+                    request.headers.get("x-forwarded-for"),
+                    settings.trusted_proxies,
+                ),
+                request_id=request.scope.get("state", {}).get("request_id"),
+            )
+        return Context(
+            session=session, settings=settings, viewer=viewer, auth_error=error, request=request
+        )
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
+    """Build the application; ``engine`` lets tests share theirs."""
+    settings = settings or get_settings()
+    own_engine = engine is None
+    engine = engine or create_engine(settings.database_url, echo=settings.database_echo)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    graphql = GraphQLApp(
+        sessions=sessions,
+        settings=settings,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,  # a GET must never change state or leak via logs/referers
+    )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # the readiness probe reports any database failure as not ready
+            logger.exception("readiness check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            await engine.dispose()
+
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                allow_credentials=True,
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    return app

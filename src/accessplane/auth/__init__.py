@@ -1,0 +1,1 @@
+"""Principals, the permission catalogue, token format and hashing."""

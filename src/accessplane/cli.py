@@ -1,0 +1,118 @@
+"""The ``accessplane`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane import __version__
+from accessplane.db import create_engine
+from accessplane.db.migrate import upgrade
+from accessplane.services.bootstrap import Bootstrap, init_workspace, is_empty
+from accessplane.settings import Settings, get_settings
+
+app = typer.Typer(help="AccessPlane: the control plane for API access.", no_args_is_help=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _init(
+    settings: Settings, name: str, owner_email: str, *, only_if_empty: bool
+) -> Bootstrap | None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            if only_if_empty and not await is_empty(session):
+                return None
+            return await init_workspace(
+                session,
+                name=name,
+                owner_email=owner_email,
+                secret=settings.secret_key.get_secret_value().encode(),
+            )
+    finally:
+        await engine.dispose()
+
+
+def _show_bootstrap(result: Bootstrap, settings: Settings) -> None:
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    typer.echo(
+        f"\nCreated workspace '{result.workspace.name}' and an Owner API key.\n"
+        f"The key is shown this once; store it now:\n\n    {result.token}\n\n"
+        f"Try it in GraphiQL at {url} with the header\n"
+        f'    {{"Authorization": "Bearer {result.token}"}}\n'
+        f"or: curl -s {url} -H 'Authorization: Bearer {result.token}' "
+        "-H 'Content-Type: application/json' -d '{\"query\": \"{ viewer { name } }\"}'\n"
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    asyncio.run(_migrate(get_settings()))
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def init(
+    name: str = typer.Option("Default", help="The workspace's name."),
+    owner_email: str = typer.Option(..., help="Email of the workspace's first Owner."),
+) -> None:
+    """Create a workspace and print an Owner API key (shown once)."""
+    settings = get_settings()
+    asyncio.run(_migrate(settings))
+    result = asyncio.run(_init(settings, name, owner_email, only_if_empty=False))
+    assert result is not None
+    _show_bootstrap(result, settings)
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to bind (default from settings)."),
+    port: int | None = typer.Option(None, help="Port (default from settings)."),
+    workers: int = typer.Option(1, help="Worker processes."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Migrate, bootstrap an empty database, and serve the API."""
+    settings = get_settings()
+    if host is not None:
+        settings.host = host
+    if port is not None:
+        settings.port = port
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_migrate(settings))
+    result = asyncio.run(
+        _init(
+            settings,
+            settings.bootstrap_workspace_name,
+            settings.bootstrap_owner_email,
+            only_if_empty=True,
+        )
+    )
+    if result is not None:
+        _show_bootstrap(result, settings)
+    uvicorn.run(
+        "accessplane.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)

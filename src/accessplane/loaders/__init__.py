@@ -1,0 +1,73 @@
+"""Per-request dataloaders: every relation and count is batched, never queried per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.auth.principals import Principal
+from accessplane.loaders.base import ChildCountLoader
+from accessplane.loaders.entities import (
+    ApiByIdLoader,
+    GroupByIdLoader,
+    MemberByIdLoader,
+    RoleByIdLoader,
+    UserByIdLoader,
+    WorkspaceByIdLoader,
+)
+from accessplane.loaders.grants import (
+    ApisByMemberIdLoader,
+    GroupsByApiIdLoader,
+    PeopleByApiIdLoader,
+)
+from accessplane.loaders.groups import GroupsByMemberIdLoader, MembersByGroupIdLoader
+
+
+@dataclass
+class Loaders:
+    """One set per request, so nothing cached outlives it. Each page loader has a count loader
+    that groups the same query by parent."""
+
+    workspace_by_id: WorkspaceByIdLoader
+    user_by_id: UserByIdLoader
+    member_by_id: MemberByIdLoader
+    role_by_id: RoleByIdLoader
+    group_by_id: GroupByIdLoader
+    api_by_id: ApiByIdLoader
+    people_by_api_id: PeopleByApiIdLoader
+    people_count_by_api_id: ChildCountLoader
+    groups_by_api_id: GroupsByApiIdLoader
+    groups_count_by_api_id: ChildCountLoader
+    apis_by_member_id: ApisByMemberIdLoader
+    apis_count_by_member_id: ChildCountLoader
+    members_by_group_id: MembersByGroupIdLoader
+    members_count_by_group_id: ChildCountLoader
+    groups_by_member_id: GroupsByMemberIdLoader
+    groups_count_by_member_id: ChildCountLoader
+
+    @classmethod
+    def build(cls, session: AsyncSession, viewer: Principal) -> Loaders:
+        people_by_api_id = PeopleByApiIdLoader(session)
+        groups_by_api_id = GroupsByApiIdLoader(session)
+        apis_by_member_id = ApisByMemberIdLoader(session, viewer)
+        members_by_group_id = MembersByGroupIdLoader(session)
+        groups_by_member_id = GroupsByMemberIdLoader(session)
+        return cls(
+            workspace_by_id=WorkspaceByIdLoader(session),
+            user_by_id=UserByIdLoader(session),
+            member_by_id=MemberByIdLoader(session),
+            role_by_id=RoleByIdLoader(session),
+            group_by_id=GroupByIdLoader(session),
+            api_by_id=ApiByIdLoader(session),
+            people_by_api_id=people_by_api_id,
+            people_count_by_api_id=ChildCountLoader(people_by_api_id),
+            groups_by_api_id=groups_by_api_id,
+            groups_count_by_api_id=ChildCountLoader(groups_by_api_id),
+            apis_by_member_id=apis_by_member_id,
+            apis_count_by_member_id=ChildCountLoader(apis_by_member_id),
+            members_by_group_id=members_by_group_id,
+            members_count_by_group_id=ChildCountLoader(members_by_group_id),
+            groups_by_member_id=groups_by_member_id,
+            groups_count_by_member_id=ChildCountLoader(groups_by_member_id),
+        )

@@ -1,0 +1,110 @@
+"""Root queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from accessplane import models
+from accessplane.auth.permissions import Permission
+from accessplane.auth.principals import Principal
+from accessplane.context import Info
+from accessplane.errors import NotFound
+from accessplane.schema.apis import Api
+from accessplane.schema.audit import AuditEvent
+from accessplane.schema.base import decode_any_id
+from accessplane.schema.groups import Group
+from accessplane.schema.members import Member
+from accessplane.schema.permissions import authenticated
+from accessplane.schema.roles import PermissionInfo, Role, permission_catalog
+from accessplane.schema.viewer import Viewer
+from accessplane.schema.workspaces import Workspace
+from accessplane.services import workspaces
+from accessplane.services.scoping import get_accessible_api, get_scoped
+
+Fetch = Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[Any]]
+
+
+def _scoped(model: type[Any], permission: Permission, label: str) -> Fetch:
+    async def fetch(session: AsyncSession, actor: Principal, pk: uuid.UUID) -> Any:
+        return await get_scoped(session, actor, model, pk, permission, label=label)
+
+    return fetch
+
+
+async def _workspace(session: AsyncSession, actor: Principal, pk: uuid.UUID) -> Any:
+    actor.membership(pk)
+    workspace = await session.get(models.Workspace, pk)
+    if workspace is None:
+        raise NotFound("Workspace not found.")
+    return workspace
+
+
+async def _api(session: AsyncSession, actor: Principal, pk: uuid.UUID) -> Any:
+    return await get_accessible_api(session, actor, pk, Permission.GET_API)
+
+
+# How ``node(id)`` fetches each type, with the same visibility rules as every list.
+NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
+    "Workspace": (_workspace, Workspace.from_model),
+    "Api": (_api, Api.from_model),
+    "Member": (_scoped(models.Member, Permission.GET_MEMBER, "Member"), Member.from_model),
+    "Group": (_scoped(models.Group, Permission.GET_GROUP, "Group"), Group.from_model),
+    "Role": (_scoped(models.Role, Permission.GET_ROLE, "Role"), Role.from_model),
+    "AuditEvent": (
+        _scoped(models.AuditEvent, Permission.GET_AUDIT_LOG, "Audit event"),
+        AuditEvent.from_model,
+    ),
+}
+
+
+async def resolve_node(info: Info, global_id: relay.GlobalID) -> relay.Node:
+    """Fetch any object by global id, with the visibility rules of its type."""
+    entry = NODES.get(global_id.type_name)
+    if entry is None:
+        raise NotFound(f"No type named '{global_id.type_name}'.")
+    fetch, convert = entry
+    row = await fetch(
+        info.context.session, info.context.principal, decode_any_id(global_id, field="id")
+    )
+    return convert(row)
+
+
+@strawberry.type
+class Query:
+    """Entry points of every read."""
+
+    @strawberry.field(extensions=authenticated())
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.principal
+        return Viewer(kind=principal.kind, name=principal.name, principal=principal)
+
+    @strawberry.field(extensions=authenticated(), description="The viewer's workspaces.")
+    async def workspaces(self, info: Info) -> list[Workspace]:
+        rows = await workspaces.list_workspaces(info.context.session, info.context.principal)
+        return [Workspace.from_model(w) for w in rows]
+
+    @strawberry.field(extensions=authenticated())
+    async def workspace(self, info: Info, id: relay.GlobalID) -> Workspace:
+        if id.type_name != "Workspace":
+            raise NotFound("Workspace not found.")
+        node = await resolve_node(info, id)
+        if not isinstance(node, Workspace):
+            raise NotFound("Workspace not found.")
+        return node
+
+    @strawberry.field(
+        extensions=authenticated(),
+        description="Any object by its global id; another workspace's is NOT_FOUND.",
+    )
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node:
+        return await resolve_node(info, id)
+
+    @strawberry.field(extensions=authenticated(), description="Every permission a role can hold.")
+    def permission_catalog(self) -> list[PermissionInfo]:
+        return permission_catalog()

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs and payloads; ``accessplane.schema.build`` assembles the Schema."""

@@ -1,0 +1,149 @@
+"""Shared GraphQL building blocks: user errors, connections, global ids."""
+
+from __future__ import annotations
+
+import functools
+import typing
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
+
+import strawberry
+from strawberry import relay
+from strawberry.relay.types import NodeType  # Connection must reuse relay's type variable
+
+from accessplane import errors
+from accessplane.errors import InputError, UserErrorCode
+from accessplane.services.pagination import Page, PageArgs, count, page_args
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+UserErrorCodeEnum = strawberry.enum(UserErrorCode, name="UserErrorCode")
+
+
+@strawberry.type
+class UserError:
+    """Why an input was refused. ``field`` is the input field's name, or null for the whole."""
+
+    field: str | None
+    message: str
+    code: UserErrorCodeEnum  # type: ignore[valid-type]
+
+    @classmethod
+    def from_domain(cls, error: errors.FieldError) -> UserError:
+        return cls(field=error.field, message=error.message, code=error.code)
+
+
+@strawberry.type
+class Connection(relay.Connection[NodeType]):
+    """A page of results with the total count (counted only when asked for)."""
+
+    counter: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(description="How many results there are in all pages.")
+    async def total_count(self) -> int:
+        assert self.counter is not None
+        return await self.counter()
+
+    @classmethod
+    def from_page(
+        cls,
+        page: Page[Any],
+        convert: Callable[[Any], NodeType],
+        counter: Callable[[], Awaitable[int]],
+    ) -> Connection[NodeType]:
+        edges = [
+            relay.Edge(cursor=cursor, node=convert(item))
+            for item, cursor in zip(page.items, page.cursors, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            counter=counter,
+        )
+
+
+def child_connection(
+    loader: Any, parent_id: uuid.UUID, page: Page[Any], convert: Callable[[Any], NodeType]
+) -> Connection[NodeType]:
+    """A connection nested under a parent; ``totalCount`` goes through the batched
+    ``loader`` (a ``ChildCountLoader``)."""
+
+    async def counter() -> int:
+        return int(await loader.load(parent_id))
+
+    return Connection.from_page(page, convert, counter)
+
+
+def root_connection(
+    session: Any, page: Page[Any], convert: Callable[[Any], NodeType]
+) -> Connection[NodeType]:
+    """A connection over a root list; ``totalCount`` runs one COUNT of the same query."""
+    query = page.count_query
+    assert query is not None
+
+    async def counter() -> int:
+        return await count(session, query)
+
+    return Connection.from_page(page, convert, counter)
+
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def parse_page(first: int | None, after: str | None, *, maximum: int) -> PageArgs:
+    """Page arguments of a connection field; ``first`` runs from 1 to ``maximum``."""
+    return page_args(first, after, default=min(DEFAULT_PAGE_SIZE, maximum), maximum=maximum)
+
+
+def decode_id(global_id: relay.GlobalID, type_name: str, *, field: str) -> uuid.UUID:
+    """The database id inside a global id of ``type_name``, or a userError on ``field``."""
+    if global_id.type_name != type_name:
+        raise InputError.one(field, f"Expected the ID of a {type_name}.", UserErrorCode.INVALID_ID)
+    try:
+        return uuid.UUID(global_id.node_id)
+    except ValueError:
+        raise InputError.one(field, "The ID is malformed.", UserErrorCode.INVALID_ID) from None
+
+
+def decode_any_id(global_id: relay.GlobalID, *, field: str) -> uuid.UUID:
+    """The database id inside a global id of any type (audit targets are of many types)."""
+    try:
+        return uuid.UUID(global_id.node_id)
+    except ValueError:
+        raise InputError.one(field, "The ID is malformed.", UserErrorCode.INVALID_ID) from None
+
+
+def decode_ids(
+    global_ids: Iterable[relay.GlobalID] | None, type_name: str, *, field: str
+) -> list[uuid.UUID]:
+    return [decode_id(gid, type_name, field=field) for gid in global_ids or ()]
+
+
+def to_global_id(type_name: str, value: uuid.UUID) -> relay.GlobalID:
+    return relay.GlobalID(type_name, str(value))
+
+
+def user_errors_as_payload(
+    resolver: Callable[P, Awaitable[R]],
+) -> Callable[P, Awaitable[R]]:
+    """Turn a service's ``InputError`` into the mutation payload's ``userErrors``: nothing was
+    written, and the client learns every refused field at once."""
+
+    @functools.wraps(resolver)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await resolver(*args, **kwargs)
+        except InputError as error:
+            payload_type = typing.get_type_hints(resolver)["return"]
+            return typing.cast(
+                "R", payload_type(user_errors=[UserError.from_domain(e) for e in error.errors])
+            )
+
+    return wrapper

@@ -1,0 +1,74 @@
+"""The Schema: root types and the extensions that harden and speed it."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.types import ExecutionContext
+
+from accessplane.errors import DomainError
+from accessplane.resolvers.apis import ApiMutations
+from accessplane.resolvers.grants import GrantMutations
+from accessplane.resolvers.groups import GroupMutations
+from accessplane.resolvers.members import MemberMutations
+from accessplane.resolvers.query import Query
+from accessplane.resolvers.roles import RoleMutations
+from accessplane.resolvers.workspaces import WorkspaceMutations
+from accessplane.settings import Settings
+
+
+@strawberry.type
+class Mutation(
+    WorkspaceMutations,
+    MemberMutations,
+    RoleMutations,
+    GroupMutations,
+    ApiMutations,
+    GrantMutations,
+):
+    """Every change; each takes one ``input`` and returns a payload with ``userErrors``."""
+
+
+class AccessPlaneSchema(strawberry.Schema):
+    """Logs only the server's own errors: a caller's missing token or bad id is an answer,
+    not an incident (and its message might echo what the caller sent)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        internal = [e for e in errors if _is_internal(e)]
+        if internal:
+            super().process_errors(internal, execution_context)
+
+
+def _is_internal(error: GraphQLError) -> bool:
+    """Mask what is not the caller's to know: anything but domain errors and the GraphQL
+    errors of parsing and validation (which have no original error)."""
+    original = error.original_error
+    return original is not None and not isinstance(original, DomainError)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema, with depth, alias and token limits, cached parsing and validation, and
+    internal errors masked."""
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        ParserCache(maxsize=1000),
+        ValidationCache(maxsize=1000),
+        MaskErrors(should_mask_error=_is_internal),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return AccessPlaneSchema(query=Query, mutation=Mutation, extensions=extensions)

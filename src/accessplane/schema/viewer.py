@@ -1,0 +1,47 @@
+"""The viewer: who is calling, and where they belong."""
+
+from __future__ import annotations
+
+import strawberry
+
+from accessplane.auth.principals import Principal, PrincipalKind
+from accessplane.context import Info
+from accessplane.schema.workspaces import Workspace
+
+PrincipalKindEnum = strawberry.enum(PrincipalKind, name="PrincipalKind")
+
+
+@strawberry.type
+class ViewerMembership:
+    """The viewer's role in one workspace, with the permissions it gives."""
+
+    workspace: Workspace
+    role_name: str
+    permissions: list[str]
+    all_apis: bool
+
+
+@strawberry.type
+class Viewer:
+    """The authenticated caller."""
+
+    kind: PrincipalKindEnum  # type: ignore[valid-type]
+    name: str
+    principal: strawberry.Private[Principal]
+
+    @strawberry.field(description="Empty for a person who belongs to no workspace yet.")
+    async def memberships(self, info: Info) -> list[ViewerMembership]:
+        loader = info.context.loaders.workspace_by_id
+        workspaces = await loader.load_many(list(self.principal.memberships))
+        result = []
+        for workspace in sorted((w for w in workspaces if w), key=lambda w: (w.name, w.id)):
+            membership = self.principal.memberships[workspace.id]
+            result.append(
+                ViewerMembership(
+                    workspace=Workspace.from_model(workspace),
+                    role_name=membership.role_name,
+                    permissions=sorted(p.value for p in membership.grants),
+                    all_apis=membership.all_apis,
+                )
+            )
+        return result

@@ -1,0 +1,200 @@
+"""Workspaces and everything listed under one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from accessplane import models
+from accessplane.auth.permissions import Permission
+from accessplane.context import Info
+from accessplane.errors import NotFound
+from accessplane.schema.apis import Api, ApiFilter
+from accessplane.schema.audit import AuditEvent, AuditEventFilter
+from accessplane.schema.base import (
+    Connection,
+    UserError,
+    decode_any_id,
+    decode_id,
+    decode_ids,
+    parse_page,
+    root_connection,
+)
+from accessplane.schema.grants import AccessExplanation
+from accessplane.schema.groups import Group
+from accessplane.schema.members import Member, MemberFilter
+from accessplane.schema.permissions import requires
+from accessplane.schema.roles import Role
+from accessplane.services import apis, audit, grants, groups, members, roles
+
+
+@strawberry.type
+class Workspace(relay.Node):
+    """A tenant: everything below it belongs to it alone."""
+
+    id: relay.NodeID[str]
+    name: str
+    slug: str
+    created_at: datetime
+    pk: strawberry.Private[uuid.UUID]
+
+    @property
+    def workspace_id(self) -> uuid.UUID:
+        return self.pk
+
+    @classmethod
+    def from_model(cls, workspace: models.Workspace) -> Workspace:
+        return cls(
+            id=str(workspace.id),
+            name=workspace.name,
+            slug=workspace.slug,
+            created_at=workspace.created_at,
+            pk=workspace.id,
+        )
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_API),
+        description="The APIs the viewer can reach, by name.",
+    )
+    async def apis(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ApiFilter | None = None,
+    ) -> Connection[Api]:
+        ctx = info.context
+        page = await apis.list_apis(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            filter=apis.ApiFilter(
+                people_ids=decode_ids(filter.people_ids, "Member", field="peopleIds")
+                if filter
+                else None,
+                group_ids=decode_ids(filter.group_ids, "Group", field="groupIds")
+                if filter
+                else None,
+                search=filter.search if filter else None,
+            ),
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, Api.from_model)
+
+    @strawberry.field(extensions=requires(Permission.GET_MEMBER), description="By email.")
+    async def members(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: MemberFilter | None = None,
+    ) -> Connection[Member]:
+        ctx = info.context
+        page = await members.list_members(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            filter=members.MemberFilter(
+                role_ids=decode_ids(filter.role_ids, "Role", field="roleIds") if filter else None,
+                group_ids=decode_ids(filter.group_ids, "Group", field="groupIds")
+                if filter
+                else None,
+                search=filter.search if filter else None,
+            ),
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, Member.from_model)
+
+    @strawberry.field(extensions=requires(Permission.GET_GROUP), description="By name.")
+    async def groups(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Group]:
+        ctx = info.context
+        page = await groups.list_groups(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            search=search,
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, Group.from_model)
+
+    @strawberry.field(extensions=requires(Permission.GET_ROLE), description="By name.")
+    async def roles(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Role]:
+        ctx = info.context
+        page = await roles.list_roles(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, Role.from_model)
+
+    @strawberry.field(extensions=requires(Permission.GET_AUDIT_LOG), description="Newest first.")
+    async def audit_events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: AuditEventFilter | None = None,
+    ) -> Connection[AuditEvent]:
+        ctx = info.context
+        wanted = filter or AuditEventFilter()
+        page = await audit.list_events(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            filter=audit.AuditFilter(
+                actor_id=decode_any_id(wanted.actor_id, field="actorId")
+                if wanted.actor_id
+                else None,
+                action=wanted.action,
+                target_type=wanted.target_type,
+                target_id=decode_any_id(wanted.target_id, field="targetId")
+                if wanted.target_id
+                else None,
+                since=wanted.since,
+                until=wanted.until,
+            ),
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, AuditEvent.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_API_GRANTS),
+        description="Whether a member reaches an API, and through which paths.",
+    )
+    async def explain_access(
+        self, info: Info, member_id: relay.GlobalID, api_id: relay.GlobalID
+    ) -> AccessExplanation:
+        ctx = info.context
+        explanation = await grants.explain_access(
+            session=ctx.session,
+            actor=ctx.principal,
+            member_id=decode_id(member_id, "Member", field="memberId"),
+            api_id=decode_id(api_id, "Api", field="apiId"),
+        )
+        if explanation.api.workspace_id != self.pk:
+            raise NotFound("API not found.")
+        return AccessExplanation.from_domain(explanation)
+
+
+@strawberry.input
+class CreateWorkspaceInput:
+    name: str
+    slug: str | None = None
+
+
+@strawberry.type
+class WorkspacePayload:
+    workspace: Workspace | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

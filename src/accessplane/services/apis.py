@@ -1,0 +1,219 @@
+"""APIs: registering, editing, deleting, and listing the ones a principal can reach."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.auth.permissions import Permission
+from accessplane.auth.principals import Principal
+from accessplane.db import transaction
+from accessplane.errors import UserErrorCode
+from accessplane.models import Api, ApiGrant, GroupMember
+from accessplane.services.audit import record
+from accessplane.services.pagination import Page, PageArgs, paginate
+from accessplane.services.scoping import accessible_api_clause, get_accessible_api
+from accessplane.services.validation import Checks
+
+
+def _summary(api: Api) -> dict[str, Any]:
+    return {"name": api.name, "identifier": api.identifier, "baseUrl": api.base_url}
+
+
+async def _check_unique(
+    checks: Checks,
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    name: str | None,
+    identifier: str | None,
+    exclude: uuid.UUID | None = None,
+) -> None:
+    for field, column, value in (
+        ("name", Api.name, name),
+        ("identifier", Api.identifier, identifier),
+    ):
+        if not value:
+            continue
+        query = select(Api.id).where(
+            Api.workspace_id == workspace_id, func.lower(column) == value.lower()
+        )
+        if exclude is not None:
+            query = query.where(Api.id != exclude)
+        if await session.scalar(query) is not None:
+            checks.add(
+                field, f"An API with {field} '{value}' exists already.", UserErrorCode.DUPLICATE
+            )
+
+
+async def create_api(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    workspace_id: uuid.UUID,
+    name: str,
+    identifier: str,
+    base_url: str = "",
+    description: str = "",
+) -> Api:
+    """Register an API. Its creator, if a member without ``allApis``, is granted it directly,
+    so the API they just made does not vanish from their own list."""
+    membership = actor.membership(workspace_id)
+    actor.require(workspace_id, Permission.CREATE_API)
+    checks = Checks()
+    name = checks.text("name", name, max_length=100)
+    identifier = checks.slug("identifier", identifier)
+    base_url = checks.url("baseUrl", base_url)
+    description = checks.text("description", description, max_length=2000, required=False)
+    await _check_unique(checks, session, workspace_id, name=name, identifier=identifier)
+    checks.raise_if_any()
+    async with transaction(session):
+        api = Api(
+            workspace_id=workspace_id,
+            name=name,
+            identifier=identifier,
+            base_url=base_url,
+            description=description,
+        )
+        session.add(api)
+        await session.flush()
+        if membership.member_id is not None and not membership.all_apis:
+            session.add(
+                ApiGrant(
+                    workspace_id=workspace_id,
+                    api_id=api.id,
+                    member_id=membership.member_id,
+                    granted_by_id=actor.id,
+                    granted_by_name=actor.name,
+                )
+            )
+        record(
+            session,
+            actor=actor,
+            workspace_id=workspace_id,
+            action="createApi",
+            target_type="Api",
+            target_id=api.id,
+            after=_summary(api),
+        )
+    return api
+
+
+async def update_api(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    api_id: uuid.UUID,
+    name: str | None = None,
+    identifier: str | None = None,
+    base_url: str | None = None,
+    description: str | None = None,
+) -> Api:
+    """Edit an API one can reach; fields left ``None`` keep their value."""
+    api = await get_accessible_api(session, actor, api_id, Permission.UPDATE_API)
+    before = _summary(api)
+    checks = Checks()
+    if name is not None:
+        name = checks.text("name", name, max_length=100)
+    if identifier is not None:
+        identifier = checks.slug("identifier", identifier)
+    if base_url is not None:
+        base_url = checks.url("baseUrl", base_url)
+    if description is not None:
+        description = checks.text("description", description, max_length=2000, required=False)
+    await _check_unique(
+        checks, session, api.workspace_id, name=name, identifier=identifier, exclude=api.id
+    )
+    checks.raise_if_any()
+    async with transaction(session):
+        for attribute, value in (
+            ("name", name),
+            ("identifier", identifier),
+            ("base_url", base_url),
+            ("description", description),
+        ):
+            if value is not None:
+                setattr(api, attribute, value)
+        session.add(api)
+        record(
+            session,
+            actor=actor,
+            workspace_id=api.workspace_id,
+            action="updateApi",
+            target_type="Api",
+            target_id=api.id,
+            before=before,
+            after=_summary(api),
+        )
+    return api
+
+
+async def delete_api(*, session: AsyncSession, actor: Principal, api_id: uuid.UUID) -> Api:
+    """Delete an API one can reach, with all its grants."""
+    api = await get_accessible_api(session, actor, api_id, Permission.DELETE_API)
+    async with transaction(session):
+        record(
+            session,
+            actor=actor,
+            workspace_id=api.workspace_id,
+            action="deleteApi",
+            target_type="Api",
+            target_id=api.id,
+            before=_summary(api),
+        )
+        await session.delete(api)
+    return api
+
+
+@dataclass(frozen=True, slots=True)
+class ApiFilter:
+    """``people_ids``/``group_ids``: APIs granted directly to any of these members / to any of
+    these groups; ``search``: a part of the name or identifier."""
+
+    people_ids: list[uuid.UUID] | None = None
+    group_ids: list[uuid.UUID] | None = None
+    search: str | None = None
+
+
+async def list_apis(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    workspace_id: uuid.UUID,
+    filter: ApiFilter,
+    args: PageArgs,
+) -> Page[Api]:
+    """The APIs of the workspace that the principal can reach, by name."""
+    actor.require(workspace_id, Permission.GET_API)
+    query = select(Api).where(
+        Api.workspace_id == workspace_id, accessible_api_clause(actor, workspace_id)
+    )
+    if filter.people_ids:
+        query = query.where(
+            Api.id.in_(select(ApiGrant.api_id).where(ApiGrant.member_id.in_(filter.people_ids)))
+        )
+    if filter.group_ids:
+        query = query.where(
+            Api.id.in_(select(ApiGrant.api_id).where(ApiGrant.group_id.in_(filter.group_ids)))
+        )
+    if filter.search:
+        term = f"%{filter.search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(Api.name).like(term), func.lower(Api.identifier).like(term))
+        )
+    return await paginate(session, query, sort=[Api.name, Api.id], args=args)
+
+
+def effective_api_ids(member_id: uuid.UUID) -> Any:
+    """SQL: ids of the APIs a member reaches by grant, directly or through a group."""
+    direct = select(ApiGrant.api_id).where(ApiGrant.member_id == member_id)
+    via_group = (
+        select(ApiGrant.api_id)
+        .join(GroupMember, GroupMember.group_id == ApiGrant.group_id)
+        .where(GroupMember.member_id == member_id)
+    )
+    return direct.union(via_group)

@@ -1,0 +1,250 @@
+"""API grants: direct (member) and group grants, revocation, and explaining access.
+
+Effective access is the union of direct grants and grants to the member's groups (or every API
+for a role with ``allApis``). Each kind of grant is revoked on its own: revoking a group's grant
+leaves a member's direct grant, and the reverse.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.auth.permissions import Permission
+from accessplane.auth.principals import Principal
+from accessplane.db import transaction
+from accessplane.errors import InputError, UserErrorCode
+from accessplane.models import Api, ApiGrant, Group, GroupMember, Member, Role
+from accessplane.services.audit import record
+from accessplane.services.scoping import get_accessible_api, get_referenced, get_scoped
+
+REVOKE_ALL_CONFIRMATION = "REVOKE"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantChange:
+    """What a grant or revoke did."""
+
+    api: Api
+    member_ids: list[uuid.UUID]
+    group_ids: list[uuid.UUID]
+
+    @property
+    def count(self) -> int:
+        return len(self.member_ids) + len(self.group_ids)
+
+
+def _require_grantees(member_ids: list[uuid.UUID], group_ids: list[uuid.UUID]) -> None:
+    if not member_ids and not group_ids:
+        raise InputError.one(
+            "memberIds", "Name at least one member or group.", UserErrorCode.REQUIRED
+        )
+
+
+async def grant_access(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    api_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    group_ids: list[uuid.UUID],
+) -> GrantChange:
+    """Grant an API to members and groups in one transaction; existing grants are kept."""
+    api = await get_accessible_api(session, actor, api_id, Permission.GRANT_API_ACCESS)
+    _require_grantees(member_ids, group_ids)
+    members = await get_referenced(
+        session, Member, member_ids, api.workspace_id, field="memberIds", label="member"
+    )
+    groups = await get_referenced(
+        session, Group, group_ids, api.workspace_id, field="groupIds", label="group"
+    )
+    existing = (
+        await session.execute(
+            select(ApiGrant.member_id, ApiGrant.group_id).where(ApiGrant.api_id == api.id)
+        )
+    ).all()
+    granted_members = {m for m, _ in existing if m is not None}
+    granted_groups = {g for _, g in existing if g is not None}
+    new_members = [m.id for m in members if m.id not in granted_members]
+    new_groups = [g.id for g in groups if g.id not in granted_groups]
+    async with transaction(session):
+        common = {
+            "workspace_id": api.workspace_id,
+            "api_id": api.id,
+            "granted_by_id": actor.credential_id or actor.id,
+            "granted_by_name": actor.name,
+        }
+        session.add_all(ApiGrant(member_id=i, **common) for i in new_members)
+        session.add_all(ApiGrant(group_id=i, **common) for i in new_groups)
+        record(
+            session,
+            actor=actor,
+            workspace_id=api.workspace_id,
+            action="grantApiAccess",
+            target_type="Api",
+            target_id=api.id,
+            after={
+                "memberIds": [str(i) for i in new_members],
+                "groupIds": [str(i) for i in new_groups],
+            },
+        )
+    return GrantChange(api, new_members, new_groups)
+
+
+async def revoke_access(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    api_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    group_ids: list[uuid.UUID],
+) -> GrantChange:
+    """Revoke members' direct grants and groups' grants in one transaction. A member's access
+    through a group is untouched by revoking their direct grant, and the reverse."""
+    api = await get_accessible_api(session, actor, api_id, Permission.REVOKE_API_ACCESS)
+    _require_grantees(member_ids, group_ids)
+    members = await get_referenced(
+        session, Member, member_ids, api.workspace_id, field="memberIds", label="member"
+    )
+    groups = await get_referenced(
+        session, Group, group_ids, api.workspace_id, field="groupIds", label="group"
+    )
+    wanted = or_(
+        ApiGrant.member_id.in_([m.id for m in members]),
+        ApiGrant.group_id.in_([g.id for g in groups]),
+    )
+    revoked = (
+        await session.execute(
+            select(ApiGrant.member_id, ApiGrant.group_id).where(ApiGrant.api_id == api.id, wanted)
+        )
+    ).all()
+    change = GrantChange(api, [m for m, _ in revoked if m], [g for _, g in revoked if g])
+    async with transaction(session):
+        await session.execute(delete(ApiGrant).where(ApiGrant.api_id == api.id, wanted))
+        record(
+            session,
+            actor=actor,
+            workspace_id=api.workspace_id,
+            action="revokeApiAccess",
+            target_type="Api",
+            target_id=api.id,
+            before={
+                "memberIds": [str(i) for i in change.member_ids],
+                "groupIds": [str(i) for i in change.group_ids],
+            },
+        )
+    return change
+
+
+async def revoke_all_access(
+    *, session: AsyncSession, actor: Principal, api_id: uuid.UUID, confirmation: str
+) -> GrantChange:
+    """Remove every direct and group grant of an API; needs the literal confirmation."""
+    api = await get_accessible_api(session, actor, api_id, Permission.REVOKE_API_ACCESS)
+    if confirmation != REVOKE_ALL_CONFIRMATION:
+        raise InputError.one(
+            "confirmation",
+            f"Type {REVOKE_ALL_CONFIRMATION} to revoke every grant of this API.",
+            UserErrorCode.CONFIRMATION_REQUIRED,
+        )
+    revoked = (
+        await session.execute(
+            select(ApiGrant.member_id, ApiGrant.group_id).where(ApiGrant.api_id == api.id)
+        )
+    ).all()
+    change = GrantChange(api, [m for m, _ in revoked if m], [g for _, g in revoked if g])
+    async with transaction(session):
+        await session.execute(delete(ApiGrant).where(ApiGrant.api_id == api.id))
+        record(
+            session,
+            actor=actor,
+            workspace_id=api.workspace_id,
+            action="revokeAllApiAccess",
+            target_type="Api",
+            target_id=api.id,
+            before={
+                "memberIds": [str(i) for i in change.member_ids],
+                "groupIds": [str(i) for i in change.group_ids],
+            },
+        )
+    return change
+
+
+class AccessPathKind(StrEnum):
+    """How a member reaches an API."""
+
+    DIRECT = "DIRECT"
+    GROUP = "GROUP"
+    ROLE = "ROLE"  # a role with allApis
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPath:
+    """One reason a member reaches an API."""
+
+    kind: AccessPathKind
+    group: Group | None = None
+    role: Role | None = None
+    granted_by_name: str | None = None
+    granted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessExplanation:
+    """Whether a member reaches an API, and every path by which they do."""
+
+    member: Member
+    api: Api
+    paths: list[AccessPath] = field(default_factory=list)
+
+    @property
+    def has_access(self) -> bool:
+        return bool(self.paths)
+
+
+async def explain_access(
+    *, session: AsyncSession, actor: Principal, member_id: uuid.UUID, api_id: uuid.UUID
+) -> AccessExplanation:
+    """List each path from a member to an API: their role, their direct grant, their groups."""
+    api = await get_accessible_api(session, actor, api_id, Permission.GET_API_GRANTS)
+    member = await get_scoped(
+        session, actor, Member, member_id, Permission.GET_MEMBER, label="Member"
+    )
+    if member.workspace_id != api.workspace_id:
+        raise InputError.one(
+            "memberId", "Member not found in this workspace.", UserErrorCode.NOT_FOUND
+        )
+    paths: list[AccessPath] = []
+    role = await session.get(Role, member.role_id)
+    if role is not None and role.all_apis:
+        paths.append(AccessPath(AccessPathKind.ROLE, role=role))
+    rows = (
+        await session.execute(
+            select(ApiGrant, Group)
+            .outerjoin(Group, Group.id == ApiGrant.group_id)
+            .outerjoin(
+                GroupMember,
+                and_(GroupMember.group_id == ApiGrant.group_id, GroupMember.member_id == member.id),
+            )
+            .where(
+                ApiGrant.api_id == api.id,
+                or_(ApiGrant.member_id == member.id, GroupMember.member_id == member.id),
+            )
+            .order_by(ApiGrant.group_id.is_not(None), Group.name)
+        )
+    ).all()
+    for grant, group in rows:
+        paths.append(
+            AccessPath(
+                AccessPathKind.GROUP if group is not None else AccessPathKind.DIRECT,
+                group=group,
+                granted_by_name=grant.granted_by_name,
+                granted_at=grant.created_at,
+            )
+        )
+    return AccessExplanation(member=member, api=api, paths=paths)

@@ -1,0 +1,211 @@
+"""Groups: teams whose API grants reach every current member."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.auth.permissions import Permission
+from accessplane.auth.principals import Principal
+from accessplane.db import transaction
+from accessplane.errors import UserErrorCode
+from accessplane.models import Group, GroupMember, Member
+from accessplane.services.audit import record
+from accessplane.services.pagination import Page, PageArgs, paginate
+from accessplane.services.scoping import get_referenced, get_scoped
+from accessplane.services.validation import Checks
+
+
+async def _check_unique_name(
+    checks: Checks,
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    name: str,
+    exclude: uuid.UUID | None = None,
+) -> None:
+    query = select(Group.id).where(
+        Group.workspace_id == workspace_id, func.lower(Group.name) == name.lower()
+    )
+    if exclude is not None:
+        query = query.where(Group.id != exclude)
+    if name and await session.scalar(query) is not None:
+        checks.add("name", f"A group named '{name}' exists already.", UserErrorCode.DUPLICATE)
+
+
+def _summary(group: Group) -> dict[str, Any]:
+    return {"name": group.name, "description": group.description}
+
+
+async def create_group(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    workspace_id: uuid.UUID,
+    name: str,
+    description: str = "",
+    member_ids: list[uuid.UUID] | None = None,
+) -> Group:
+    """Create a group, optionally with its first members."""
+    actor.require(workspace_id, Permission.MANAGE_GROUPS)
+    checks = Checks()
+    name = checks.text("name", name, max_length=100)
+    description = checks.text("description", description, max_length=1000, required=False)
+    await _check_unique_name(checks, session, workspace_id, name)
+    checks.raise_if_any()
+    members = await get_referenced(
+        session, Member, member_ids or [], workspace_id, field="memberIds", label="member"
+    )
+    async with transaction(session):
+        group = Group(workspace_id=workspace_id, name=name, description=description)
+        session.add(group)
+        await session.flush()
+        session.add_all(GroupMember(group_id=group.id, member_id=m.id) for m in members)
+        record(
+            session,
+            actor=actor,
+            workspace_id=workspace_id,
+            action="createGroup",
+            target_type="Group",
+            target_id=group.id,
+            after={**_summary(group), "memberIds": [str(m.id) for m in members]},
+        )
+    return group
+
+
+async def update_group(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    group_id: uuid.UUID,
+    name: str | None = None,
+    description: str | None = None,
+) -> Group:
+    """Rename or re-describe a group."""
+    group = await get_scoped(
+        session, actor, Group, group_id, Permission.MANAGE_GROUPS, label="Group"
+    )
+    before = _summary(group)
+    checks = Checks()
+    if name is not None:
+        name = checks.text("name", name, max_length=100)
+        await _check_unique_name(checks, session, group.workspace_id, name, exclude=group.id)
+    if description is not None:
+        description = checks.text("description", description, max_length=1000, required=False)
+    checks.raise_if_any()
+    async with transaction(session):
+        group.name = group.name if name is None else name
+        group.description = group.description if description is None else description
+        session.add(group)
+        record(
+            session,
+            actor=actor,
+            workspace_id=group.workspace_id,
+            action="updateGroup",
+            target_type="Group",
+            target_id=group.id,
+            before=before,
+            after=_summary(group),
+        )
+    return group
+
+
+async def delete_group(*, session: AsyncSession, actor: Principal, group_id: uuid.UUID) -> Group:
+    """Delete a group; its grants go with it, its members' direct grants stay."""
+    group = await get_scoped(
+        session, actor, Group, group_id, Permission.MANAGE_GROUPS, label="Group"
+    )
+    async with transaction(session):
+        record(
+            session,
+            actor=actor,
+            workspace_id=group.workspace_id,
+            action="deleteGroup",
+            target_type="Group",
+            target_id=group.id,
+            before=_summary(group),
+        )
+        await session.delete(group)
+    return group
+
+
+async def add_group_members(
+    *, session: AsyncSession, actor: Principal, group_id: uuid.UUID, member_ids: list[uuid.UUID]
+) -> Group:
+    """Add members to a group (members already in it are left as they are)."""
+    group = await get_scoped(
+        session, actor, Group, group_id, Permission.MANAGE_GROUPS, label="Group"
+    )
+    members = await get_referenced(
+        session, Member, member_ids, group.workspace_id, field="memberIds", label="member"
+    )
+    present = set(
+        (
+            await session.scalars(
+                select(GroupMember.member_id).where(
+                    GroupMember.group_id == group.id,
+                    GroupMember.member_id.in_([m.id for m in members]),
+                )
+            )
+        ).all()
+    )
+    added = [m.id for m in members if m.id not in present]
+    async with transaction(session):
+        session.add_all(GroupMember(group_id=group.id, member_id=i) for i in added)
+        record(
+            session,
+            actor=actor,
+            workspace_id=group.workspace_id,
+            action="addGroupMembers",
+            target_type="Group",
+            target_id=group.id,
+            after={"memberIds": [str(i) for i in added]},
+        )
+    return group
+
+
+async def remove_group_members(
+    *, session: AsyncSession, actor: Principal, group_id: uuid.UUID, member_ids: list[uuid.UUID]
+) -> Group:
+    """Remove members from a group; access they hold by direct grant stays."""
+    group = await get_scoped(
+        session, actor, Group, group_id, Permission.MANAGE_GROUPS, label="Group"
+    )
+    members = await get_referenced(
+        session, Member, member_ids, group.workspace_id, field="memberIds", label="member"
+    )
+    ids = [m.id for m in members]
+    async with transaction(session):
+        await session.execute(
+            delete(GroupMember).where(
+                GroupMember.group_id == group.id, GroupMember.member_id.in_(ids)
+            )
+        )
+        record(
+            session,
+            actor=actor,
+            workspace_id=group.workspace_id,
+            action="removeGroupMembers",
+            target_type="Group",
+            target_id=group.id,
+            before={"memberIds": [str(i) for i in ids]},
+        )
+    return group
+
+
+async def list_groups(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    workspace_id: uuid.UUID,
+    search: str | None,
+    args: PageArgs,
+) -> Page[Group]:
+    """The workspace's groups by name."""
+    actor.require(workspace_id, Permission.GET_GROUP)
+    query = select(Group).where(Group.workspace_id == workspace_id)
+    if search:
+        query = query.where(func.lower(Group.name).like(f"%{search.strip().lower()}%"))
+    return await paginate(session, query, sort=[Group.name, Group.id], args=args)

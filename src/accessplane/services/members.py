@@ -1,0 +1,199 @@
+"""Members: people added to a workspace by email, each with one role."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.auth.permissions import OWNER_ROLE, Permission
+from accessplane.auth.principals import Principal
+from accessplane.db import transaction
+from accessplane.errors import InputError, UserErrorCode
+from accessplane.models import GroupMember, Member, MemberKind, Role, User
+from accessplane.services.audit import record
+from accessplane.services.pagination import Page, PageArgs, paginate
+from accessplane.services.roles import check_role_assignable
+from accessplane.services.scoping import get_scoped
+from accessplane.services.validation import Checks
+
+
+async def _role_in_workspace(
+    session: AsyncSession, checks: Checks, role_id: uuid.UUID, workspace_id: uuid.UUID
+) -> Role | None:
+    role = await session.get(Role, role_id)
+    if role is None or role.workspace_id != workspace_id:
+        checks.add("roleId", "Role not found in this workspace.", UserErrorCode.NOT_FOUND)
+        return None
+    return role
+
+
+async def _is_last_owner(session: AsyncSession, member: Member) -> bool:
+    owner_role = await session.scalar(
+        select(Role.id).where(
+            Role.workspace_id == member.workspace_id, Role.name == OWNER_ROLE, Role.built_in
+        )
+    )
+    if member.role_id != owner_role:
+        return False
+    owners = await session.scalar(
+        select(func.count()).where(
+            Member.workspace_id == member.workspace_id, Member.role_id == owner_role
+        )
+    )
+    return owners == 1
+
+
+async def get_or_create_user(session: AsyncSession, email: str, name: str = "") -> User:
+    """The user with this (lower-cased) email, created if new."""
+    user = await session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name)
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def add_member(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    workspace_id: uuid.UUID,
+    email: str,
+    role_id: uuid.UUID,
+    name: str = "",
+) -> Member:
+    """Add a person by email with a role the actor may hand out; the user is created if new."""
+    actor.require(workspace_id, Permission.MANAGE_MEMBERS)
+    actor.require(workspace_id, Permission.GET_ROLE)
+    checks = Checks()
+    email = checks.email("email", email)
+    name = checks.text("name", name, max_length=200, required=False)
+    role = await _role_in_workspace(session, checks, role_id, workspace_id)
+    if role is not None:
+        check_role_assignable(checks, actor, role)
+    if email and not checks.errors:
+        existing = await session.scalar(
+            select(Member.id)
+            .join(User, User.id == Member.user_id)
+            .where(Member.workspace_id == workspace_id, User.email == email)
+        )
+        if existing is not None:
+            checks.add("email", f"{email} is a member already.", UserErrorCode.DUPLICATE)
+    checks.raise_if_any()
+    assert role is not None
+    async with transaction(session):
+        user = await get_or_create_user(session, email, name)
+        member = Member(
+            workspace_id=workspace_id, user_id=user.id, role_id=role.id, kind=MemberKind.HUMAN
+        )
+        session.add(member)
+        record(
+            session,
+            actor=actor,
+            workspace_id=workspace_id,
+            action="addMember",
+            target_type="Member",
+            target_id=member.id,
+            after={"email": email, "role": role.name},
+        )
+    return member
+
+
+async def update_member_role(
+    *, session: AsyncSession, actor: Principal, member_id: uuid.UUID, role_id: uuid.UUID
+) -> Member:
+    """Give a member another role; the last Owner keeps theirs."""
+    member = await get_scoped(
+        session, actor, Member, member_id, Permission.MANAGE_MEMBERS, label="Member"
+    )
+    actor.require(member.workspace_id, Permission.GET_ROLE)
+    checks = Checks()
+    role = await _role_in_workspace(session, checks, role_id, member.workspace_id)
+    if role is not None:
+        check_role_assignable(checks, actor, role)
+        if role.id != member.role_id and await _is_last_owner(session, member):
+            checks.add(
+                "roleId", "The last Owner cannot be given another role.", UserErrorCode.LAST_OWNER
+            )
+    checks.raise_if_any()
+    assert role is not None
+    previous = await session.get(Role, member.role_id)
+    async with transaction(session):
+        member.role_id = role.id
+        session.add(member)
+        record(
+            session,
+            actor=actor,
+            workspace_id=member.workspace_id,
+            action="updateMemberRole",
+            target_type="Member",
+            target_id=member.id,
+            before={"role": previous.name if previous else None},
+            after={"role": role.name},
+        )
+    return member
+
+
+async def remove_member(*, session: AsyncSession, actor: Principal, member_id: uuid.UUID) -> Member:
+    """Remove a member with their direct grants and group memberships."""
+    member = await get_scoped(
+        session, actor, Member, member_id, Permission.MANAGE_MEMBERS, label="Member"
+    )
+    if await _is_last_owner(session, member):
+        raise InputError.one("id", "The last Owner cannot be removed.", UserErrorCode.LAST_OWNER)
+    user = await session.get(User, member.user_id)
+    async with transaction(session):
+        record(
+            session,
+            actor=actor,
+            workspace_id=member.workspace_id,
+            action="removeMember",
+            target_type="Member",
+            target_id=member.id,
+            before={"email": user.email if user else None},
+        )
+        await session.delete(member)  # grants and group memberships cascade
+    return member
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFilter:
+    """Narrow members by role, group and a name/email search."""
+
+    role_ids: list[uuid.UUID] | None = None
+    group_ids: list[uuid.UUID] | None = None
+    search: str | None = None
+
+
+async def list_members(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    workspace_id: uuid.UUID,
+    filter: MemberFilter,
+    args: PageArgs,
+) -> Page[Member]:
+    """The workspace's members, by email."""
+    actor.require(workspace_id, Permission.GET_MEMBER)
+    query = (
+        select(Member)
+        .join(User, User.id == Member.user_id)
+        .where(Member.workspace_id == workspace_id)
+    )
+    if filter.role_ids:
+        query = query.where(Member.role_id.in_(filter.role_ids))
+    if filter.group_ids:
+        query = query.where(
+            Member.id.in_(
+                select(GroupMember.member_id).where(GroupMember.group_id.in_(filter.group_ids))
+            )
+        )
+    if filter.search:
+        term = f"%{filter.search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(User.email).like(term), func.lower(User.name).like(term))
+        )
+    return await paginate(session, query, sort=[User.email, Member.id], args=args)

@@ -1,0 +1,134 @@
+"""Keyset pagination over any select: stable under inserts, no OFFSET scans.
+
+A cursor is the opaque encoding of the sort key of the last row seen (e.g. name and id); the next
+page starts strictly after it, so deep pages cost the same as the first.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.errors import InputError, UserErrorCode
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    """What the client asked for: ``first`` rows after ``after``."""
+
+    first: int
+    after: str | None = None
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    """One page of rows with the cursor of each and whether more follow."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    # the query without paging, for a lazily computed totalCount
+    count_query: Select[Any] | None = None
+
+
+def page_args(first: int | None, after: str | None, *, default: int, maximum: int) -> PageArgs:
+    """Validate ``first`` (1..maximum, as GitHub's API does) and return the page arguments."""
+    size = default if first is None else first
+    if not 1 <= size <= maximum:
+        raise InputError.one(
+            "first", f"first must be between 1 and {maximum}.", UserErrorCode.INVALID
+        )
+    return PageArgs(first=size, after=after)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_jsonable(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+    """The sort key inside a cursor, typed like ``columns``; a bad cursor is a userError."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError
+        typed: list[Any] = []
+        for value, column in zip(values, columns, strict=True):
+            python_type = column.type.python_type
+            if python_type is uuid.UUID:
+                typed.append(uuid.UUID(value))
+            elif python_type is datetime:
+                typed.append(datetime.fromisoformat(value))
+            else:
+                typed.append(value)
+        return typed
+    except (ValueError, TypeError, NotImplementedError):
+        raise InputError.one("after", "The cursor is not valid.", UserErrorCode.INVALID) from None
+
+
+def after_clause(
+    columns: Sequence[ColumnElement[Any]], values: Sequence[Any], *, descending: bool = False
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in ``columns`` order (a row-value comparison spelled
+    out, since SQLite and PostgreSQL differ in their support for tuples)."""
+    clauses = []
+    for i, column in enumerate(columns):
+        equal_prefix = [columns[j] == values[j] for j in range(i)]
+        beyond = column < values[i] if descending else column > values[i]
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
+
+
+async def paginate(
+    session: AsyncSession,
+    query: Select[Any],
+    *,
+    sort: Sequence[ColumnElement[Any]],
+    args: PageArgs,
+    descending: bool = False,
+) -> Page[Any]:
+    """Run ``query`` for one page, ordered by ``sort`` (whose last column must be unique)."""
+    paged = query
+    if args.after is not None:
+        values = decode_cursor(args.after, sort)
+        paged = paged.where(after_clause(sort, values, descending=descending))
+    sort_labels = [column.label(f"page_sort{i}") for i, column in enumerate(sort)]
+    order = [column.desc() for column in sort] if descending else list(sort)
+    paged = paged.add_columns(*sort_labels).order_by(*order).limit(args.first + 1)
+    rows = (await session.execute(paged)).all()
+    has_next = len(rows) > args.first
+    rows = rows[: args.first]
+    width = len(sort)
+    return Page(
+        items=[row[0] for row in rows],
+        cursors=[encode_cursor(tuple(row[-width:])) for row in rows],
+        has_next_page=has_next,
+        has_previous_page=args.after is not None,
+        count_query=query,
+    )
+
+
+async def count(session: AsyncSession, query: Select[Any]) -> int:
+    """How many rows ``query`` returns."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return int(total or 0)

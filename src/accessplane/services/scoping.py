@@ -1,0 +1,99 @@
+"""Row-level rules: what a principal may load, by workspace and permission (cf. NetBox's
+``restrict()``). Another workspace's object and a missing one look the same: NOT_FOUND."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.auth.permissions import Permission
+from accessplane.auth.principals import Principal
+from accessplane.errors import InputError, NotFound, UserErrorCode
+from accessplane.models import Api, ApiGrant, GroupMember
+
+M = TypeVar("M")
+
+
+async def get_scoped(
+    session: AsyncSession,
+    actor: Principal,
+    model: type[M],
+    object_id: uuid.UUID,
+    permission: Permission,
+    *,
+    label: str,
+) -> M:
+    """Load the subject of an operation, or raise NOT_FOUND / FORBIDDEN."""
+    obj = await session.get(model, object_id)
+    workspace_id = getattr(obj, "workspace_id", None)
+    if obj is None or workspace_id not in actor.memberships:
+        raise NotFound(f"{label} not found.")
+    actor.require(workspace_id, permission)
+    return obj
+
+
+async def get_referenced(
+    session: AsyncSession,
+    model: type[Any],
+    ids: list[uuid.UUID],
+    workspace_id: uuid.UUID,
+    *,
+    field: str,
+    label: str,
+) -> list[Any]:
+    """Load objects named in an input (not its subject): unknown ones are a userError."""
+    if not ids:
+        return []
+    unique_ids = list(dict.fromkeys(ids))
+    rows = (
+        await session.scalars(
+            select(model).where(model.id.in_(unique_ids), model.workspace_id == workspace_id)
+        )
+    ).all()
+    found = {row.id for row in rows}
+    missing = [i for i in unique_ids if i not in found]
+    if missing:
+        raise InputError.one(
+            field,
+            f"{len(missing)} {label}(s) not found in this workspace.",
+            UserErrorCode.NOT_FOUND,
+        )
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in unique_ids]
+
+
+def accessible_api_clause(actor: Principal, workspace_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL condition on ``Api``: the APIs the principal may reach in the workspace.
+
+    Access is a direct grant, a grant to one of the member's groups, or a role with ``allApis``;
+    a role's permissions alone never reach an API.
+    """
+    membership = actor.membership(workspace_id)
+    if membership.all_apis:
+        return true()
+    if membership.member_id is None:  # API Access keys hold no grants of their own
+        return Api.id.is_(None)
+    direct = exists().where(ApiGrant.api_id == Api.id, ApiGrant.member_id == membership.member_id)
+    via_group = exists().where(
+        ApiGrant.api_id == Api.id,
+        ApiGrant.group_id == GroupMember.group_id,
+        GroupMember.member_id == membership.member_id,
+    )
+    return or_(direct, via_group)
+
+
+async def get_accessible_api(
+    session: AsyncSession, actor: Principal, api_id: uuid.UUID, permission: Permission
+) -> Api:
+    """An API-scoped operation needs the permission and access to the API; an API one cannot
+    reach is NOT_FOUND, as it is invisible in every list."""
+    api = await get_scoped(session, actor, Api, api_id, permission, label="API")
+    reachable = await session.scalar(
+        select(Api.id).where(Api.id == api_id, accessible_api_clause(actor, api.workspace_id))
+    )
+    if reachable is None:
+        raise NotFound("API not found.")
+    return api

@@ -1,0 +1,69 @@
+"""Input checks that gather every problem of one input before anything is written."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from accessplane.errors import FieldError, InputError, UserErrorCode
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+
+
+@dataclass
+class Checks:
+    """Collects field errors; ``raise_if_any`` ends the operation with all of them."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def add(self, field_name: str | None, message: str, code: UserErrorCode) -> None:
+        self.errors.append(FieldError(field_name, message, code))
+
+    def text(
+        self, field_name: str, value: str | None, *, max_length: int, required: bool = True
+    ) -> str:
+        """A trimmed string: present when required and no longer than ``max_length``."""
+        text = (value or "").strip()
+        if required and not text:
+            self.add(field_name, f"{field_name} must not be empty.", UserErrorCode.REQUIRED)
+        elif len(text) > max_length:
+            self.add(
+                field_name,
+                f"{field_name} must be at most {max_length} characters.",
+                UserErrorCode.TOO_LONG,
+            )
+        return text
+
+    def slug(self, field_name: str, value: str | None, *, max_length: int = 63) -> str:
+        """Lower-case letters, digits and inner hyphens, as in DNS labels and URL paths."""
+        text = self.text(field_name, value, max_length=max_length)
+        if text and len(text) <= max_length and not _SLUG.match(text):
+            self.add(
+                field_name,
+                f"{field_name} may hold only lower-case letters, digits and inner hyphens.",
+                UserErrorCode.INVALID,
+            )
+        return text
+
+    def email(self, field_name: str, value: str | None) -> str:
+        text = self.text(field_name, value, max_length=254).lower()
+        if text and len(text) <= 254 and not _EMAIL.match(text):
+            self.add(field_name, f"'{text}' is not a valid email address.", UserErrorCode.INVALID)
+        return text
+
+    def url(self, field_name: str, value: str | None, *, max_length: int = 2000) -> str:
+        text = self.text(field_name, value, max_length=max_length, required=False)
+        if text and not re.match(r"^https?://[^\s/$.?#][^\s]*$", text):
+            self.add(field_name, f"{field_name} must be an http(s) URL.", UserErrorCode.INVALID)
+        return text
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InputError(self.errors)
+
+
+def slugify(text: str) -> str:
+    """A slug derived from a display name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:63].strip("-") or "workspace"

@@ -1,0 +1,167 @@
+"""Fixtures: a migrated database per test (SQLite always, PostgreSQL when configured), the app,
+GraphQL clients per kind of caller, a scenario builder and a SQL statement counter."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import SQLModel
+
+from accessplane.app import create_app
+from accessplane.db import create_engine
+from accessplane.db.migrate import upgrade
+from accessplane.settings import Settings
+from tests.support.graphql import GraphQLClient
+from tests.support.scenario import Scenario
+
+POSTGRES_URL = os.environ.get("ACCESSPLANE_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI") == "true"
+SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+def require_service(name: str, configured: bool, reason: str) -> None:
+    """Skip when a real service is not available, except in CI where that is a failure."""
+    if configured:
+        return
+    if IN_CI:
+        pytest.fail(f"{name} is required in CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating each time would be slower)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    """The PostgreSQL test database, emptied and migrated once per session."""
+    require_service(
+        "PostgreSQL",
+        POSTGRES_URL is not None,
+        "set ACCESSPLANE_TEST_DATABASE_URL=postgresql+asyncpg://…",
+    )
+    assert POSTGRES_URL is not None
+
+    async def migrate() -> None:
+        engine = create_engine(POSTGRES_URL)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    return POSTGRES_URL
+
+
+def _tables() -> str:
+    return ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("postgres_migrated")
+    yield url
+
+    async def truncate() -> None:
+        engine = create_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {_tables()} CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(truncate())
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(environment="test", database_url=database_url, secret_key=SECRET)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking; requests get their own."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine):  # type: ignore[no-untyped-def]
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+async def http(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def graphql(app, engine: AsyncEngine, settings: Settings, http: httpx.AsyncClient) -> GraphQLClient:  # type: ignore[no-untyped-def]
+    return GraphQLClient(app=app, engine=engine, settings=settings, http=http)
+
+
+@pytest.fixture
+def scenario(session: AsyncSession, settings: Settings) -> Scenario:
+    return Scenario(session=session, secret=SECRET.encode())
+
+
+class QueryCounter:
+    """Counts the SQL statements an engine runs inside ``with counter:``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+        self._active = False
+        event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, _conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if self._active:
+            self.statements.append(statement)
+
+    def __enter__(self) -> QueryCounter:
+        self.statements.clear()
+        self._active = True
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._active = False
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(engine: AsyncEngine) -> QueryCounter:
+    return QueryCounter(engine)

@@ -1,0 +1,181 @@
+"""Builds test worlds through the real services, so fixtures obey the same rules as users."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.relay import GlobalID
+
+from accessplane.auth.authenticate import principal_for_user
+from accessplane.auth.principals import Principal
+from accessplane.auth.tokens import TokenKind, issue_token
+from accessplane.models import Api, ApiAccess, Group, Member, Role, User, Workspace
+from accessplane.services import apis, grants, groups, members, roles, workspaces
+
+
+def gid(type_name: str, pk: uuid.UUID) -> str:
+    """The global id a client would send."""
+    return str(GlobalID(type_name, str(pk)))
+
+
+@dataclass
+class Person:
+    """A member and the principal they act as."""
+
+    member: Member
+    user: User
+    principal: Principal
+
+    @property
+    def id(self) -> str:
+        return gid("Member", self.member.id)
+
+
+@dataclass
+class World:
+    """A workspace with its owner and built-in roles."""
+
+    workspace: Workspace
+    owner: Person
+    roles: dict[str, Role] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return gid("Workspace", self.workspace.id)
+
+    def role_id(self, name: str) -> str:
+        return gid("Role", self.roles[name].id)
+
+
+@dataclass
+class Scenario:
+    session: AsyncSession
+    secret: bytes
+    _count: int = 0
+
+    def _unique(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    async def principal(self, user: User) -> Principal:
+        return await principal_for_user(self.session, user)
+
+    async def workspace(self, name: str | None = None) -> World:
+        email = f"{self._unique('owner')}@example.com"
+        user = await members.get_or_create_user(self.session, email)
+        await self.session.commit()
+        workspace = await workspaces.create_workspace(
+            session=self.session,
+            actor=await self.principal(user),
+            name=name or self._unique("Workspace "),
+        )
+        principal = await self.principal(user)
+        member = await self.session.scalar(
+            select(Member).where(Member.workspace_id == workspace.id, Member.user_id == user.id)
+        )
+        assert member is not None
+        role_rows = (
+            await self.session.scalars(select(Role).where(Role.workspace_id == workspace.id))
+        ).all()
+        return World(workspace, Person(member, user, principal), {r.name: r for r in role_rows})
+
+    async def member(
+        self, world: World, role: str = "Developer", email: str | None = None
+    ) -> Person:
+        member = await members.add_member(
+            session=self.session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            email=email or f"{self._unique('member')}@example.com",
+            role_id=world.roles[role].id,
+        )
+        user = await self.session.get(User, member.user_id)
+        assert user is not None
+        return Person(member, user, await self.principal(user))
+
+    async def refresh(self, person: Person) -> Person:
+        """The person's principal after their role or memberships changed."""
+        return Person(person.member, person.user, await self.principal(person.user))
+
+    async def custom_role(
+        self,
+        world: World,
+        name: str,
+        permissions: list[roles.PermissionSpec],
+        *,
+        all_apis: bool = False,
+    ) -> Role:
+        role = await roles.create_role(
+            session=self.session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=name,
+            permissions=permissions,
+            all_apis=all_apis,
+        )
+        world.roles[name] = role
+        return role
+
+    async def api(self, world: World, name: str | None = None) -> Api:
+        name = name or self._unique("Api ")
+        return await apis.create_api(
+            session=self.session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=name,
+            identifier=name.lower().replace(" ", "-"),
+        )
+
+    async def group(
+        self, world: World, name: str | None = None, people: list[Person] | None = None
+    ) -> Group:
+        return await groups.create_group(
+            session=self.session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=name or self._unique("Group "),
+            member_ids=[p.member.id for p in people or []],
+        )
+
+    async def grant(
+        self,
+        world: World,
+        api: Api,
+        *,
+        people: list[Person] | None = None,
+        groups: list[Group] | None = None,
+    ) -> None:
+        await grants.grant_access(
+            session=self.session,
+            actor=world.owner.principal,
+            api_id=api.id,
+            member_ids=[p.member.id for p in people or []],
+            group_ids=[g.id for g in groups or []],
+        )
+
+    async def api_key(
+        self,
+        world: World,
+        role: str = "Owner",
+        *,
+        expires_at: datetime | None = None,
+        name: str | None = None,
+    ) -> str:
+        """A platform API key acting with ``role``; returns the plaintext token."""
+        issued = issue_token(TokenKind.API_ACCESS, self.secret)
+        self.session.add(
+            ApiAccess(
+                workspace_id=world.workspace.id,
+                name=name or self._unique("key "),
+                role_id=world.roles[role].id,
+                token_digest=issued.digest,
+                token_hint=issued.hint,
+                expires_at=expires_at,
+            )
+        )
+        await self.session.commit()
+        return issued.plaintext
