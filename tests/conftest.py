@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlmodel import SQLModel
 
 from accessplane.app import create_app
@@ -51,25 +52,39 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_migrated() -> str:
-    """The PostgreSQL test database, emptied and migrated once per session."""
+def postgres_migrated() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own (so parallel runs cannot disturb each
+    other), created next to ACCESSPLANE_TEST_DATABASE_URL's, migrated once, dropped at the end."""
     require_service(
         "PostgreSQL",
         POSTGRES_URL is not None,
         "set ACCESSPLANE_TEST_DATABASE_URL=postgresql+asyncpg://…",
     )
     assert POSTGRES_URL is not None
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
 
     async def migrate() -> None:
-        engine = create_engine(POSTGRES_URL)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
+        await admin(f'CREATE DATABASE "{name}"')
+        engine = create_engine(url)
         await upgrade(engine)
         await engine.dispose()
 
-    asyncio.run(migrate())
-    return POSTGRES_URL
+    try:
+        asyncio.run(migrate())
+    except OSError as error:
+        require_service("PostgreSQL", False, f"cannot connect: {error}")
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _tables() -> str:
