@@ -17,9 +17,21 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/accessplane serve
 
+# The real OpenID Provider of the OIDC tests (npm package oidc-provider, pinned by its lockfile);
+# reinstalled when the lockfile changes. Without npm the OIDC tests skip (and fail under CI=true).
+OIDC_PROVIDER := tests/oidc/provider
+OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
+
 ## Run the whole suite (SQLite; PostgreSQL too when ACCESSPLANE_TEST_DATABASE_URL is set).
-test: $(STAMP)
+test: $(STAMP) $(OIDC_PROVIDER_STAMP)
 	$(BIN)/pytest
+
+$(OIDC_PROVIDER_STAMP): $(OIDC_PROVIDER)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm not found: the OIDC tests will be skipped (they fail under CI=true)"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlmodel import SQLModel
 
 from accessplane.app import create_app
 from accessplane.db import create_engine
@@ -87,10 +86,6 @@ def postgres_migrated() -> Iterator[str]:
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def _tables() -> str:
-    return ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
@@ -104,7 +99,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     async def truncate() -> None:
         engine = create_engine(url)
         async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {_tables()} CASCADE"))
+            # The tables the migrations made, whatever the models say.
+            tables = (
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                            "AND tablename <> 'alembic_version'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            names = ", ".join(f'"{t}"' for t in tables)
+            await connection.execute(text(f"TRUNCATE {names} CASCADE"))
         await engine.dispose()
 
     asyncio.run(truncate())

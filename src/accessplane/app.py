@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import uuid
@@ -15,20 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http.typevars import RootValue
 
-from accessplane.auth.authenticate import bearer_token, principal_for_api_key
+from accessplane.auth.authenticate import USAGE_HOOK
+from accessplane.auth.credentials import Credentials
+from accessplane.auth.oidc import OidcLogin
 from accessplane.auth.principals import Principal
 from accessplane.context import Context
 from accessplane.db import create_engine
+from accessplane.db.session import RequestSession, request_sessions
 from accessplane.errors import Unauthenticated
 from accessplane.net import client_ip
+from accessplane.notify.outbox import in_process_worker
 from accessplane.schema.build import build_schema
+from accessplane.services.api_access import ApiAccessUsage
 from accessplane.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -63,44 +70,43 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with one database session and one principal per request."""
 
     def __init__(
-        self, *, sessions: async_sessionmaker[AsyncSession], settings: Settings, **kwargs: Any
+        self,
+        *,
+        sessions: async_sessionmaker[RequestSession],
+        settings: Settings,
+        credentials: Credentials | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(build_schema(settings), **kwargs)
         self.sessions = sessions
         self.settings = settings
+        self.credentials = credentials or Credentials(settings)
 
-    async def run(
-        self,
-        request: Any,
-        context: Any = None,
-        root_value: RootValue | None = None,
-    ) -> Any:
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        # One session per request, closed when the response is ready.
         async with self.sessions() as session:
             context = await self._context(request, session)
-            return await super().run(request, context=context, root_value=root_value)
+            return await super().run(request, context=context)
 
     async def _context(self, request: Request, session: AsyncSession) -> Context:
         settings = self.settings
         viewer: Principal | None = None
         error: Unauthenticated | None = None
+        ip = client_ip(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            settings.trusted_proxies,
+        )
+        request_id = request.scope.get("state", {}).get("request_id")
         try:
-            token = bearer_token(request.headers.get("authorization"))
-            if token is not None:
-                viewer = await principal_for_api_key(
-                    session, token, settings.secret_key.get_secret_value().encode()
-                )
+            # API key, OIDC bearer JWT or console session cookie (with CSRF): auth/credentials.py
+            viewer = await self.credentials.authenticate(
+                request, session, ip=ip, request_id=request_id
+            )
         except Unauthenticated as failure:
             error = failure
         if viewer is not None:
-            viewer = replace(
-                viewer,
-                ip=client_ip(
-                    request.client.host if request.client else None,
-                    request.headers.get("x-forwarded-for"),
-                    settings.trusted_proxies,
-                ),
-                request_id=request.scope.get("state", {}).get("request_id"),
-            )
+            viewer = replace(viewer, ip=ip, request_id=request_id)
         return Context(
             session=session, settings=settings, viewer=viewer, auth_error=error, request=request
         )
@@ -111,11 +117,14 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     settings = settings or get_settings()
     own_engine = engine is None
     engine = engine or create_engine(settings.database_url, echo=settings.database_echo)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = request_sessions(engine)
 
+    credentials = Credentials(settings)
+    oidc = OidcLogin(settings, sessions, credentials)
     graphql = GraphQLApp(
         sessions=sessions,
         settings=settings,
+        credentials=credentials,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,  # a GET must never change state or leak via logs/referers
     )
@@ -133,8 +142,17 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         return JSONResponse({"status": "ok"})
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
+    async def lifespan(instance: Starlette) -> AsyncIterator[None]:
+        # API Access usage is counted in memory by the request sessions and written in batches;
+        # the notification worker runs here too when configured (docs/api-access.md).
+        usage = ApiAccessUsage(async_sessionmaker(engine, expire_on_commit=False))
+        sessions.configure(info={USAGE_HOOK: usage})
+        instance.state.api_access_usage = usage
+        async with (
+            usage.running(settings.api_access_usage_flush_seconds),
+            in_process_worker(settings, engine),
+        ):
+            yield
         if own_engine:
             await engine.dispose()
 
@@ -145,12 +163,27 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
+                allow_headers=["authorization", "content-type", "x-request-id", "x-csrf-token"],
                 allow_credentials=True,
             )
         )
+    # The console session (OIDC login): signed with a key derived from the server secret,
+    # HttpOnly, SameSite=Lax, Secure outside development, bounded by session_max_age.
+    middleware.append(
+        Middleware(
+            SessionMiddleware,
+            secret_key=hmac.new(
+                settings.secret_key.get_secret_value().encode(), b"session", hashlib.sha256
+            ).hexdigest(),
+            session_cookie=settings.session_cookie,
+            max_age=settings.session_max_age,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        )
+    )
     app = Starlette(
         routes=[
+            *oidc.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -160,4 +193,5 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.credentials = credentials
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessplane import __version__
 from accessplane.db import create_engine
 from accessplane.db.migrate import upgrade
+from accessplane.notify.outbox import run_worker
 from accessplane.services.bootstrap import Bootstrap, init_workspace, is_empty
 from accessplane.settings import Settings, get_settings
 
@@ -113,6 +114,23 @@ def serve(
 
 
 @app.command()
+def worker(
+    once: bool = typer.Option(False, help="Send what is due once, then exit (for cron)."),
+) -> None:
+    """Send queued email (SMTP, or the log) and expiry reminders, until interrupted."""
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_migrate(settings))
+    report = asyncio.run(run_worker(settings, once=once))
+    if report is not None:
+        typer.echo(f"sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

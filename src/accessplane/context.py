@@ -24,7 +24,7 @@ class Context:
     settings: Settings
     viewer: Principal | None
     # Why authentication failed, if it did: reported only when a field needs a principal, so
-    # public fields (the permission catalogue) still answer.
+    # a page that needs none (GraphiQL's HTML) still loads.
     auth_error: Unauthenticated | None = None
     request: Request | None = None
     response: Response | None = None

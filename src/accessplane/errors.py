@@ -68,6 +68,7 @@ class UserErrorCode(StrEnum):
     BUILT_IN = "BUILT_IN"
     IN_USE = "IN_USE"
     LAST_OWNER = "LAST_OWNER"
+    CONFLICT = "CONFLICT"  # a concurrent change won; nothing was written, try again
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,38 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only good for a laptop: production refuses to start with it.
 DEVELOPMENT_SECRET = "development-secret-change-me"
+
+
+class OidcIssuer(BaseModel):
+    """One trusted OpenID Provider: console login (with a client secret) and bearer tokens."""
+
+    issuer: (
+        str  # exactly as in the provider's discovery document, e.g. https://idp.example/realms/x
+    )
+    # Short name for ``/auth/login?issuer=<name>``; defaults to the issuer URL itself.
+    name: str = ""
+    client_id: str = ""
+    client_secret: SecretStr | None = None  # None for bearer-only issuers or public clients
+    # Accepted ``aud`` values of bearer tokens; empty means the client id.
+    audience: list[str] = Field(default_factory=list)
+    # Claim holding the user's IdP groups (e.g. "groups"); None turns group sync off.
+    groups_claim: str | None = None
+    # The first user of this issuer becomes Owner of the default workspace.
+    bootstrap_owner: bool = False
+    scope: str = "openid email profile"
+
+    @property
+    def key(self) -> str:
+        return self.name or self.issuer
+
+    @property
+    def audiences(self) -> list[str]:
+        return self.audience or ([self.client_id] if self.client_id else [])
 
 
 class Settings(BaseSettings):
@@ -42,6 +69,50 @@ class Settings(BaseSettings):
     bootstrap_workspace_name: str = "Default"
     bootstrap_owner_email: str = "owner@example.com"
 
+    # OpenID Connect (docs/oidc.md): trusted issuers, as JSON in ACCESSPLANE_OIDC_ISSUERS.
+    oidc_issuers: list[OidcIssuer] = Field(default_factory=list)
+    # Public base URL of this service (behind a proxy), for the callback and logout URLs;
+    # empty: taken from the request.
+    public_url: str = ""
+    # Console sessions: absolute lifetime, also the signed cookie's max-age.
+    session_max_age: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
+    session_cookie: str = "accessplane_session"
+    # Bearer JWTs: clock skew allowed on exp/nbf/iat, and JWKS/discovery cache lifetime.
+    jwt_leeway: int = Field(default=30, ge=0, le=300)
+    jwks_cache_ttl: int = Field(default=3600, ge=10)
+    # A refetch of the JWKS on an unknown ``kid`` happens at most this often per issuer.
+    jwks_min_refetch_interval: float = Field(default=30.0, ge=0)
+    http_timeout: float = Field(default=5.0, gt=0)
+
+    # API Access keys (docs/api-access.md)
+    api_access_max_lifetime_days: int = Field(default=365, ge=1, le=3650)
+    # Upper bound of a regeneration's gracePeriodSeconds (the old token's overlap).
+    api_access_max_grace_seconds: int = Field(default=24 * 3600, ge=0, le=30 * 24 * 3600)
+    # lastUsedAt/usageCount are counted in memory and written this often (and at shutdown).
+    api_access_usage_flush_seconds: float = Field(default=10.0, gt=0)
+    # Revoked tokens answer ``revoked`` for this long, then ``unknown_credential``.
+    api_access_revocation_retention_days: int = Field(default=90, ge=1)
+
+    # Email (docs/api-access.md); no smtp_host: mail is written to the log instead.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "AccessPlane <noreply@localhost>"
+    smtp_starttls: bool = True
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    # The outbox worker: how often it looks for due mail, and retries with exponential backoff.
+    notification_worker_interval: float = Field(default=5.0, gt=0)
+    notification_worker_in_process: bool = False  # run the worker inside `accessplane serve`
+    notification_batch_size: int = Field(default=20, ge=1, le=500)
+    notification_retry_base_seconds: float = Field(default=30.0, gt=0)
+    notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # Permanent refusals (5xx) give up after this many attempts; outages are retried forever.
+    notification_max_attempts: int = Field(default=10, ge=1)
+    # How long a claimed notification stays with its worker before another may take it over.
+    notification_claim_seconds: float = Field(default=300.0, gt=0)
+    reminder_scan_interval: float = Field(default=60.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.environment == "production":
@@ -53,9 +124,28 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _check_oidc_issuers(self) -> Settings:
+        keys = [issuer.key for issuer in self.oidc_issuers]
+        if len(set(keys)) != len(keys):
+            raise ValueError("ACCESSPLANE_OIDC_ISSUERS: each issuer needs a distinct name")
+        for issuer in self.oidc_issuers:
+            if self.environment == "production" and not issuer.issuer.startswith("https://"):
+                raise ValueError(f"OIDC issuer {issuer.issuer} must use https in production")
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` everywhere but on a developer's plain-HTTP laptop."""
+        return self.environment not in ("development", "test")
+
+    def oidc_issuer(self, issuer: str) -> OidcIssuer | None:
+        """The configured issuer with this issuer URL, if any."""
+        return next((i for i in self.oidc_issuers if i.issuer == issuer), None)
 
 
 @lru_cache

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from accessplane.auth.principals import Principal
 from accessplane.context import Context
+from accessplane.db.session import request_sessions
 from accessplane.schema.build import build_schema
 from accessplane.settings import Settings
 
@@ -90,7 +91,7 @@ class GraphQLClient:
     async def in_process(
         self, query: str, variables: dict[str, Any], principal: Principal
     ) -> Result:
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+        async with request_sessions(self.engine)() as session:
             context = Context(session=session, settings=self.settings, viewer=principal)
             result = await self.schema.execute(
                 query, variable_values=variables, context_value=context

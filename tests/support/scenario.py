@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,8 @@ from accessplane.auth.authenticate import principal_for_user
 from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import TokenKind, issue_token
 from accessplane.models import Api, ApiAccess, Group, Member, Role, User, Workspace
-from accessplane.services import apis, grants, groups, members, roles, workspaces
+from accessplane.services import api_access, apis, grants, groups, members, roles, workspaces
+from accessplane.services.api_access import IssuedApiAccess
 
 
 def gid(type_name: str, pk: uuid.UUID) -> str:
@@ -179,3 +180,30 @@ class Scenario:
         )
         await self.session.commit()
         return issued.plaintext
+
+    async def api_access(
+        self,
+        world: World,
+        role: str = "Developer",
+        *,
+        by: Person | None = None,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        description: str = "",
+        expires_at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> IssuedApiAccess:
+        """An API Access made through the service by ``by`` (the owner by default)."""
+        moment = now or datetime.now(UTC)
+        return await api_access.create_api_access(
+            session=self.session,
+            actor=(by or world.owner).principal,
+            policy=api_access.ApiAccessPolicy(secret=self.secret),
+            workspace_id=world.workspace.id,
+            name=name or self._unique("key-"),
+            role_id=world.roles[role].id,
+            expires_at=expires_at or moment + timedelta(days=90),
+            description=description,
+            tags=tags or [],
+            now=moment,
+        )

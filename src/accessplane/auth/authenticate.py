@@ -7,14 +7,17 @@ bearer JWTs by loading the user's memberships with ``principal_for_user``.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.principals import Membership, Principal, PrincipalKind, grants_from_role
 from accessplane.auth.tokens import TokenKind, parse_token, token_digest
 from accessplane.errors import Unauthenticated
-from accessplane.models import ApiAccess, Member, Role, User
+from accessplane.models import ApiAccess, ApiAccessRevocation, Member, Role, User
 from accessplane.models.base import utcnow
 
 
@@ -30,23 +33,73 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-async def principal_for_api_key(session: AsyncSession, token: str, secret: bytes) -> Principal:
-    """The principal of an API Access key, or UNAUTHENTICATED with a reason."""
+# ``session.info`` key of the usage hook the application installs on request sessions.
+USAGE_HOOK = "accessplane.api_access_usage"
+
+
+class UsageHook(Protocol):
+    """Counts a key's use without I/O (``services.api_access.ApiAccessUsage``)."""
+
+    def record(self, api_access_id: uuid.UUID, at: datetime) -> None: ...
+
+
+async def principal_for_api_key(
+    session: AsyncSession,
+    token: str,
+    secret: bytes,
+    *,
+    now: datetime | None = None,
+    usage: UsageHook | None = None,
+) -> Principal:
+    """The principal of an API Access key, or UNAUTHENTICATED with a reason: ``malformed``,
+    ``unknown_credential``, ``expired``, or ``revoked`` (regenerated or deleted). An old token
+    within its rotation's grace period still authenticates. Each success is counted by the
+    usage hook (``usage``, or the one in ``session.info``)."""
     if parse_token(token) is not TokenKind.API_ACCESS:
         # Rejected by format and checksum alone: no database look-up for invented tokens.
         raise Unauthenticated("The API key is malformed.", reason="malformed")
+    now = now or utcnow()
+    # Looked up by keyed hash: the index compares hashes, never the secret itself.
+    digest = token_digest(token, secret)
     row = (
         await session.execute(
             select(ApiAccess, Role)
-            .join(Role, Role.id == ApiAccess.role_id)
-            .where(ApiAccess.token_digest == token_digest(token, secret))
+            .join(Role, col(Role.id) == col(ApiAccess.role_id))
+            .where(col(ApiAccess.token_digest) == digest)
         )
     ).first()
     if row is None:
-        raise Unauthenticated("The API key is unknown or was revoked.", reason="unknown_credential")
-    key, role = row
-    if key.expires_at is not None and key.expires_at <= utcnow():
-        raise Unauthenticated("The API key has expired.", reason="expired")
+        revocation = await session.scalar(
+            select(ApiAccessRevocation)
+            .where(col(ApiAccessRevocation.token_digest) == digest)
+            .execution_options(populate_existing=True)
+        )
+        if revocation is None:
+            raise Unauthenticated("The API key is unknown.", reason="unknown_credential")
+        if revocation.revoked_at <= now:
+            raise Unauthenticated(
+                f"The API key was revoked ({revocation.reason}).",
+                reason="revoked",
+                revokedBecause=revocation.reason,
+            )
+        # The previous token of a rotation, within its grace period.
+        row = (
+            await session.execute(
+                select(ApiAccess, Role)
+                .join(Role, col(Role.id) == col(ApiAccess.role_id))
+                .where(col(ApiAccess.id) == revocation.api_access_id)
+            )
+        ).first()
+        if row is None:
+            raise Unauthenticated("The API key was revoked.", reason="revoked")
+        key, role = row
+    else:
+        key, role = row
+        if key.expires_at is not None and key.expires_at <= now:
+            raise Unauthenticated("The API key has expired.", reason="expired")
+    hook = usage if usage is not None else session.info.get(USAGE_HOOK)
+    if hook is not None:
+        hook.record(key.id, now)
     membership = Membership(
         workspace_id=key.workspace_id,
         role_id=role.id,
@@ -68,8 +121,8 @@ async def principal_for_user(session: AsyncSession, user: User) -> Principal:
     rows = (
         await session.execute(
             select(Member, Role)
-            .join(Role, Role.id == Member.role_id)
-            .where(Member.user_id == user.id)
+            .join(Role, col(Role.id) == col(Member.role_id))
+            .where(col(Member.user_id) == user.id)
         )
     ).all()
     memberships: dict[uuid.UUID, Membership] = {

@@ -22,6 +22,7 @@ class PrincipalKind(StrEnum):
     """How the caller authenticated; also the audit log's actor type."""
 
     MEMBER = "MEMBER"
+    SERVICE = "SERVICE"  # an OIDC client (client credentials) linked as a service member
     API_ACCESS = "API_ACCESS"
     SYSTEM = "SYSTEM"
 

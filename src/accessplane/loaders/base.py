@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from accessplane.services.pagination import (
+    Column,
     Page,
     PageArgs,
     after_clause,
@@ -53,11 +54,13 @@ class CountLoader(DataLoader[uuid.UUID, int], ABC):
         self.session = session
 
     @abstractmethod
-    def query(self, keys: Sequence[uuid.UUID]) -> Select[tuple[uuid.UUID, int]]:
+    def query(self, keys: Sequence[uuid.UUID]) -> Select[Any, int]:
         """(parent id, count) rows for these parents."""
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
-        counts = dict((await self.session.execute(self.query(keys))).tuples().all())
+        counts = {
+            parent: total for parent, total in (await self.session.execute(self.query(keys))).all()
+        }
         return [int(counts.get(key, 0)) for key in keys]
 
 
@@ -73,11 +76,11 @@ class PageLoader(DataLoader[PageKey, Page[T]], ABC, Generic[T]):
     entity: type[Any]
 
     @abstractmethod
-    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], ColumnElement[Any]]:
+    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
         """The children of these parents, and the column holding each child's parent id."""
 
     @abstractmethod
-    def sort(self) -> Sequence[ColumnElement[Any]]:
+    def sort(self) -> Sequence[Column]:
         """The children's order; its last column must be unique."""
 
     async def batch_load_fn(self, keys: Sequence[PageKey]) -> list[Page[T]]:
@@ -132,7 +135,7 @@ class ChildCountLoader(CountLoader):
         super().__init__(pages.session)
         self.pages = pages
 
-    def query(self, keys: Sequence[uuid.UUID]) -> Select[Any]:
+    def query(self, keys: Sequence[uuid.UUID]) -> Select[Any, int]:
         children, parent = self.pages.children(keys)
         return children.with_only_columns(
             parent, func.count(), maintain_column_froms=True

@@ -6,12 +6,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.principals import Principal
 from accessplane.loaders.base import PageLoader
 from accessplane.models import Api, ApiGrant, Group, GroupMember, Member, Role, User
+from accessplane.services.pagination import Column
 from accessplane.services.scoping import accessible_api_clause
 
 
@@ -20,17 +22,17 @@ class PeopleByApiIdLoader(PageLoader[Member]):
 
     entity = Member
 
-    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], ColumnElement[Any]]:
+    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
         query = (
             select(Member)
-            .join(ApiGrant, ApiGrant.member_id == Member.id)
-            .join(User, User.id == Member.user_id)
-            .where(ApiGrant.api_id.in_(parent_ids))
+            .join(ApiGrant, col(ApiGrant.member_id) == col(Member.id))
+            .join(User, col(User.id) == col(Member.user_id))
+            .where(col(ApiGrant.api_id).in_(parent_ids))
         )
-        return query, ApiGrant.api_id
+        return query, col(ApiGrant.api_id)
 
-    def sort(self) -> Sequence[ColumnElement[Any]]:
-        return [User.email, Member.id]
+    def sort(self) -> Sequence[Column]:
+        return [col(User.email), col(Member.id)]
 
 
 class GroupsByApiIdLoader(PageLoader[Group]):
@@ -38,16 +40,16 @@ class GroupsByApiIdLoader(PageLoader[Group]):
 
     entity = Group
 
-    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], ColumnElement[Any]]:
+    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
         query = (
             select(Group)
-            .join(ApiGrant, ApiGrant.group_id == Group.id)
-            .where(ApiGrant.api_id.in_(parent_ids))
+            .join(ApiGrant, col(ApiGrant.group_id) == col(Group.id))
+            .where(col(ApiGrant.api_id).in_(parent_ids))
         )
-        return query, ApiGrant.api_id
+        return query, col(ApiGrant.api_id)
 
-    def sort(self) -> Sequence[ColumnElement[Any]]:
-        return [Group.name, Group.id]
+    def sort(self) -> Sequence[Column]:
+        return [col(Group.name), col(Group.id)]
 
 
 class ApisByMemberIdLoader(PageLoader[Api]):
@@ -60,18 +62,20 @@ class ApisByMemberIdLoader(PageLoader[Api]):
         super().__init__(session)
         self.viewer = viewer
 
-    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], ColumnElement[Any]]:
-        direct = exists().where(ApiGrant.api_id == Api.id, ApiGrant.member_id == Member.id)
+    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
+        direct = exists().where(
+            col(ApiGrant.api_id) == col(Api.id), col(ApiGrant.member_id) == col(Member.id)
+        )
         via_group = exists().where(
-            ApiGrant.api_id == Api.id,
-            ApiGrant.group_id == GroupMember.group_id,
-            GroupMember.member_id == Member.id,
+            col(ApiGrant.api_id) == col(Api.id),
+            col(ApiGrant.group_id) == col(GroupMember.group_id),
+            col(GroupMember.member_id) == col(Member.id),
         )
         visible = or_(
             false(),
             *(
                 and_(
-                    Api.workspace_id == workspace_id,
+                    col(Api.workspace_id) == workspace_id,
                     accessible_api_clause(self.viewer, workspace_id),
                 )
                 for workspace_id in self.viewer.memberships
@@ -79,11 +83,13 @@ class ApisByMemberIdLoader(PageLoader[Api]):
         )
         query = (
             select(Api)
-            .join(Member, Member.workspace_id == Api.workspace_id)
-            .join(Role, Role.id == Member.role_id)
-            .where(Member.id.in_(parent_ids), or_(Role.all_apis, direct, via_group), visible)
+            .join(Member, col(Member.workspace_id) == col(Api.workspace_id))
+            .join(Role, col(Role.id) == col(Member.role_id))
+            .where(
+                col(Member.id).in_(parent_ids), or_(col(Role.all_apis), direct, via_group), visible
+            )
         )
-        return query, Member.id
+        return query, col(Member.id)
 
-    def sort(self) -> Sequence[ColumnElement[Any]]:
-        return [Api.name, Api.id]
+    def sort(self) -> Sequence[Column]:
+        return [col(Api.name), col(Api.id)]

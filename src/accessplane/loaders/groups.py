@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
+from sqlmodel import col
 
 from accessplane.loaders.base import PageLoader
 from accessplane.models import Group, GroupMember, Member, User
+from accessplane.services.pagination import Column
 
 
 class MembersByGroupIdLoader(PageLoader[Member]):
@@ -17,17 +19,17 @@ class MembersByGroupIdLoader(PageLoader[Member]):
 
     entity = Member
 
-    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], ColumnElement[Any]]:
+    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
         query = (
             select(Member)
-            .join(GroupMember, GroupMember.member_id == Member.id)
-            .join(User, User.id == Member.user_id)
-            .where(GroupMember.group_id.in_(parent_ids))
+            .join(GroupMember, col(GroupMember.member_id) == col(Member.id))
+            .join(User, col(User.id) == col(Member.user_id))
+            .where(col(GroupMember.group_id).in_(parent_ids))
         )
-        return query, GroupMember.group_id
+        return query, col(GroupMember.group_id)
 
-    def sort(self) -> Sequence[ColumnElement[Any]]:
-        return [User.email, Member.id]
+    def sort(self) -> Sequence[Column]:
+        return [col(User.email), col(Member.id)]
 
 
 class GroupsByMemberIdLoader(PageLoader[Group]):
@@ -35,13 +37,13 @@ class GroupsByMemberIdLoader(PageLoader[Group]):
 
     entity = Group
 
-    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], ColumnElement[Any]]:
+    def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
         query = (
             select(Group)
-            .join(GroupMember, GroupMember.group_id == Group.id)
-            .where(GroupMember.member_id.in_(parent_ids))
+            .join(GroupMember, col(GroupMember.group_id) == col(Group.id))
+            .where(col(GroupMember.member_id).in_(parent_ids))
         )
-        return query, GroupMember.member_id
+        return query, col(GroupMember.member_id)
 
-    def sort(self) -> Sequence[ColumnElement[Any]]:
-        return [Group.name, Group.id]
+    def sort(self) -> Sequence[Column]:
+        return [col(Group.name), col(Group.id)]

@@ -15,6 +15,7 @@ from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.context import Info
 from accessplane.errors import NotFound
+from accessplane.schema.api_access import ApiAccess
 from accessplane.schema.apis import Api
 from accessplane.schema.audit import AuditEvent
 from accessplane.schema.base import decode_any_id
@@ -56,6 +57,10 @@ NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
     "Member": (_scoped(models.Member, Permission.GET_MEMBER, "Member"), Member.from_model),
     "Group": (_scoped(models.Group, Permission.GET_GROUP, "Group"), Group.from_model),
     "Role": (_scoped(models.Role, Permission.GET_ROLE, "Role"), Role.from_model),
+    "ApiAccess": (
+        _scoped(models.ApiAccess, Permission.GET_API_ACCESS, "API Access"),
+        ApiAccess.from_model,
+    ),
     "AuditEvent": (
         _scoped(models.AuditEvent, Permission.GET_AUDIT_LOG, "Audit event"),
         AuditEvent.from_model,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry import relay
@@ -32,7 +33,9 @@ class AuditEvent(relay.Node):
 
     @classmethod
     def from_model(cls, event: models.AuditEvent) -> AuditEvent:
-        actor_type = {"MEMBER": "User", "API_ACCESS": "ApiAccess"}.get(event.actor_type)
+        actor_type = {"MEMBER": "Member", "SERVICE": "Member", "API_ACCESS": "ApiAccess"}.get(
+            event.actor_type
+        )
         return cls(
             id=str(event.id),
             actor_type=event.actor_type,
@@ -47,8 +50,8 @@ class AuditEvent(relay.Node):
             target_id=(
                 relay.GlobalID(event.target_type, str(event.target_id)) if event.target_id else None
             ),
-            before=event.before,
-            after=event.after,
+            before=cast("JSON", event.before),
+            after=cast("JSON", event.after),
             ip=event.ip,
             request_id=event.request_id,
             at=event.at,

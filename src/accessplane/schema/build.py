@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -17,12 +20,15 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
 from accessplane.errors import DomainError
+from accessplane.resolvers.api_access import ApiAccessMutations
 from accessplane.resolvers.apis import ApiMutations
 from accessplane.resolvers.grants import GrantMutations
 from accessplane.resolvers.groups import GroupMutations
 from accessplane.resolvers.members import MemberMutations
+from accessplane.resolvers.notifications import NotificationMutations
 from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
+from accessplane.resolvers.service_accounts import ServiceAccountMutations
 from accessplane.resolvers.workspaces import WorkspaceMutations
 from accessplane.settings import Settings
 
@@ -35,6 +41,9 @@ class Mutation(
     GroupMutations,
     ApiMutations,
     GrantMutations,
+    ApiAccessMutations,
+    NotificationMutations,
+    ServiceAccountMutations,
 ):
     """Every change; each takes one ``input`` and returns a payload with ``userErrors``."""
 
@@ -61,13 +70,15 @@ def _is_internal(error: GraphQLError) -> bool:
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema, with depth, alias and token limits, cached parsing and validation, and
     internal errors masked."""
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        ParserCache(maxsize=1000),
-        ValidationCache(maxsize=1000),
-        MaskErrors(should_mask_error=_is_internal),
+    # Factories, so each request gets fresh extension instances; the parser and validation
+    # caches are module-level LRUs in Strawberry, shared across requests all the same.
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(ParserCache, maxsize=1000),
+        partial(ValidationCache, maxsize=1000),
+        partial(MaskErrors, should_mask_error=_is_internal),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

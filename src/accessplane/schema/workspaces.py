@@ -12,6 +12,7 @@ from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
 from accessplane.errors import NotFound
+from accessplane.schema.api_access import ApiAccess, ApiAccessFilter, ApiAccessOrder
 from accessplane.schema.apis import Api, ApiFilter
 from accessplane.schema.audit import AuditEvent, AuditEventFilter
 from accessplane.schema.base import (
@@ -26,9 +27,19 @@ from accessplane.schema.base import (
 from accessplane.schema.grants import AccessExplanation
 from accessplane.schema.groups import Group
 from accessplane.schema.members import Member, MemberFilter
+from accessplane.schema.notifications import NotificationSettings
 from accessplane.schema.permissions import requires
 from accessplane.schema.roles import Role
-from accessplane.services import apis, audit, grants, groups, members, roles
+from accessplane.services import (
+    api_access,
+    apis,
+    audit,
+    grants,
+    groups,
+    members,
+    notifications,
+    roles,
+)
 
 
 @strawberry.type
@@ -138,6 +149,50 @@ class Workspace(relay.Node):
             args=parse_page(first, after, maximum=ctx.settings.max_page_size),
         )
         return root_connection(ctx.session, page, Role.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_API_ACCESS),
+        description="Platform API keys; by name unless orderBy says otherwise.",
+    )
+    async def api_accesses(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ApiAccessFilter | None = None,
+        order_by: ApiAccessOrder | None = None,
+    ) -> Connection[ApiAccess]:
+        ctx = info.context
+        wanted = filter or ApiAccessFilter()
+        order = order_by or ApiAccessOrder()
+        page = await api_access.list_api_accesses(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            filter=api_access.ApiAccessFilter(
+                status=wanted.status,
+                role_ids=decode_ids(wanted.role_ids, "Role", field="roleIds")
+                if wanted.role_ids is not None
+                else None,
+                tags=wanted.tags,
+                search=wanted.search,
+            ),
+            order=api_access.ApiAccessOrderField(order.field),
+            descending=order.descending,
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, ApiAccess.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_WORKSPACE),
+        description="Email subjects per kind of notification.",
+    )
+    async def notification_settings(self, info: Info) -> NotificationSettings:
+        ctx = info.context
+        settings = await notifications.get_notification_settings(
+            session=ctx.session, actor=ctx.principal, workspace_id=self.pk
+        )
+        return NotificationSettings.from_model(settings)
 
     @strawberry.field(extensions=requires(Permission.GET_AUDIT_LOG), description="Newest first.")
     async def audit_events(

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
 from accessplane.errors import UserErrorCode
-from accessplane.models import Api, ApiGrant, GroupMember
+from accessplane.models import Api, ApiGrant
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import accessible_api_clause, get_accessible_api
@@ -34,16 +35,16 @@ async def _check_unique(
     exclude: uuid.UUID | None = None,
 ) -> None:
     for field, column, value in (
-        ("name", Api.name, name),
-        ("identifier", Api.identifier, identifier),
+        ("name", col(Api.name), name),
+        ("identifier", col(Api.identifier), identifier),
     ):
         if not value:
             continue
-        query = select(Api.id).where(
-            Api.workspace_id == workspace_id, func.lower(column) == value.lower()
+        query = select(col(Api.id)).where(
+            col(Api.workspace_id) == workspace_id, func.lower(column) == value.lower()
         )
         if exclude is not None:
-            query = query.where(Api.id != exclude)
+            query = query.where(col(Api.id) != exclude)
         if await session.scalar(query) is not None:
             checks.add(
                 field, f"An API with {field} '{value}' exists already.", UserErrorCode.DUPLICATE
@@ -190,30 +191,27 @@ async def list_apis(
     """The APIs of the workspace that the principal can reach, by name."""
     actor.require(workspace_id, Permission.GET_API)
     query = select(Api).where(
-        Api.workspace_id == workspace_id, accessible_api_clause(actor, workspace_id)
+        col(Api.workspace_id) == workspace_id, accessible_api_clause(actor, workspace_id)
     )
     if filter.people_ids:
         query = query.where(
-            Api.id.in_(select(ApiGrant.api_id).where(ApiGrant.member_id.in_(filter.people_ids)))
+            col(Api.id).in_(
+                select(col(ApiGrant.api_id)).where(col(ApiGrant.member_id).in_(filter.people_ids))
+            )
         )
     if filter.group_ids:
         query = query.where(
-            Api.id.in_(select(ApiGrant.api_id).where(ApiGrant.group_id.in_(filter.group_ids)))
+            col(Api.id).in_(
+                select(col(ApiGrant.api_id)).where(col(ApiGrant.group_id).in_(filter.group_ids))
+            )
         )
     if filter.search:
-        term = f"%{filter.search.strip().lower()}%"
+        # autoescape: a "_" or "%" in the search is a character, not a wildcard
+        term = filter.search.strip().lower()
         query = query.where(
-            or_(func.lower(Api.name).like(term), func.lower(Api.identifier).like(term))
+            or_(
+                func.lower(col(Api.name)).contains(term, autoescape=True),
+                func.lower(col(Api.identifier)).contains(term, autoescape=True),
+            )
         )
-    return await paginate(session, query, sort=[Api.name, Api.id], args=args)
-
-
-def effective_api_ids(member_id: uuid.UUID) -> Any:
-    """SQL: ids of the APIs a member reaches by grant, directly or through a group."""
-    direct = select(ApiGrant.api_id).where(ApiGrant.member_id == member_id)
-    via_group = (
-        select(ApiGrant.api_id)
-        .join(GroupMember, GroupMember.group_id == ApiGrant.group_id)
-        .where(GroupMember.member_id == member_id)
-    )
-    return direct.union(via_group)
+    return await paginate(session, query, sort=[col(Api.name), col(Api.id)], args=args)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import OWNER_ROLE
 from accessplane.auth.principals import SYSTEM
@@ -29,7 +30,7 @@ class Bootstrap:
 
 async def is_empty(session: AsyncSession) -> bool:
     """Whether no workspace exists yet."""
-    return await session.scalar(select(Workspace.id).limit(1)) is None
+    return await session.scalar(select(col(Workspace.id)).limit(1)) is None
 
 
 async def init_workspace(

@@ -11,9 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
@@ -65,7 +67,9 @@ async def grant_access(
     )
     existing = (
         await session.execute(
-            select(ApiGrant.member_id, ApiGrant.group_id).where(ApiGrant.api_id == api.id)
+            select(col(ApiGrant.member_id), col(ApiGrant.group_id)).where(
+                col(ApiGrant.api_id) == api.id
+            )
         )
     ).all()
     granted_members = {m for m, _ in existing if m is not None}
@@ -73,7 +77,7 @@ async def grant_access(
     new_members = [m.id for m in members if m.id not in granted_members]
     new_groups = [g.id for g in groups if g.id not in granted_groups]
     async with transaction(session):
-        common = {
+        common: dict[str, Any] = {
             "workspace_id": api.workspace_id,
             "api_id": api.id,
             "granted_by_id": actor.credential_id or actor.id,
@@ -115,30 +119,10 @@ async def revoke_access(
         session, Group, group_ids, api.workspace_id, field="groupIds", label="group"
     )
     wanted = or_(
-        ApiGrant.member_id.in_([m.id for m in members]),
-        ApiGrant.group_id.in_([g.id for g in groups]),
+        col(ApiGrant.member_id).in_([m.id for m in members]),
+        col(ApiGrant.group_id).in_([g.id for g in groups]),
     )
-    revoked = (
-        await session.execute(
-            select(ApiGrant.member_id, ApiGrant.group_id).where(ApiGrant.api_id == api.id, wanted)
-        )
-    ).all()
-    change = GrantChange(api, [m for m, _ in revoked if m], [g for _, g in revoked if g])
-    async with transaction(session):
-        await session.execute(delete(ApiGrant).where(ApiGrant.api_id == api.id, wanted))
-        record(
-            session,
-            actor=actor,
-            workspace_id=api.workspace_id,
-            action="revokeApiAccess",
-            target_type="Api",
-            target_id=api.id,
-            before={
-                "memberIds": [str(i) for i in change.member_ids],
-                "groupIds": [str(i) for i in change.group_ids],
-            },
-        )
-    return change
+    return await _revoke(session, actor, api, wanted, action="revokeApiAccess")
 
 
 async def revoke_all_access(
@@ -152,19 +136,30 @@ async def revoke_all_access(
             f"Type {REVOKE_ALL_CONFIRMATION} to revoke every grant of this API.",
             UserErrorCode.CONFIRMATION_REQUIRED,
         )
+    return await _revoke(session, actor, api, true(), action="revokeAllApiAccess")
+
+
+async def _revoke(
+    session: AsyncSession,
+    actor: Principal,
+    api: Api,
+    which: ColumnElement[bool],
+    *,
+    action: str,
+) -> GrantChange:
+    """Delete the API's grants matching ``which`` and record what went, in one transaction."""
+    of_api = and_(col(ApiGrant.api_id) == api.id, which)
     revoked = (
-        await session.execute(
-            select(ApiGrant.member_id, ApiGrant.group_id).where(ApiGrant.api_id == api.id)
-        )
+        await session.execute(select(col(ApiGrant.member_id), col(ApiGrant.group_id)).where(of_api))
     ).all()
     change = GrantChange(api, [m for m, _ in revoked if m], [g for _, g in revoked if g])
     async with transaction(session):
-        await session.execute(delete(ApiGrant).where(ApiGrant.api_id == api.id))
+        await session.execute(delete(ApiGrant).where(of_api))
         record(
             session,
             actor=actor,
             workspace_id=api.workspace_id,
-            action="revokeAllApiAccess",
+            action=action,
             target_type="Api",
             target_id=api.id,
             before={
@@ -226,16 +221,19 @@ async def explain_access(
     rows = (
         await session.execute(
             select(ApiGrant, Group)
-            .outerjoin(Group, Group.id == ApiGrant.group_id)
+            .outerjoin(Group, col(Group.id) == col(ApiGrant.group_id))
             .outerjoin(
                 GroupMember,
-                and_(GroupMember.group_id == ApiGrant.group_id, GroupMember.member_id == member.id),
+                and_(
+                    col(GroupMember.group_id) == col(ApiGrant.group_id),
+                    col(GroupMember.member_id) == member.id,
+                ),
             )
             .where(
-                ApiGrant.api_id == api.id,
-                or_(ApiGrant.member_id == member.id, GroupMember.member_id == member.id),
+                col(ApiGrant.api_id) == api.id,
+                or_(col(ApiGrant.member_id) == member.id, col(GroupMember.member_id) == member.id),
             )
-            .order_by(ApiGrant.group_id.is_not(None), Group.name)
+            .order_by(col(ApiGrant.group_id).is_not(None), col(Group.name))
         )
     ).all()
     for grant, group in rows:

@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.errors import UserErrorCode
+from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -26,11 +27,11 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    query = select(Group.id).where(
-        Group.workspace_id == workspace_id, func.lower(Group.name) == name.lower()
+    query = select(col(Group.id)).where(
+        col(Group.workspace_id) == workspace_id, func.lower(col(Group.name)) == name.lower()
     )
     if exclude is not None:
-        query = query.where(Group.id != exclude)
+        query = query.where(col(Group.id) != exclude)
     if name and await session.scalar(query) is not None:
         checks.add("name", f"A group named '{name}' exists already.", UserErrorCode.DUPLICATE)
 
@@ -54,10 +55,14 @@ async def create_group(
     name = checks.text("name", name, max_length=100)
     description = checks.text("description", description, max_length=1000, required=False)
     await _check_unique_name(checks, session, workspace_id, name)
+    try:
+        members = await get_referenced(
+            session, Member, member_ids or [], workspace_id, field="memberIds", label="member"
+        )
+    except InputError as error:  # reported with the other fields' errors, all at once
+        checks.errors.extend(error.errors)
+        members = []
     checks.raise_if_any()
-    members = await get_referenced(
-        session, Member, member_ids or [], workspace_id, field="memberIds", label="member"
-    )
     async with transaction(session):
         group = Group(workspace_id=workspace_id, name=name, description=description)
         session.add(group)
@@ -144,9 +149,9 @@ async def add_group_members(
     present = set(
         (
             await session.scalars(
-                select(GroupMember.member_id).where(
-                    GroupMember.group_id == group.id,
-                    GroupMember.member_id.in_([m.id for m in members]),
+                select(col(GroupMember.member_id)).where(
+                    col(GroupMember.group_id) == group.id,
+                    col(GroupMember.member_id).in_([m.id for m in members]),
                 )
             )
         ).all()
@@ -180,7 +185,7 @@ async def remove_group_members(
     async with transaction(session):
         await session.execute(
             delete(GroupMember).where(
-                GroupMember.group_id == group.id, GroupMember.member_id.in_(ids)
+                col(GroupMember.group_id) == group.id, col(GroupMember.member_id).in_(ids)
             )
         )
         record(
@@ -205,7 +210,10 @@ async def list_groups(
 ) -> Page[Group]:
     """The workspace's groups by name."""
     actor.require(workspace_id, Permission.GET_GROUP)
-    query = select(Group).where(Group.workspace_id == workspace_id)
+    query = select(Group).where(col(Group.workspace_id) == workspace_id)
     if search:
-        query = query.where(func.lower(Group.name).like(f"%{search.strip().lower()}%"))
-    return await paginate(session, query, sort=[Group.name, Group.id], args=args)
+        # autoescape: a "_" or "%" in the search is a character, not a wildcard
+        query = query.where(
+            func.lower(col(Group.name)).contains(search.strip().lower(), autoescape=True)
+        )
+    return await paginate(session, query, sort=[col(Group.name), col(Group.id)], args=args)

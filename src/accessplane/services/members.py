@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import OWNER_ROLE, Permission
 from accessplane.auth.principals import Principal
@@ -15,40 +16,52 @@ from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import GroupMember, Member, MemberKind, Role, User
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
-from accessplane.services.roles import check_role_assignable
+from accessplane.services.roles import (
+    check_holder_manageable,
+    check_role_assignable,
+    role_in_workspace,
+)
 from accessplane.services.scoping import get_scoped
 from accessplane.services.validation import Checks
 
 
-async def _role_in_workspace(
-    session: AsyncSession, checks: Checks, role_id: uuid.UUID, workspace_id: uuid.UUID
-) -> Role | None:
-    role = await session.get(Role, role_id)
-    if role is None or role.workspace_id != workspace_id:
-        checks.add("roleId", "Role not found in this workspace.", UserErrorCode.NOT_FOUND)
-        return None
-    return role
-
-
 async def _is_last_owner(session: AsyncSession, member: Member) -> bool:
+    """Whether the member is the workspace's only Owner. The Owners' rows stay locked until the
+    caller's transaction ends (PostgreSQL), so two concurrent demotions cannot both pass; SQLite
+    lets one writer at a time commit and refuses the other's stale read."""
     owner_role = await session.scalar(
-        select(Role.id).where(
-            Role.workspace_id == member.workspace_id, Role.name == OWNER_ROLE, Role.built_in
+        select(col(Role.id)).where(
+            col(Role.workspace_id) == member.workspace_id,
+            col(Role.name) == OWNER_ROLE,
+            col(Role.built_in),
         )
     )
     if member.role_id != owner_role:
         return False
-    owners = await session.scalar(
-        select(func.count()).where(
-            Member.workspace_id == member.workspace_id, Member.role_id == owner_role
+    owners = (
+        await session.scalars(
+            select(col(Member.id))
+            .where(
+                col(Member.workspace_id) == member.workspace_id, col(Member.role_id) == owner_role
+            )
+            .order_by(col(Member.id))  # one locking order: concurrent callers cannot deadlock
+            .with_for_update()
         )
-    )
-    return owners == 1
+    ).all()
+    return len(owners) == 1
+
+
+async def _check_manageable(
+    session: AsyncSession, checks: Checks, actor: Principal, member: Member
+) -> None:
+    current = await session.get(Role, member.role_id)
+    assert current is not None  # roles held by members cannot be deleted
+    check_holder_manageable(checks, actor, current)
 
 
 async def get_or_create_user(session: AsyncSession, email: str, name: str = "") -> User:
     """The user with this (lower-cased) email, created if new."""
-    user = await session.scalar(select(User).where(User.email == email))
+    user = await session.scalar(select(User).where(col(User.email) == email))
     if user is None:
         user = User(email=email, name=name)
         session.add(user)
@@ -71,14 +84,14 @@ async def add_member(
     checks = Checks()
     email = checks.email("email", email)
     name = checks.text("name", name, max_length=200, required=False)
-    role = await _role_in_workspace(session, checks, role_id, workspace_id)
+    role = await role_in_workspace(session, checks, role_id, workspace_id)
     if role is not None:
         check_role_assignable(checks, actor, role)
     if email and not checks.errors:
         existing = await session.scalar(
-            select(Member.id)
-            .join(User, User.id == Member.user_id)
-            .where(Member.workspace_id == workspace_id, User.email == email)
+            select(col(Member.id))
+            .join(User, col(User.id) == col(Member.user_id))
+            .where(col(Member.workspace_id) == workspace_id, col(User.email) == email)
         )
         if existing is not None:
             checks.add("email", f"{email} is a member already.", UserErrorCode.DUPLICATE)
@@ -111,7 +124,8 @@ async def update_member_role(
     )
     actor.require(member.workspace_id, Permission.GET_ROLE)
     checks = Checks()
-    role = await _role_in_workspace(session, checks, role_id, member.workspace_id)
+    await _check_manageable(session, checks, actor, member)
+    role = await role_in_workspace(session, checks, role_id, member.workspace_id)
     if role is not None:
         check_role_assignable(checks, actor, role)
         if role.id != member.role_id and await _is_last_owner(session, member):
@@ -142,6 +156,9 @@ async def remove_member(*, session: AsyncSession, actor: Principal, member_id: u
     member = await get_scoped(
         session, actor, Member, member_id, Permission.MANAGE_MEMBERS, label="Member"
     )
+    checks = Checks()
+    await _check_manageable(session, checks, actor, member)
+    checks.raise_if_any()
     if await _is_last_owner(session, member):
         raise InputError.one("id", "The last Owner cannot be removed.", UserErrorCode.LAST_OWNER)
     user = await session.get(User, member.user_id)
@@ -180,20 +197,26 @@ async def list_members(
     actor.require(workspace_id, Permission.GET_MEMBER)
     query = (
         select(Member)
-        .join(User, User.id == Member.user_id)
-        .where(Member.workspace_id == workspace_id)
+        .join(User, col(User.id) == col(Member.user_id))
+        .where(col(Member.workspace_id) == workspace_id)
     )
     if filter.role_ids:
-        query = query.where(Member.role_id.in_(filter.role_ids))
+        query = query.where(col(Member.role_id).in_(filter.role_ids))
     if filter.group_ids:
         query = query.where(
-            Member.id.in_(
-                select(GroupMember.member_id).where(GroupMember.group_id.in_(filter.group_ids))
+            col(Member.id).in_(
+                select(col(GroupMember.member_id)).where(
+                    col(GroupMember.group_id).in_(filter.group_ids)
+                )
             )
         )
     if filter.search:
-        term = f"%{filter.search.strip().lower()}%"
+        # autoescape: a "_" or "%" in the search is a character, not a wildcard
+        term = filter.search.strip().lower()
         query = query.where(
-            or_(func.lower(User.email).like(term), func.lower(User.name).like(term))
+            or_(
+                func.lower(col(User.email)).contains(term, autoescape=True),
+                func.lower(col(User.name)).contains(term, autoescape=True),
+            )
         )
-    return await paginate(session, query, sort=[User.email, Member.id], args=args)
+    return await paginate(session, query, sort=[col(User.email), col(Member.id)], args=args)

@@ -16,10 +16,13 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 
 from accessplane.errors import InputError, UserErrorCode
 
 T = TypeVar("T")
+# A column to sort or group by: a table column, or a model attribute wrapped in sqlmodel.col().
+Column = ColumnElement[Any] | Mapped[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,12 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+def inspect_column(column: Column) -> ColumnElement[Any]:
+    """The SQL column behind a model attribute."""
+    return column if isinstance(column, ColumnElement) else column.expression  # type: ignore[attr-defined]
+
+
+def decode_cursor(cursor: str, columns: Sequence[Column]) -> list[Any]:
     """The sort key inside a cursor, typed like ``columns``; a bad cursor is a userError."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -74,7 +82,7 @@ def decode_cursor(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[An
             raise ValueError
         typed: list[Any] = []
         for value, column in zip(values, columns, strict=True):
-            python_type = column.type.python_type
+            python_type = inspect_column(column).type.python_type
             if python_type is uuid.UUID:
                 typed.append(uuid.UUID(value))
             elif python_type is datetime:
@@ -87,7 +95,7 @@ def decode_cursor(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[An
 
 
 def after_clause(
-    columns: Sequence[ColumnElement[Any]], values: Sequence[Any], *, descending: bool = False
+    columns: Sequence[Column], values: Sequence[Any], *, descending: bool = False
 ) -> ColumnElement[bool]:
     """Rows strictly after ``values`` in ``columns`` order (a row-value comparison spelled
     out, since SQLite and PostgreSQL differ in their support for tuples)."""
@@ -103,7 +111,7 @@ async def paginate(
     session: AsyncSession,
     query: Select[Any],
     *,
-    sort: Sequence[ColumnElement[Any]],
+    sort: Sequence[Column],
     args: PageArgs,
     descending: bool = False,
 ) -> Page[Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import BUILT_IN_ROLES, CONSTRAINABLE, Permission
 from accessplane.auth.principals import Grant, Principal, grants_from_role
@@ -82,6 +83,39 @@ def check_no_escalation(
         )
 
 
+async def role_in_workspace(
+    session: AsyncSession, checks: Checks, role_id: uuid.UUID, workspace_id: uuid.UUID
+) -> Role | None:
+    """A role named in an input (``roleId``), or a userError if it is not of the workspace."""
+    role = await session.get(Role, role_id)
+    if role is None or role.workspace_id != workspace_id:
+        checks.add("roleId", "Role not found in this workspace.", UserErrorCode.NOT_FOUND)
+        return None
+    return role
+
+
+def check_holder_manageable(
+    checks: Checks, actor: Principal, role: Role, *, field: str = "id"
+) -> None:
+    """Changing or removing a member (or a key) needs all the power of its current role: an
+    Admin cannot demote or remove an Owner."""
+    membership = actor.membership(role.workspace_id)
+    grants = grants_from_role(role.permissions)
+    missing = [
+        p.value
+        for p, held in grants.items()
+        if p not in membership.grants or not _covers(membership.grants[p], held)
+    ]
+    if missing or (role.all_apis and not membership.all_apis):
+        checks.add(
+            field,
+            f"Its role '{role.name}' holds more than you do"
+            + (": " + ", ".join(sorted(missing)) if missing else " (access to all APIs)")
+            + "; only someone holding all of it may change or remove it.",
+            UserErrorCode.OUT_OF_SCOPE_PERMISSION,
+        )
+
+
 def check_role_assignable(
     checks: Checks, actor: Principal, role: Role, *, field: str = "roleId"
 ) -> None:
@@ -149,11 +183,11 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    query = select(Role.id).where(
-        Role.workspace_id == workspace_id, func.lower(Role.name) == name.lower()
+    query = select(col(Role.id)).where(
+        col(Role.workspace_id) == workspace_id, func.lower(col(Role.name)) == name.lower()
     )
     if exclude is not None:
-        query = query.where(Role.id != exclude)
+        query = query.where(col(Role.id) != exclude)
     if name and await session.scalar(query) is not None:
         checks.add("name", f"A role named '{name}' exists already.", UserErrorCode.DUPLICATE)
 
@@ -255,8 +289,8 @@ async def delete_role(*, session: AsyncSession, actor: Principal, role_id: uuid.
     role = await get_scoped(session, actor, Role, role_id, Permission.DELETE_ROLE, label="Role")
     if role.built_in:
         raise InputError.one("id", "Built-in roles cannot be deleted.", UserErrorCode.BUILT_IN)
-    holders = await session.scalar(select(func.count()).where(Member.role_id == role.id))
-    keys = await session.scalar(select(func.count()).where(ApiAccess.role_id == role.id))
+    holders = await session.scalar(select(func.count()).where(col(Member.role_id) == role.id))
+    keys = await session.scalar(select(func.count()).where(col(ApiAccess.role_id) == role.id))
     if holders or keys:
         raise InputError.one(
             "id",
@@ -283,5 +317,5 @@ async def list_roles(
 ) -> Page[Role]:
     """The workspace's roles by name."""
     actor.require(workspace_id, Permission.GET_ROLE)
-    query = select(Role).where(Role.workspace_id == workspace_id)
-    return await paginate(session, query, sort=[Role.name, Role.id], args=args)
+    query = select(Role).where(col(Role.workspace_id) == workspace_id)
+    return await paginate(session, query, sort=[col(Role.name), col(Role.id)], args=args)

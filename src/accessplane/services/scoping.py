@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
@@ -28,8 +29,8 @@ async def get_scoped(
 ) -> M:
     """Load the subject of an operation, or raise NOT_FOUND / FORBIDDEN."""
     obj = await session.get(model, object_id)
-    workspace_id = getattr(obj, "workspace_id", None)
-    if obj is None or workspace_id not in actor.memberships:
+    workspace_id: uuid.UUID | None = getattr(obj, "workspace_id", None)
+    if obj is None or workspace_id is None or workspace_id not in actor.memberships:
         raise NotFound(f"{label} not found.")
     actor.require(workspace_id, permission)
     return obj
@@ -75,12 +76,14 @@ def accessible_api_clause(actor: Principal, workspace_id: uuid.UUID) -> ColumnEl
     if membership.all_apis:
         return true()
     if membership.member_id is None:  # API Access keys hold no grants of their own
-        return Api.id.is_(None)
-    direct = exists().where(ApiGrant.api_id == Api.id, ApiGrant.member_id == membership.member_id)
+        return col(Api.id).is_(None)
+    direct = exists().where(
+        col(ApiGrant.api_id) == col(Api.id), col(ApiGrant.member_id) == membership.member_id
+    )
     via_group = exists().where(
-        ApiGrant.api_id == Api.id,
-        ApiGrant.group_id == GroupMember.group_id,
-        GroupMember.member_id == membership.member_id,
+        col(ApiGrant.api_id) == col(Api.id),
+        col(ApiGrant.group_id) == col(GroupMember.group_id),
+        col(GroupMember.member_id) == membership.member_id,
     )
     return or_(direct, via_group)
 
@@ -92,7 +95,9 @@ async def get_accessible_api(
     reach is NOT_FOUND, as it is invisible in every list."""
     api = await get_scoped(session, actor, Api, api_id, permission, label="API")
     reachable = await session.scalar(
-        select(Api.id).where(Api.id == api_id, accessible_api_clause(actor, api.workspace_id))
+        select(col(Api.id)).where(
+            col(Api.id) == api_id, accessible_api_clause(actor, api.workspace_id)
+        )
     )
     if reachable is None:
         raise NotFound("API not found.")

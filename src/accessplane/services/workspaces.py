@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accessplane.auth.permissions import OWNER_ROLE
 from accessplane.auth.principals import Principal
@@ -19,7 +20,10 @@ from accessplane.services.validation import Checks, slugify
 
 async def _free_slug(session: AsyncSession, wanted: str) -> str:
     slug, n = wanted, 1
-    while await session.scalar(select(Workspace.id).where(Workspace.slug == slug)) is not None:
+    while (
+        await session.scalar(select(col(Workspace.id)).where(col(Workspace.slug) == slug))
+        is not None
+    ):
         n += 1
         suffix = f"-{n}"
         slug = wanted[: 63 - len(suffix)] + suffix
@@ -34,7 +38,9 @@ async def create_workspace_rows(
     name = checks.text("name", name, max_length=100)
     if slug is not None:
         slug = checks.slug("slug", slug)
-        if slug and await session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
+        if slug and await session.scalar(
+            select(col(Workspace.id)).where(col(Workspace.slug) == slug)
+        ):
             checks.add("slug", f"The slug '{slug}' is taken.", UserErrorCode.DUPLICATE)
     checks.raise_if_any()
     workspace = Workspace(name=name, slug=slug or await _free_slug(session, slugify(name)))
@@ -66,6 +72,7 @@ async def create_workspace(
             target_type="Workspace",
             target_id=workspace.id,
             after={"name": workspace.name, "slug": workspace.slug},
+            actor_member_id=owner.id,
         )
     return workspace
 
@@ -76,6 +83,8 @@ async def list_workspaces(session: AsyncSession, actor: Principal) -> list[Works
     if not ids:
         return []
     rows = await session.scalars(
-        select(Workspace).where(Workspace.id.in_(ids)).order_by(Workspace.name, Workspace.id)
+        select(Workspace)
+        .where(col(Workspace.id).in_(ids))
+        .order_by(col(Workspace.name), col(Workspace.id))
     )
     return list(rows.all())

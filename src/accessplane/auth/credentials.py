@@ -1,0 +1,196 @@
+"""From a request's credential to its principal: one place decides which credential counts.
+
+- ``Authorization: Bearer apk_…``: a platform API key (``principal_for_api_key``).
+- ``Authorization: Bearer <JWT>``: a token of a configured OpenID Provider. A token with a user
+  in it acts as that person; a client-credentials token (no user: ``sub`` absent or equal to
+  the client id) acts as the SERVICE member its client is linked to, and an unlinked client is
+  UNAUTHENTICATED (reason ``unmapped_client``): it gets no access at all.
+- Otherwise the console session cookie, for POSTs only with the CSRF token of that session in
+  ``X-CSRF-Token`` and, when the browser sends an ``Origin``, one that is this site or allowed
+  by CORS. An ``Authorization`` header always wins: the cookie is then ignored, so bearer
+  requests need no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from accessplane.auth.authenticate import bearer_token, principal_for_api_key, principal_for_user
+from accessplane.auth.jwt import JwtValidator, VerifiedToken
+from accessplane.auth.principals import Principal
+from accessplane.auth.tokens import TokenKind
+from accessplane.errors import Unauthenticated
+from accessplane.models import User
+from accessplane.services.group_sync import claim_values, sync_actor, sync_user_groups
+from accessplane.services.service_accounts import principal_for_client
+from accessplane.services.users import Identity, find_user, provision_user
+from accessplane.settings import Settings
+
+SESSION_KEY = "auth"
+CSRF_HEADER = "x-csrf-token"
+
+
+def session_data(request: Request) -> dict[str, Any] | None:
+    """The console login stored in the signed session cookie, if any."""
+    session = request.scope.get("session")
+    if not isinstance(session, dict):
+        return None
+    data = session.get(SESSION_KEY)
+    return data if isinstance(data, dict) else None
+
+
+def origin_allowed(request: Request, origin: str, settings: Settings) -> bool:
+    """Whether a browser's ``Origin`` is this site or one allowed by CORS."""
+    own = urlsplit(settings.public_url or str(request.base_url))
+    parsed = urlsplit(origin)
+    same = (parsed.scheme, parsed.netloc) == (own.scheme, own.netloc)
+    return same or origin in settings.cors_origins
+
+
+class Credentials:
+    """Authenticates requests; one per application (it holds the JWKS caches)."""
+
+    def __init__(self, settings: Settings, jwt: JwtValidator | None = None) -> None:
+        self.settings = settings
+        self.jwt = jwt or JwtValidator(settings)
+        # The wall clock for console sessions' lifetime; tests move it instead of waiting.
+        self.clock: Callable[[], float] = time.time
+
+    async def authenticate(
+        self,
+        request: Request,
+        session: AsyncSession,
+        *,
+        ip: str | None = None,
+        request_id: str | None = None,
+    ) -> Principal | None:
+        """The request's principal; None without any credential; UNAUTHENTICATED (with a
+        ``reason``) for a credential that is refused."""
+        token = bearer_token(request.headers.get("authorization"))
+        if token is not None:
+            if token.startswith(f"{TokenKind.API_ACCESS.value}_") or token.count(".") != 2:
+                return await principal_for_api_key(
+                    session, token, self.settings.secret_key.get_secret_value().encode()
+                )
+            verified = await self.jwt.validate(token)
+            return await self.principal_for_token(session, verified, ip=ip, request_id=request_id)
+        data = session_data(request)
+        if data is None:
+            return None
+        return await self._principal_for_session(request, session, data)
+
+    async def principal_for_token(
+        self,
+        session: AsyncSession,
+        token: VerifiedToken,
+        *,
+        ip: str | None = None,
+        request_id: str | None = None,
+    ) -> Principal:
+        """The principal a verified bearer JWT acts as."""
+        issuer = token.issuer.issuer
+        client_id = token.client_id
+        if token.is_client_token:
+            principal = (
+                await principal_for_client(session, issuer, client_id) if client_id else None
+            )
+            if principal is None:
+                raise Unauthenticated(
+                    "This OAuth client is not linked to any workspace (linkServiceAccount).",
+                    reason="unmapped_client",
+                )
+            return principal
+        subject = token.subject
+        assert subject is not None
+        user = await find_user(session, issuer, subject)
+        if user is None and not token.claims.get("email"):
+            # Providers such as Keycloak give a client-credentials token the subject of a
+            # service-account user (with no email): a linked client with such a subject.
+            service = await principal_for_client(session, issuer, client_id) if client_id else None
+            if service is not None:
+                return service
+            raise Unauthenticated(
+                "Unknown user: log in to the console once, or have the provider put the "
+                "'email' claim in access tokens.",
+                reason="unknown_user",
+            )
+        if user is None:
+            user = await provision_user(
+                session=session,
+                identity=Identity.from_claims(issuer, token.claims),
+                bootstrap_owner=token.issuer.bootstrap_owner,
+                default_workspace_name=self.settings.bootstrap_workspace_name,
+            )
+        await self.sync_groups(session, user, token.issuer.issuer, token.claims, ip, request_id)
+        return await principal_for_user(session, user)
+
+    async def sync_groups(
+        self,
+        session: AsyncSession,
+        user: User,
+        issuer: str,
+        claims: dict[str, Any],
+        ip: str | None,
+        request_id: str | None,
+    ) -> None:
+        """Apply the issuer's groups claim, when it is configured and present."""
+        config = self.settings.oidc_issuer(issuer)
+        if config is None or not config.groups_claim:
+            return
+        values = claim_values(claims, config.groups_claim)
+        if values is None:
+            return
+        await sync_user_groups(
+            session=session,
+            user_id=user.id,
+            issuer=issuer,
+            values=values,
+            actor=sync_actor(issuer, ip=ip, request_id=request_id),
+        )
+
+    async def _principal_for_session(
+        self, request: Request, session: AsyncSession, data: dict[str, Any]
+    ) -> Principal:
+        logged_in_at = data.get("at")
+        if (
+            not isinstance(logged_in_at, int | float)
+            or self.clock() - logged_in_at > self.settings.session_max_age
+        ):
+            request.session.pop(SESSION_KEY, None)
+            raise Unauthenticated("The session has expired; log in again.", reason="expired")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            self._check_csrf(request, data)
+        try:
+            user_id = uuid.UUID(str(data.get("uid")))
+        except ValueError:
+            raise Unauthenticated("The session is invalid.", reason="malformed") from None
+        user = await session.get(User, user_id)
+        if user is None:
+            request.session.pop(SESSION_KEY, None)
+            raise Unauthenticated("The session's user no longer exists.", reason="unknown_user")
+        return await principal_for_user(session, user)
+
+    def _check_csrf(self, request: Request, data: dict[str, Any]) -> None:
+        origin = request.headers.get("origin")
+        if origin is not None and not origin_allowed(request, origin, self.settings):
+            raise Unauthenticated(
+                "Cookie-authenticated requests are accepted only from this site's origin.",
+                reason="csrf",
+            )
+        expected = data.get("csrf")
+        given = request.headers.get(CSRF_HEADER, "")
+        if not isinstance(expected, str) or not hmac.compare_digest(
+            given.encode(), expected.encode()
+        ):
+            raise Unauthenticated(
+                "Send the session's CSRF token (GET /auth/session) in the X-CSRF-Token header.",
+                reason="csrf",
+            )

@@ -1,0 +1,283 @@
+"""Console login with OpenID Connect: Authlib's Starlette client does the protocol.
+
+``/auth/login`` starts the authorization code flow with PKCE (S256), state and nonce (Authlib
+keeps them in the signed session cookie); ``/auth/callback`` completes it: Authlib checks the
+state, exchanges the code with the PKCE verifier and validates the ID token (signature, issuer,
+audience, lifetime, nonce). The user is provisioned by (issuer, subject), their groups claim is
+synchronised, and the session records who logged in, when, and the session's CSRF token.
+``/auth/logout`` ends the session and sends the browser to the provider's end-session endpoint
+when it has one. ``/auth/session`` tells an SPA who is logged in and its CSRF token.
+
+Errors are JSON: 400 for a bad request (unknown issuer, foreign ``return_to``, state mismatch,
+an error the provider reported), 401 when the provider's answer does not hold (code refused,
+ID token invalid), 503 when the provider cannot be reached. Tokens and secrets are not logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+import warnings
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from authlib.deprecate import AuthlibDeprecationWarning
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from joserfc.errors import JoseError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from accessplane.auth.credentials import SESSION_KEY, Credentials, session_data
+from accessplane.errors import Unauthenticated
+from accessplane.models import User
+from accessplane.services.users import Identity, provision_user
+from accessplane.settings import OidcIssuer, Settings
+
+with warnings.catch_warnings():
+    # Authlib warns when it falls back to httpx because httpx2 is not installed; both work.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client._compat import httpx2 as authlib_httpx
+    from authlib.integrations.starlette_client import OAuth
+
+logger = logging.getLogger(__name__)
+
+# What Authlib's HTTP client raises when the provider cannot be reached.
+HTTP_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, authlib_httpx.HTTPError)
+UNREACHABLE: tuple[type[Exception], ...] = (*HTTP_ERRORS, ValueError)
+USERINFO_ERRORS: tuple[type[Exception], ...] = (*HTTP_ERRORS, OAuthError, ValueError)
+
+PENDING_KEY = "oidc_pending"
+MAX_PENDING_LOGINS = 5  # logins started in other tabs and not finished yet
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def safe_return_to(value: str | None) -> str | None:
+    """``value`` if it is a path on this site, else None: never an open redirect."""
+    if not value:
+        return "/"
+    if len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None  # browsers read "/\evil.example" as "//evil.example"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+class OidcLogin:
+    """The ``/auth/*`` routes and the Authlib clients of the configured issuers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[Any],
+        credentials: Credentials,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.credentials = credentials
+        self.oauth = OAuth()
+        self.issuers: dict[str, OidcIssuer] = {}
+        for issuer in settings.oidc_issuers:
+            if not issuer.client_id:
+                continue  # a bearer-only issuer (tokens for the API, no console login)
+            self.oauth.register(
+                name=issuer.key,
+                server_metadata_url=issuer.issuer.rstrip("/") + "/.well-known/openid-configuration",
+                client_id=issuer.client_id,
+                client_secret=(
+                    issuer.client_secret.get_secret_value() if issuer.client_secret else None
+                ),
+                client_kwargs={
+                    "scope": issuer.scope,
+                    "code_challenge_method": "S256",
+                    "timeout": settings.http_timeout,
+                },
+            )
+            self.issuers[issuer.key] = issuer
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/auth/login", self.login, methods=["GET"], name="auth_login"),
+            Route("/auth/callback", self.callback, methods=["GET"], name="auth_callback"),
+            Route("/auth/logout", self.logout, methods=["GET", "POST"], name="auth_logout"),
+            Route("/auth/session", self.session_info, methods=["GET"], name="auth_session"),
+        ]
+
+    def _base_url(self, request: Request) -> str:
+        return (self.settings.public_url or str(request.base_url)).rstrip("/")
+
+    def _pick_issuer(self, wanted: str | None) -> OidcIssuer | None:
+        if wanted:
+            return self.issuers.get(wanted) or next(
+                (i for i in self.issuers.values() if i.issuer == wanted), None
+            )
+        return next(iter(self.issuers.values())) if len(self.issuers) == 1 else None
+
+    async def login(self, request: Request) -> Response:
+        """Redirect to the provider's authorization endpoint."""
+        if not self.issuers:
+            return error(404, "not_configured", "No OpenID Provider is configured.")
+        issuer = self._pick_issuer(request.query_params.get("issuer"))
+        if issuer is None:
+            return error(
+                400,
+                "unknown_issuer",
+                "Choose an issuer with ?issuer=: " + ", ".join(sorted(self.issuers)),
+            )
+        return_to = safe_return_to(request.query_params.get("return_to"))
+        if return_to is None:
+            return error(400, "invalid_return_to", "return_to must be a path on this site.")
+        client = self.oauth.create_client(issuer.key)
+        redirect_uri = self._base_url(request) + "/auth/callback"
+        try:
+            # Authlib adds state, nonce and the S256 code challenge, and keeps them (with the
+            # verifier) in the session under the state.
+            authorization = await client.create_authorization_url(redirect_uri)
+        except UNREACHABLE as failure:
+            logger.warning("login: %s unreachable: %s", issuer.issuer, type(failure).__name__)
+            return error(
+                503, "provider_unavailable", "The identity provider cannot be reached; try later."
+            )
+        await client.save_authorize_data(request, redirect_uri=redirect_uri, **authorization)
+        pending: dict[str, Any] = dict(request.session.get(PENDING_KEY) or {})
+        pending[authorization["state"]] = {"issuer": issuer.key, "return_to": return_to}
+        request.session[PENDING_KEY] = dict(list(pending.items())[-MAX_PENDING_LOGINS:])
+        return RedirectResponse(authorization["url"], status_code=302)
+
+    async def callback(self, request: Request) -> Response:
+        """Complete the login: code for tokens, ID token checked, user provisioned."""
+        state = request.query_params.get("state") or ""
+        pending: dict[str, Any] = dict(request.session.get(PENDING_KEY) or {})
+        started = pending.pop(state, None)
+        request.session[PENDING_KEY] = pending
+        if not isinstance(started, dict) or started.get("issuer") not in self.issuers:
+            return error(
+                400, "invalid_state", "The login's state does not match; start the login again."
+            )
+        issuer = self.issuers[started["issuer"]]
+        client = self.oauth.create_client(issuer.key)
+        try:
+            token = await client.authorize_access_token(request, leeway=self.settings.jwt_leeway)
+        except MismatchingStateError:
+            return error(
+                400, "invalid_state", "The login's state does not match; start the login again."
+            )
+        except OAuthError as failure:
+            if request.query_params.get("error"):
+                # The provider refused the authorization request (and said why).
+                return error(400, failure.error or "login_failed", failure.description or "")
+            return error(401, failure.error or "login_failed", failure.description or "")
+        except (JoseError, ValueError) as failure:
+            logger.info("login: ID token of %s refused: %s", issuer.issuer, type(failure).__name__)
+            return error(401, "invalid_id_token", "The identity provider's ID token is invalid.")
+        except HTTP_ERRORS as failure:
+            logger.warning("callback: %s unreachable: %s", issuer.issuer, type(failure).__name__)
+            return error(
+                503, "provider_unavailable", "The identity provider cannot be reached; try later."
+            )
+        finally:
+            # One use per state, even when the provider answered with an error.
+            await client.framework.clear_state_data(request.session, state)
+        id_claims = token.get("userinfo")
+        if not id_claims or not id_claims.get("sub"):
+            return error(401, "invalid_id_token", "The identity provider sent no ID token.")
+        claims = await self._with_userinfo(client, issuer, token, dict(id_claims))
+        async with self.sessions() as session:
+            try:
+                user = await self._login(session, request, issuer, dict(claims))
+            except Unauthenticated as refused:
+                return error(401, str(refused.details.get("reason", "refused")), refused.message)
+        request.session.pop(SESSION_KEY, None)
+        request.session[SESSION_KEY] = {
+            "uid": str(user.id),
+            "iss": issuer.issuer,
+            "at": int(self.credentials.clock()),
+            "csrf": secrets.token_urlsafe(32),
+        }
+        return RedirectResponse(started.get("return_to") or "/", status_code=303)
+
+    async def _with_userinfo(
+        self, client: Any, issuer: OidcIssuer, token: dict[str, Any], claims: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Many providers keep email, name and groups out of the ID token (OIDC Core 5.4):
+        then ask the UserInfo endpoint, and trust its answer only for the same subject."""
+        wanted = ["email", "name"] + ([issuer.groups_claim] if issuer.groups_claim else [])
+        if all(claim in claims for claim in wanted):
+            return claims
+        try:
+            info = await client.userinfo(token=token)
+        except USERINFO_ERRORS as failure:
+            logger.info("userinfo of %s unavailable: %s", issuer.issuer, type(failure).__name__)
+            return claims
+        if info.get("sub") != claims["sub"]:
+            return claims
+        return {**info, **claims}
+
+    async def _login(
+        self, session: AsyncSession, request: Request, issuer: OidcIssuer, claims: dict[str, Any]
+    ) -> User:
+        user = await provision_user(
+            session=session,
+            identity=Identity.from_claims(issuer.issuer, claims),
+            bootstrap_owner=issuer.bootstrap_owner,
+            default_workspace_name=self.settings.bootstrap_workspace_name,
+        )
+        request_id = request.scope.get("state", {}).get("request_id")
+        ip = request.client.host if request.client else None
+        await self.credentials.sync_groups(session, user, issuer.issuer, claims, ip, request_id)
+        return user
+
+    async def logout(self, request: Request) -> Response:
+        """End the session; continue at the provider's end-session endpoint if it has one."""
+        data = session_data(request)
+        request.session.clear()
+        home = self._base_url(request) + "/"
+        issuer = self.settings.oidc_issuer(str(data.get("iss"))) if data else None
+        if issuer is None or issuer.key not in self.issuers:
+            return RedirectResponse(home, status_code=303)
+        client = self.oauth.create_client(issuer.key)
+        try:
+            metadata = await client.load_server_metadata()
+        except UNREACHABLE:
+            return RedirectResponse(home, status_code=303)  # logged out here all the same
+        if not metadata.get("end_session_endpoint"):
+            return RedirectResponse(home, status_code=303)
+        logout = await client.create_logout_url(
+            post_logout_redirect_uri=home, client_id=issuer.client_id
+        )
+        return RedirectResponse(logout["url"], status_code=303)
+
+    async def session_info(self, request: Request) -> Response:
+        """Who is logged in, until when, and the CSRF token for GraphQL POSTs."""
+        data = session_data(request)
+        if data is None:
+            return JSONResponse({"authenticated": False})
+        async with self.sessions() as session:
+            user = await session.get(User, _uuid(data.get("uid")))
+        if user is None:
+            return JSONResponse({"authenticated": False})
+        return JSONResponse(
+            {
+                "authenticated": True,
+                "user": {"email": user.email, "name": user.name, "issuer": user.issuer},
+                "expiresAt": int(data.get("at", 0)) + self.settings.session_max_age,
+                "csrfToken": data.get("csrf"),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+def _uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return uuid.UUID(int=0)  # no user has it

@@ -1,0 +1,1 @@
+"""Email notifications: templates, the SMTP sender, the outbox worker and expiry reminders."""

@@ -1,0 +1,611 @@
+"""API Access over GraphQL: the lifecycle mutations, the table query, authentication with keys,
+usage counters, and notification settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.auth.tokens import token_digest
+from accessplane.models import ApiAccess, AuditEvent, NotificationSettings
+from tests.conftest import SECRET
+from tests.support.scenario import Scenario, World, gid
+
+FIELDS = """
+  id accessId name description tags type expiresAt status tokenHint createdBy createdAt
+  lastUsedAt usageCount role { name }
+"""
+CREATE = f"""
+mutation Create($input: CreateApiAccessInput!) {{
+  createApiAccess(input: $input) {{
+    token apiAccess {{ {FIELDS} }} userErrors {{ field message code }}
+  }}
+}}
+"""
+UPDATE = f"""
+mutation Update($input: UpdateApiAccessInput!) {{
+  updateApiAccess(input: $input) {{ apiAccess {{ {FIELDS} }} userErrors {{ field message code }} }}
+}}
+"""
+REGENERATE = """
+mutation Regenerate($input: RegenerateApiAccessInput!) {
+  regenerateApiAccess(input: $input) {
+    token apiAccess { id tokenHint expiresAt } userErrors { field message code }
+  }
+}
+"""
+DELETE = """
+mutation Delete($input: DeleteApiAccessesInput!) {
+  deleteApiAccesses(input: $input) { deletedApiAccessIds userErrors { field message code } }
+}
+"""
+LIST = f"""
+query Keys($id: ID!, $first: Int, $after: String, $filter: ApiAccessFilter,
+           $orderBy: ApiAccessOrder) {{
+  workspace(id: $id) {{
+    apiAccesses(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {{
+      totalCount
+      pageInfo {{ hasNextPage endCursor }}
+      edges {{ cursor node {{ {FIELDS} }} }}
+    }}
+  }}
+}}
+"""
+NODE = """
+query Node($id: ID!) { node(id: $id) { id ... on ApiAccess { name usageCount lastUsedAt } } }
+"""
+VIEWER = "{ viewer { kind name } }"
+SETTINGS = """
+mutation Settings($input: UpdateNotificationSettingsInput!) {
+  updateNotificationSettings(input: $input) {
+    notificationSettings { subjects { kind subject isDefault } }
+    userErrors { field message code }
+  }
+}
+"""
+READ_SETTINGS = """
+query Read($id: ID!) {
+  workspace(id: $id) { notificationSettings { subjects { kind subject isDefault } } }
+}
+"""
+
+
+def in_days(days: float) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+async def count(session: AsyncSession, model: type, *where: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def stored(session: AsyncSession, name: str) -> ApiAccess | None:
+    row = await session.scalar(
+        select(ApiAccess).where(ApiAccess.name == name).execution_options(populate_existing=True)
+    )
+    await session.commit()
+    return row
+
+
+def create_input(world: World, **overrides: Any) -> dict[str, Any]:
+    values = {
+        "workspaceId": world.id,
+        "name": "ci-deploy",
+        "description": "Deploys",
+        "tags": ["ci"],
+        "roleId": world.role_id("Developer"),
+        "expiresAt": in_days(30),
+    }
+    values.update(overrides)
+    return values
+
+
+# --- createApiAccess ------------------------------------------------------------------------
+
+
+async def test_create_returns_the_token_once_and_it_authenticates(
+    graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+    owner_key = await scenario.api_key(world)
+
+    payload = (await graphql.as_key(owner_key).execute(CREATE, input=create_input(world))).payload(
+        "createApiAccess"
+    )
+
+    token = payload["token"]
+    node = payload["apiAccess"]
+    assert token.startswith("apk_")
+    assert node["tokenHint"] == token[-4:]
+    assert (node["status"], node["type"], node["role"]["name"]) == (
+        "ACTIVE",
+        "API_KEY",
+        "Developer",
+    )
+    assert node["usageCount"] == 0
+    assert node["lastUsedAt"] is None
+    row = await stored(session, "ci-deploy")
+    assert row is not None
+    assert row.token_digest == token_digest(token, SECRET.encode())
+    assert (row.description, row.tags) == ("Deploys", ["ci"])
+    assert node["accessId"] == str(row.id)
+    assert node["id"] == gid("ApiAccess", row.id)
+    assert await count(session, AuditEvent, AuditEvent.action == "createApiAccess") == 1
+    viewer = (await graphql.as_key(token).execute(VIEWER)).ok()["viewer"]
+    assert viewer == {"kind": "API_ACCESS", "name": "ci-deploy"}
+
+
+async def test_create_with_bad_input_is_user_errors_and_writes_nothing(
+    graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        CREATE,
+        input=create_input(
+            world,
+            name=" ",
+            tags=["Not ok!"],
+            expiresAt=in_days(-1),
+            roleId=gid("Role", world.workspace.id),
+        ),
+    )
+
+    errors = {e["field"]: e["code"] for e in result.user_errors("createApiAccess")}
+    assert errors == {
+        "name": "REQUIRED",
+        "tags": "INVALID",
+        "expiresAt": "INVALID",
+        "roleId": "NOT_FOUND",
+    }
+    assert result.ok()["createApiAccess"]["token"] is None
+    assert await count(session, ApiAccess) == 0
+
+
+async def test_create_beyond_the_maximum_lifetime_is_a_user_error(graphql, scenario) -> None:
+    world = await scenario.workspace()
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        CREATE, input=create_input(world, expiresAt=in_days(400))
+    )
+
+    [error] = result.user_errors("createApiAccess")
+    assert (error["field"], error["code"]) == ("expiresAt", "INVALID")
+    assert "365 days" in error["message"]
+
+
+async def test_create_without_the_permission_is_forbidden(graphql, scenario, session) -> None:
+    world = await scenario.workspace()
+    viewer = await scenario.member(world, "Viewer")
+
+    result = await graphql.as_principal(viewer.principal).execute(
+        CREATE, input=create_input(world, roleId=world.role_id("Viewer"))
+    )
+
+    assert result.error_codes == ["FORBIDDEN"]
+    assert await count(session, ApiAccess) == 0
+
+
+async def test_create_in_another_workspace_is_not_found(graphql, scenario, session) -> None:
+    world, other = await scenario.workspace(), await scenario.workspace()
+
+    result = await graphql.as_principal(other.owner.principal).execute(
+        CREATE, input=create_input(world)
+    )
+
+    assert result.error_codes == ["NOT_FOUND"]
+    assert await count(session, ApiAccess) == 0
+
+
+# --- updateApiAccess ------------------------------------------------------------------------
+
+
+async def test_update_changes_the_entry(graphql, scenario: Scenario, session) -> None:
+    world = await scenario.workspace()
+    issued = await scenario.api_access(world, name="ci-deploy")
+
+    node = (
+        await graphql.as_principal(world.owner.principal).execute(
+            UPDATE,
+            input={
+                "id": gid("ApiAccess", issued.api_access.id),
+                "name": "ci-release",
+                "tags": ["release", "ci"],
+                "roleId": world.role_id("Viewer"),
+            },
+        )
+    ).payload("updateApiAccess")["apiAccess"]
+
+    assert (node["name"], node["tags"], node["role"]["name"]) == (
+        "ci-release",
+        ["release", "ci"],
+        "Viewer",
+    )
+    row = await stored(session, "ci-release")
+    assert row is not None
+    assert row.role_id == world.roles["Viewer"].id
+    assert row.token_digest == token_digest(issued.token, SECRET.encode())
+    assert await count(session, AuditEvent, AuditEvent.action == "updateApiAccess") == 1
+
+
+async def test_update_with_bad_input_writes_nothing(graphql, scenario: Scenario, session) -> None:
+    world = await scenario.workspace()
+    issued = await scenario.api_access(world, name="ci-deploy")
+    await scenario.api_access(world, name="taken")
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        UPDATE,
+        input={
+            "id": gid("ApiAccess", issued.api_access.id),
+            "name": "Taken",
+            "description": "x" * 1001,
+        },
+    )
+
+    errors = {e["field"]: e["code"] for e in result.user_errors("updateApiAccess")}
+    assert errors == {"name": "DUPLICATE", "description": "TOO_LONG"}
+    row = await stored(session, "ci-deploy")
+    assert row is not None
+    assert row.description == ""
+
+
+async def test_update_without_permission_or_in_another_workspace(graphql, scenario) -> None:
+    world, other = await scenario.workspace(), await scenario.workspace()
+    viewer = await scenario.member(world, "Viewer")
+    issued = await scenario.api_access(world)
+    variables = {"input": {"id": gid("ApiAccess", issued.api_access.id), "name": "x"}}
+
+    forbidden = await graphql.as_principal(viewer.principal).execute(UPDATE, **variables)
+    foreign = await graphql.as_principal(other.owner.principal).execute(UPDATE, **variables)
+
+    assert forbidden.error_codes == ["FORBIDDEN"]
+    assert foreign.error_codes == ["NOT_FOUND"]
+
+
+# --- regenerateApiAccess --------------------------------------------------------------------
+
+
+async def test_regenerate_makes_the_old_token_fail_on_the_next_request(
+    graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+    issued = await scenario.api_access(world, "Admin", name="automation")
+    assert (await graphql.as_key(issued.token).execute(VIEWER)).ok()
+
+    payload = (
+        await graphql.as_key(issued.token).execute(
+            REGENERATE,
+            input={"id": gid("ApiAccess", issued.api_access.id), "expiresAt": in_days(10)},
+        )
+    ).payload("regenerateApiAccess")
+
+    old = await graphql.as_key(issued.token).execute(VIEWER)
+    assert old.error_codes == ["UNAUTHENTICATED"]
+    assert old.errors[0]["extensions"]["reason"] == "revoked"
+    assert (await graphql.as_key(payload["token"]).execute(VIEWER)).ok()
+    row = await stored(session, "automation")
+    assert row is not None
+    assert row.token_hint == payload["token"][-4:]
+    assert row.expires_at is not None
+    assert row.expires_at > datetime.now(UTC) + timedelta(days=9)
+
+
+async def test_regenerate_with_a_grace_period_keeps_the_old_token_for_now(
+    graphql, scenario: Scenario
+) -> None:
+    world = await scenario.workspace()
+    issued = await scenario.api_access(world, "Admin")
+
+    payload = (
+        await graphql.as_principal(world.owner.principal).execute(
+            REGENERATE,
+            input={
+                "id": gid("ApiAccess", issued.api_access.id),
+                "expiresAt": in_days(10),
+                "gracePeriodSeconds": 600,
+            },
+        )
+    ).payload("regenerateApiAccess")
+
+    assert (await graphql.as_key(issued.token).execute(VIEWER)).ok()
+    assert (await graphql.as_key(payload["token"]).execute(VIEWER)).ok()
+
+
+async def test_regenerate_with_bad_input_changes_nothing(
+    graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+    issued = await scenario.api_access(world, name="ci-deploy")
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        REGENERATE,
+        input={
+            "id": gid("ApiAccess", issued.api_access.id),
+            "expiresAt": in_days(-1),
+            "gracePeriodSeconds": 86400 * 2,
+        },
+    )
+
+    errors = {e["field"]: e["code"] for e in result.user_errors("regenerateApiAccess")}
+    assert errors == {"expiresAt": "INVALID", "gracePeriodSeconds": "INVALID"}
+    row = await stored(session, "ci-deploy")
+    assert row is not None
+    assert row.token_digest == token_digest(issued.token, SECRET.encode())
+
+
+async def test_regenerate_without_permission_or_in_another_workspace(graphql, scenario) -> None:
+    world, other = await scenario.workspace(), await scenario.workspace()
+    viewer = await scenario.member(world, "Viewer")
+    issued = await scenario.api_access(world)
+    variables = {"input": {"id": gid("ApiAccess", issued.api_access.id), "expiresAt": in_days(5)}}
+
+    forbidden = await graphql.as_principal(viewer.principal).execute(REGENERATE, **variables)
+    foreign = await graphql.as_principal(other.owner.principal).execute(REGENERATE, **variables)
+
+    assert forbidden.error_codes == ["FORBIDDEN"]
+    assert foreign.error_codes == ["NOT_FOUND"]
+    assert (await graphql.as_key(issued.token).execute(VIEWER)).ok()
+
+
+# --- deleteApiAccesses ----------------------------------------------------------------------
+
+
+async def test_delete_many_revokes_them_at_once(graphql, scenario: Scenario, session) -> None:
+    world = await scenario.workspace()
+    first, second, kept = [await scenario.api_access(world) for _ in range(3)]
+    ids = [gid("ApiAccess", first.api_access.id), gid("ApiAccess", second.api_access.id)]
+
+    payload = (
+        await graphql.as_principal(world.owner.principal).execute(DELETE, input={"ids": ids})
+    ).payload("deleteApiAccesses")
+
+    assert sorted(payload["deletedApiAccessIds"]) == sorted(ids)
+    assert await count(session, ApiAccess) == 1
+    gone = await graphql.as_key(first.token).execute(VIEWER)
+    assert gone.error_codes == ["UNAUTHENTICATED"]
+    assert gone.errors[0]["extensions"]["reason"] == "revoked"
+    assert (await graphql.as_key(kept.token).execute(VIEWER)).ok()
+
+
+async def test_delete_with_bad_input_writes_nothing(graphql, scenario: Scenario, session) -> None:
+    world = await scenario.workspace()
+    issued = await scenario.api_access(world)
+
+    empty = await graphql.as_principal(world.owner.principal).execute(DELETE, input={"ids": []})
+    wrong_type = await graphql.as_principal(world.owner.principal).execute(
+        DELETE, input={"ids": [gid("ApiAccess", issued.api_access.id), world.id]}
+    )
+
+    assert [e["code"] for e in empty.user_errors("deleteApiAccesses")] == ["REQUIRED"]
+    assert [e["code"] for e in wrong_type.user_errors("deleteApiAccesses")] == ["INVALID_ID"]
+    assert await count(session, ApiAccess) == 1
+
+
+async def test_delete_without_permission_or_of_another_workspace(
+    graphql, scenario, session
+) -> None:
+    world, other = await scenario.workspace(), await scenario.workspace()
+    viewer = await scenario.member(world, "Viewer")
+    mine = await scenario.api_access(world)
+    theirs = await scenario.api_access(other)
+
+    forbidden = await graphql.as_principal(viewer.principal).execute(
+        DELETE, input={"ids": [gid("ApiAccess", mine.api_access.id)]}
+    )
+    foreign = await graphql.as_principal(world.owner.principal).execute(
+        DELETE,
+        input={
+            "ids": [gid("ApiAccess", mine.api_access.id), gid("ApiAccess", theirs.api_access.id)]
+        },
+    )
+
+    assert forbidden.error_codes == ["FORBIDDEN"]
+    assert foreign.error_codes == ["NOT_FOUND"]
+    assert await count(session, ApiAccess) == 2
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+async def test_an_expired_key_is_unauthenticated_with_its_reason(graphql, scenario) -> None:
+    world = await scenario.workspace()
+    token = await scenario.api_key(world, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+
+    result = await graphql.as_key(token).execute(VIEWER)
+
+    assert result.error_codes == ["UNAUTHENTICATED"]
+    assert result.errors[0]["extensions"]["reason"] == "expired"
+
+
+async def test_usage_is_counted_and_shown_in_the_detail_view(
+    app, graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+    issued = await scenario.api_access(world, "Admin", name="busy")
+
+    # The lifespan installs the usage counter; leaving it flushes the counts.
+    async with app.router.lifespan_context(app):
+        for _ in range(3):
+            assert (await graphql.as_key(issued.token).execute(VIEWER)).ok()
+    detail = (
+        await graphql.as_principal(world.owner.principal).execute(
+            NODE, id=gid("ApiAccess", issued.api_access.id)
+        )
+    ).ok()["node"]
+
+    assert detail["usageCount"] == 3
+    assert detail["lastUsedAt"] is not None
+
+
+# --- Workspace.apiAccesses ------------------------------------------------------------------
+
+
+async def test_the_table_filters_sorts_and_pages(graphql, scenario: Scenario) -> None:
+    world, other = await scenario.workspace(), await scenario.workspace()
+    await scenario.api_access(
+        world, name="alpha", tags=["ci", "prod"], expires_at=datetime.now(UTC) + timedelta(days=3)
+    )
+    await scenario.api_access(
+        world,
+        "Viewer",
+        name="beta",
+        tags=["ci"],
+        description="Nightly",
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    await scenario.api_key(
+        world, "Viewer", name="gamma", expires_at=datetime.now(UTC) - timedelta(days=1)
+    )
+    await scenario.api_access(other, name="elsewhere")
+    owner = graphql.as_principal(world.owner.principal)
+
+    async def names(**variables: Any) -> list[str]:
+        data = (await owner.execute(LIST, id=world.id, **variables)).ok()
+        return [e["node"]["name"] for e in data["workspace"]["apiAccesses"]["edges"]]
+
+    assert await names() == ["alpha", "beta", "gamma"]
+    assert await names(filter={"status": "EXPIRED"}) == ["gamma"]
+    assert await names(filter={"status": "ACTIVE"}) == ["alpha", "beta"]
+    assert await names(filter={"roleIds": [world.role_id("Viewer")]}) == ["beta", "gamma"]
+    assert await names(filter={"tags": ["ci", "prod"]}) == ["alpha"]
+    assert await names(filter={"search": "night"}) == ["beta"]
+    assert await names(orderBy={"field": "EXPIRES_AT"}) == ["gamma", "beta", "alpha"]
+    assert await names(orderBy={"field": "NAME", "descending": True}) == ["gamma", "beta", "alpha"]
+    assert await names(orderBy={"field": "CREATED_AT"}) == ["alpha", "beta", "gamma"]
+
+    first = (await owner.execute(LIST, id=world.id, first=2)).ok()["workspace"]["apiAccesses"]
+    assert first["totalCount"] == 3
+    assert first["pageInfo"]["hasNextPage"]
+    rest = (
+        await owner.execute(LIST, id=world.id, first=2, after=first["pageInfo"]["endCursor"])
+    ).ok()["workspace"]["apiAccesses"]
+    assert [e["node"]["name"] for e in rest["edges"]] == ["gamma"]
+    gamma = rest["edges"][0]["node"]
+    assert (gamma["status"], gamma["role"]["name"], gamma["expiresAt"] is not None) == (
+        "EXPIRED",
+        "Viewer",
+        True,
+    )
+
+
+async def test_the_table_needs_get_api_access(graphql, scenario) -> None:
+    world = await scenario.workspace()
+    consumer = await scenario.member(world, "Consumer")
+
+    result = await graphql.as_principal(consumer.principal).execute(LIST, id=world.id)
+
+    assert result.error_codes == ["FORBIDDEN"]
+
+
+async def test_another_workspaces_key_is_not_found_by_node(graphql, scenario) -> None:
+    world, other = await scenario.workspace(), await scenario.workspace()
+    issued = await scenario.api_access(world)
+
+    result = await graphql.as_principal(other.owner.principal).execute(
+        NODE, id=gid("ApiAccess", issued.api_access.id)
+    )
+
+    assert result.error_codes == ["NOT_FOUND"]
+
+
+async def test_the_table_costs_the_same_for_10_and_100_rows(
+    graphql, scenario: Scenario, count_queries
+) -> None:
+    world = await scenario.workspace()
+    roles = ["Developer", "Viewer", "Consumer"]
+    for i in range(100):
+        await scenario.api_access(world, roles[i % 3], name=f"key-{i:03}", tags=["ci"])
+    owner = graphql.as_principal(world.owner.principal)
+
+    async def statements(first: int) -> int:
+        with count_queries:
+            data = (await owner.execute(LIST, id=world.id, first=first)).ok()
+        assert len(data["workspace"]["apiAccesses"]["edges"]) == first
+        return count_queries.count
+
+    ten, hundred = await statements(10), await statements(100)
+
+    assert ten == hundred
+    # the workspace, the page, its total count, the roles of the page
+    assert hundred <= 4, count_queries.statements
+
+
+# --- updateNotificationSettings -------------------------------------------------------------
+
+
+async def test_notification_subjects_are_set_per_workspace(graphql, scenario, session) -> None:
+    world = await scenario.workspace()
+    owner = graphql.as_principal(world.owner.principal)
+
+    payload = (
+        await owner.execute(
+            SETTINGS,
+            input={
+                "workspaceId": world.id,
+                "subjects": [{"kind": "EXPIRING", "subject": "[Acme] {{ key_name }} expires soon"}],
+            },
+        )
+    ).payload("updateNotificationSettings")
+
+    subjects = {s["kind"]: s for s in payload["notificationSettings"]["subjects"]}
+    assert subjects["EXPIRING"] == {
+        "kind": "EXPIRING",
+        "subject": "[Acme] {{ key_name }} expires soon",
+        "isDefault": False,
+    }
+    assert subjects["EXPIRED"]["isDefault"] is True
+    row = await session.get(NotificationSettings, world.workspace.id)
+    assert row is not None
+    assert row.subjects == {"expiring": "[Acme] {{ key_name }} expires soon"}
+    read = (await owner.execute(READ_SETTINGS, id=world.id)).ok()
+    assert {
+        s["kind"]: s["isDefault"] for s in read["workspace"]["notificationSettings"]["subjects"]
+    }["EXPIRING"] is False
+
+    reset = (
+        await owner.execute(
+            SETTINGS,
+            input={"workspaceId": world.id, "subjects": [{"kind": "EXPIRING", "subject": ""}]},
+        )
+    ).payload("updateNotificationSettings")
+    assert all(s["isDefault"] for s in reset["notificationSettings"]["subjects"])
+    audited = AuditEvent.action == "updateNotificationSettings"
+    assert await count(session, AuditEvent, audited) == 2
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["{{ key_name ", "two\nlines", "x" * 201, "{{ ''.__class__.__mro__ }}", "{{ 1 / 0 }}"],
+)
+async def test_bad_notification_subjects_are_user_errors(
+    graphql, scenario, session, subject: str
+) -> None:
+    world = await scenario.workspace()
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        SETTINGS,
+        input={"workspaceId": world.id, "subjects": [{"kind": "EXPIRED", "subject": subject}]},
+    )
+
+    assert [e["field"] for e in result.user_errors("updateNotificationSettings")] == ["subjects"]
+    assert await count(session, NotificationSettings) == 0
+
+
+async def test_notification_settings_need_the_permission_and_the_workspace(
+    graphql, scenario, session
+) -> None:
+    world, other = await scenario.workspace(), await scenario.workspace()
+    developer = await scenario.member(world, "Developer")
+    variables = {
+        "input": {"workspaceId": world.id, "subjects": [{"kind": "EXPIRED", "subject": "Gone"}]}
+    }
+
+    forbidden = await graphql.as_principal(developer.principal).execute(SETTINGS, **variables)
+    foreign = await graphql.as_principal(other.owner.principal).execute(SETTINGS, **variables)
+
+    assert forbidden.error_codes == ["FORBIDDEN"]
+    assert foreign.error_codes == ["NOT_FOUND"]
+    assert await count(session, NotificationSettings) == 0

@@ -1,0 +1,154 @@
+"""Tokens are shown once and kept nowhere: not in the database (rows, audit log, outbox), not in
+the logs (ours, SQLAlchemy's echo with parameters and rows, the drivers'), not on stdout."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from accessplane.auth.tokens import token_digest
+from accessplane.notify.outbox import Worker
+from accessplane.notify.sender import LogSender
+from accessplane.settings import Settings
+from tests.conftest import SECRET
+from tests.support.scenario import Scenario
+
+CREATE = """
+mutation Create($input: CreateApiAccessInput!) {
+  createApiAccess(input: $input) { token apiAccess { id } userErrors { code } }
+}
+"""
+REGENERATE = """
+mutation Regenerate($input: RegenerateApiAccessInput!) {
+  regenerateApiAccess(input: $input) { token userErrors { code } }
+}
+"""
+DELETE = """
+mutation Delete($input: DeleteApiAccessesInput!) {
+  deleteApiAccesses(input: $input) { deletedApiAccessIds userErrors { code } }
+}
+"""
+VIEWER = "{ viewer { name } }"
+
+
+async def dump_database(session: AsyncSession) -> str:
+    """Every row of every table the migrations made, as text."""
+    dialect = session.get_bind().dialect.name
+    listing = (
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+        if dialect == "sqlite"
+        else "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    )
+    tables = (await session.execute(text(listing))).scalars().all()
+    assert "api_access" in tables
+    assert "audit_event" in tables
+    assert "notification" in tables
+    parts = []
+    for table in tables:
+        rows = (await session.execute(text(f'SELECT * FROM "{table}"'))).all()
+        parts.append(f"{table}: {[tuple(row) for row in rows]!r}")
+    await session.commit()
+    return "\n".join(parts)
+
+
+def secret_parts(token: str) -> list[str]:
+    """The token and its random body (without prefix and checksum): neither may leak."""
+    return [token, token[4:34]]
+
+
+async def test_tokens_appear_nowhere_in_the_database_the_audit_log_or_the_logs(
+    app: Any,
+    engine: AsyncEngine,
+    graphql: Any,
+    scenario: Scenario,
+    session: AsyncSession,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    engine.echo = True  # SQLAlchemy's echo: every statement with its parameters
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")  # ...and every result row
+    world = await scenario.workspace()
+    owner_key = await scenario.api_key(world)
+    owner = graphql.as_key(owner_key)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    tokens = [owner_key]
+
+    async with app.router.lifespan_context(app):  # with usage counting, flushed on the way out
+        created = (
+            await owner.execute(
+                CREATE,
+                input={
+                    "workspaceId": world.id,
+                    "name": "leaky",
+                    "roleId": world.role_id("Developer"),
+                    "expiresAt": tomorrow,
+                },
+            )
+        ).payload("createApiAccess")
+        key_id = created["apiAccess"]["id"]
+        first = created["token"]
+        assert (await graphql.as_key(first).execute(VIEWER)).ok()
+        second = (
+            await owner.execute(
+                REGENERATE,
+                input={"id": key_id, "expiresAt": tomorrow, "gracePeriodSeconds": 300},
+            )
+        ).payload("regenerateApiAccess")["token"]
+        assert (await graphql.as_key(first).execute(VIEWER)).ok()  # in its grace period
+        third = (
+            await owner.execute(REGENERATE, input={"id": key_id, "expiresAt": tomorrow})
+        ).payload("regenerateApiAccess")["token"]
+        revoked = await graphql.as_key(second).execute(VIEWER)
+        assert revoked.error_codes == ["UNAUTHENTICATED"]
+        tampered = await graphql.as_key(third[:-1] + ("x" if third[-1] != "x" else "y")).execute(
+            VIEWER
+        )
+        assert tampered.error_codes == ["UNAUTHENTICATED"]
+        # Made by a person, so its expiry reminder has a recipient (keys made by the owner key,
+        # itself made by `init`, have none).
+        reminded = (
+            await graphql.as_principal(world.owner.principal).execute(
+                CREATE,
+                input={
+                    "workspaceId": world.id,
+                    "name": "reminded",
+                    "roleId": world.role_id("Viewer"),
+                    "expiresAt": tomorrow,
+                },
+            )
+        ).payload("createApiAccess")["token"]
+        (await owner.execute(DELETE, input={"ids": [key_id]})).payload("deleteApiAccesses")
+        assert (await graphql.as_key(third).execute(VIEWER)).error_codes == ["UNAUTHENTICATED"]
+    tokens += [first, second, third, reminded]
+
+    # The expiry reminder of "reminded", sent to the log (no SMTP configured).
+    worker = Worker(async_sessionmaker(engine, expire_on_commit=False), LogSender(), settings)
+    assert (await worker.run_once()).sent == 1
+    engine.echo = False
+
+    database = await dump_database(session)
+    logs = caplog.text + "\n".join(
+        f"{record.getMessage()} {record.args!r} {record.exc_text or ''}"
+        for record in caplog.records
+    )
+    captured = capfd.readouterr()
+    output = captured.out + captured.err
+
+    # The checks below can fail: what they search does hold the tokens' traces.
+    assert token_digest(reminded, SECRET.encode()) in database
+    assert token_digest(first, SECRET.encode()) in database  # kept as a revocation
+    assert token_digest(third, SECRET.encode()) in logs  # parameters are logged
+    assert "INSERT INTO audit_event" in logs
+    assert 'API key "reminded" expires in 1 day' in logs  # the mail went to the log
+    for token in tokens:
+        for part in secret_parts(token):
+            assert part not in database
+            assert part not in logs
+            assert part not in output
