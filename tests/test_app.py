@@ -5,9 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlalchemy import text
+from strawberry.extensions.parser_cache import _get_parse_cache
+from strawberry.extensions.validation_cache import _get_validate_cache
 
 from accessplane.app import create_app
 from accessplane.db import create_engine
+from accessplane.schema.build import PARSE_CACHE_SIZE, VALIDATION_CACHE_SIZE
 from accessplane.services import workspaces
 from accessplane.settings import DEVELOPMENT_SECRET, Settings
 
@@ -107,3 +110,21 @@ async def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
         foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar()
     await engine.dispose()
     assert (mode, foreign_keys) == ("wal", 1)
+
+
+async def test_a_repeated_query_is_parsed_and_validated_once(graphql, scenario) -> None:
+    """The parser and validation caches hit (the depth and alias rules are built once)."""
+    world = await scenario.workspace()
+    caller = graphql.as_principal(world.owner.principal)
+    query = "{ viewer { kind name } } # cache probe"
+    validations = _get_validate_cache(VALIDATION_CACHE_SIZE)
+    parses = _get_parse_cache(PARSE_CACHE_SIZE)
+
+    await caller.execute(query)
+    validated, parsed = validations.cache_info(), parses.cache_info()
+    await caller.execute(query)
+    await caller.execute(query)
+
+    assert validations.cache_info().misses == validated.misses
+    assert validations.cache_info().hits == validated.hits + 2
+    assert parses.cache_info().misses == parsed.misses

@@ -6,17 +6,18 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
 
 from accessplane.errors import DomainError
@@ -60,6 +61,9 @@ class AccessPlaneSchema(strawberry.Schema):
             super().process_errors(internal, execution_context)
 
 
+PARSE_CACHE_SIZE = VALIDATION_CACHE_SIZE = 1000
+
+
 def _is_internal(error: GraphQLError) -> bool:
     """Mask what is not the caller's to know: anything but domain errors and the GraphQL
     errors of parsing and validation (which have no original error)."""
@@ -71,13 +75,18 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema, with depth, alias and token limits, cached parsing and validation, and
     internal errors masked."""
     # Factories, so each request gets fresh extension instances; the parser and validation
-    # caches are module-level LRUs in Strawberry, shared across requests all the same.
+    # caches are module-level LRUs in Strawberry, shared across requests all the same. The depth
+    # and alias rules are built once here: the limiter extensions would build new rule classes
+    # per request, and the validation cache, keyed by the rules, would then never hit.
+    rules: list[type[ASTValidationRule]] = [
+        depth_rule(settings.max_query_depth, should_ignore=None),
+        alias_rule(settings.max_aliases),
+    ]
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-        partial(ParserCache, maxsize=1000),
-        partial(ValidationCache, maxsize=1000),
+        partial(AddValidationRules, rules),
+        partial(ParserCache, maxsize=PARSE_CACHE_SIZE),
+        partial(ValidationCache, maxsize=VALIDATION_CACHE_SIZE),
         partial(MaskErrors, should_mask_error=_is_internal),
     ]
     if not settings.introspection:
