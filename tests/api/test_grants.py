@@ -328,3 +328,23 @@ async def test_member_apis_is_direct_union_groups_and_hides_what_the_viewer_cann
         "Direct",
         "Via group",
     ]
+
+
+async def test_member_apis_lists_an_api_reached_twice_once_and_all_apis_for_an_owner(
+    graphql, scenario
+) -> None:
+    world = await scenario.workspace()
+    billing, orders = await scenario.api(world, "Billing"), await scenario.api(world, "Orders")
+    person = await scenario.member(world)
+    team = await scenario.group(world, "Team", [person])
+    await scenario.grant(world, billing, people=[person], groups=[team])
+    query = """query($id: ID!) { node(id: $id) { ... on Member {
+      apis(first: 10) { totalCount edges { node { name } } } } } }"""
+    caller = graphql.as_principal(world.owner.principal)
+
+    reached_twice = (await caller.execute(query, id=person.id)).ok()["node"]["apis"]
+    owner = (await caller.execute(query, id=world.owner.id)).ok()["node"]["apis"]
+
+    assert reached_twice == {"totalCount": 1, "edges": [{"node": {"name": "Billing"}}]}
+    assert owner["totalCount"] == 2
+    assert [e["node"]["name"] for e in owner["edges"]] == [billing.name, orders.name]

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, false, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -63,14 +63,24 @@ class ApisByMemberIdLoader(PageLoader[Api]):
         self.viewer = viewer
 
     def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
-        direct = exists().where(
-            col(ApiGrant.api_id) == col(Api.id), col(ApiGrant.member_id) == col(Member.id)
+        # Start from the members' grants, not from the workspace's APIs: the cost follows what
+        # the members reach, whatever the size of the workspace.
+        # A UNION takes its column names from its first select: api_id, member_id.
+        direct = select(col(ApiGrant.api_id), col(ApiGrant.member_id)).where(
+            col(ApiGrant.member_id).in_(parent_ids)
         )
-        via_group = exists().where(
-            col(ApiGrant.api_id) == col(Api.id),
-            col(ApiGrant.group_id) == col(GroupMember.group_id),
-            col(GroupMember.member_id) == col(Member.id),
+        via_group = (
+            select(col(ApiGrant.api_id), col(GroupMember.member_id))
+            .join(GroupMember, col(GroupMember.group_id) == col(ApiGrant.group_id))
+            .where(col(GroupMember.member_id).in_(parent_ids))
         )
+        by_role = (
+            select(col(Api.id), col(Member.id))
+            .join(Member, col(Member.workspace_id) == col(Api.workspace_id))
+            .join(Role, col(Role.id) == col(Member.role_id))
+            .where(col(Member.id).in_(parent_ids), col(Role.all_apis))
+        )
+        reached = union(direct, via_group, by_role).subquery()  # UNION drops repeated paths
         visible = or_(
             false(),
             *(
@@ -81,15 +91,8 @@ class ApisByMemberIdLoader(PageLoader[Api]):
                 for workspace_id in self.viewer.memberships
             ),
         )
-        query = (
-            select(Api)
-            .join(Member, col(Member.workspace_id) == col(Api.workspace_id))
-            .join(Role, col(Role.id) == col(Member.role_id))
-            .where(
-                col(Member.id).in_(parent_ids), or_(col(Role.all_apis), direct, via_group), visible
-            )
-        )
-        return query, col(Member.id)
+        query = select(Api).join(reached, reached.c.api_id == col(Api.id)).where(visible)
+        return query, reached.c.member_id
 
     def sort(self) -> Sequence[Column]:
         return [col(Api.name), col(Api.id)]

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of AccessPlane and their data generator (see bench/README.md)."""
