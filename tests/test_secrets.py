@@ -16,7 +16,7 @@ from accessplane.notify.outbox import Worker
 from accessplane.notify.sender import LogSender
 from accessplane.settings import Settings
 from tests.conftest import SECRET
-from tests.support.scenario import Scenario
+from tests.support.scenario import Scenario, gid
 
 CREATE = """
 mutation Create($input: CreateApiAccessInput!) {
@@ -147,6 +147,114 @@ async def test_tokens_appear_nowhere_in_the_database_the_audit_log_or_the_logs(
     assert token_digest(third, SECRET.encode()) in logs  # parameters are logged
     assert "INSERT INTO audit_event" in logs
     assert 'API key "reminded" expires in 1 day' in logs  # the mail went to the log
+    for token in tokens:
+        for part in secret_parts(token):
+            assert part not in database
+            assert part not in logs
+            assert part not in output
+
+
+CREATE_APP = """
+mutation Create($input: CreateAccessProfileInput!) {
+  createAccessProfile(input: $input) { token accessProfile { id } userErrors { code } }
+}
+"""
+REFRESH_APP = """
+mutation Refresh($input: RefreshAccessProfileTokenInput!) {
+  refreshAccessProfileToken(input: $input) { token userErrors { code } }
+}
+"""
+SUBMIT = """
+mutation Submit($input: SubmitAccessRequestInput!) {
+  submitAccessRequest(input: $input) { token accessRequest { id } userErrors { code } }
+}
+"""
+APPROVE = """
+mutation Approve($input: ApproveAccessRequestInput!) {
+  approveAccessRequest(input: $input) { accessRequest { status } userErrors { code } }
+}
+"""
+DELETE_APP = """
+mutation Delete($input: DeleteAccessProfileInput!) {
+  deleteAccessProfile(input: $input) { deletedAccessProfileId userErrors { code } }
+}
+"""
+
+
+async def test_app_tokens_appear_nowhere_in_the_database_the_audit_log_or_the_logs(
+    app: Any,
+    engine: AsyncEngine,
+    graphql: Any,
+    scenario: Scenario,
+    session: AsyncSession,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    engine.echo = True
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
+    world = await scenario.workspace()
+    client = await scenario.client(world, "Partner")
+    consumer = await scenario.consumer(world, client)
+    product = await scenario.product(world, "Payments")
+    plan = await scenario.plan(world, "Gold")
+    owner = graphql.as_key(await scenario.api_key(world))
+
+    created = (
+        await owner.execute(
+            CREATE_APP,
+            input={
+                "clientId": gid("Client", client.id),
+                "name": "Mobile",
+                "authMethod": "AUTH_TOKEN",
+            },
+        )
+    ).payload("createAccessProfile")
+    first = created["token"]
+    second = (
+        await owner.execute(REFRESH_APP, input={"id": created["accessProfile"]["id"]})
+    ).payload("refreshAccessProfileToken")["token"]
+    # A consumer's new app: its token comes back in the request's answer, and the approval
+    # mails the consumer.
+    submitted = (
+        await graphql.as_principal(consumer.principal).execute(
+            SUBMIT,
+            input={
+                "productIds": [gid("ApiProduct", product.id)],
+                "planId": gid("Plan", plan.id),
+                "newAccessProfile": {"clientId": gid("Client", client.id), "name": "Web"},
+            },
+        )
+    ).payload("submitAccessRequest")
+    third = submitted["token"]
+    (await owner.execute(APPROVE, input={"id": submitted["accessRequest"]["id"]})).payload(
+        "approveAccessRequest"
+    )
+    (await owner.execute(DELETE_APP, input={"id": created["accessProfile"]["id"]})).payload(
+        "deleteAccessProfile"
+    )
+    tokens = [first, second, third]
+    assert all(token.startswith("apt_") for token in tokens)
+
+    worker = Worker(async_sessionmaker(engine, expire_on_commit=False), LogSender(), settings)
+    assert (await worker.run_once()).sent >= 2  # owner told of the request, consumer of approval
+    engine.echo = False
+
+    database = await dump_database(session)
+    logs = caplog.text + "\n".join(
+        f"{record.getMessage()} {record.args!r} {record.exc_text or ''}"
+        for record in caplog.records
+    )
+    captured = capfd.readouterr()
+    output = captured.out + captured.err
+
+    # What is searched does hold the tokens' traces: their keyed hashes.
+    assert token_digest(first, SECRET.encode()) in database  # a revocation
+    assert token_digest(third, SECRET.encode()) in database
+    assert token_digest(second, SECRET.encode()) in logs  # bound parameters are logged
+    assert "INSERT INTO access_profile" in logs
+    assert "Access approved: Web" in logs  # the mail went to the log
     for token in tokens:
         for part in secret_parts(token):
             assert part not in database

@@ -35,6 +35,7 @@ from accessplane.errors import Unauthenticated
 from accessplane.net import client_ip
 from accessplane.notify.outbox import in_process_worker
 from accessplane.schema.build import build_schema
+from accessplane.services import clients
 from accessplane.services.api_access import ApiAccessUsage
 from accessplane.settings import Settings, get_settings
 
@@ -84,9 +85,14 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         # One session per request, closed when the response is ready.
-        async with self.sessions() as session:
-            context = await self._context(request, session)
-            return await super().run(request, context=context)
+        try:
+            async with self.sessions() as session:
+                context = await self._context(request, session)
+                return await super().run(request, context=context)
+        finally:
+            # Closes the spooled files of a multipart upload (Starlette closes them only for
+            # the requests of its own endpoints).
+            await request.close()
 
     async def _context(self, request: Request, session: AsyncSession) -> Context:
         settings = self.settings
@@ -127,10 +133,34 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         credentials=credentials,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,  # a GET must never change state or leak via logs/referers
+        # Client logos are uploaded as GraphQL multipart requests; cookie sessions still need
+        # the X-CSRF-Token header for them, like for every POST.
+        multipart_uploads_enabled=True,
     )
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def logo(request: Request) -> Response:
+        """A client's uploaded logo. Client ids are random UUIDs, so serving logos without
+        authentication (as <img> sources) reveals nothing one could enumerate."""
+        try:
+            client_id = uuid.UUID(request.path_params["client_id"])
+        except ValueError:
+            return Response(status_code=404)
+        async with sessions() as session:
+            stored = await clients.get_logo(session, client_id)
+        if stored is None:
+            return Response(status_code=404)
+        return Response(
+            stored.data,
+            media_type=stored.content_type,
+            headers={
+                "Cache-Control": "public, max-age=300",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'",
+            },
+        )
 
     async def readyz(_: Request) -> Response:
         try:
@@ -185,6 +215,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         routes=[
             *oidc.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/logos/{client_id}", logo, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # Revoked tokens answer ``revoked`` for this long, then ``unknown_credential``.
     api_access_revocation_retention_days: int = Field(default=90, ge=1)
 
+    # Consumers (docs/consumers.md): the largest client logo upload, in bytes.
+    client_logo_max_bytes: int = Field(default=1024 * 1024, ge=1024, le=10 * 1024 * 1024)
+
     # Email (docs/api-access.md); no smtp_host: mail is written to the log instead.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -172,7 +172,7 @@ async def test_create_group_with_members(graphql, scenario: Scenario, session) -
     [event] = await audit(session, world, "createGroup")
     assert event.target_type == "Group"
     assert event.target_id == group_id
-    assert event.actor_id == manager.user.id
+    assert event.actor_id == manager.member.id  # people are recorded as their member
     assert event.after is not None
     assert sorted(event.after["memberIds"]) == sorted([str(ada.member.id), str(bob.member.id)])
 

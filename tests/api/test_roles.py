@@ -130,7 +130,7 @@ async def test_create_role_stores_permissions_and_name_pattern(
     [event] = await events(session, world, "createRole")
     assert event.target_type == "Role"
     assert event.target_id == stored.id
-    assert event.actor_id == world.owner.user.id
+    assert event.actor_id == world.owner.member.id  # people are recorded as their member
     assert event.after is not None
     assert event.after["name"] == "CI robot"
 

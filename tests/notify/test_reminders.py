@@ -207,6 +207,8 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         "workspace_name": "Acme <b>",
         "key_name": "<script>alert(1)</script>",
         "app_name": "<script>alert(1)</script>",
+        "client_name": "Partner",
+        "requester": "dev@partner.example",
         "expires_at": "2030-01-01 00:00",
         "days_left": 7,
         "products": ["Payments & Co"],

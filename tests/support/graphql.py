@@ -7,6 +7,7 @@ members authenticate by OIDC, which has its own HTTP tests.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +84,29 @@ class GraphQLClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return Result(data=body.get("data"), errors=body.get("errors") or [])
+
+    async def multipart(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+        token: str,
+    ) -> Result:
+        """A GraphQL multipart request (the spec of jaydenseric/graphql-multipart-request-spec):
+        ``files`` maps a variable path such as ``variables.input.logo`` to (name, bytes, type)."""
+        paths = list(files)
+        response = await self.http.post(
+            "/graphql",
+            data={
+                "operations": json.dumps({"query": query, "variables": variables}),
+                "map": json.dumps({str(i): [path] for i, path in enumerate(paths)}),
+            },
+            files={str(i): files[path] for i, path in enumerate(paths)},
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 200, response.text
         body = response.json()

@@ -13,8 +13,33 @@ from strawberry.relay import GlobalID
 from accessplane.auth.authenticate import principal_for_user
 from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import TokenKind, issue_token
-from accessplane.models import Api, ApiAccess, Group, Member, Role, User, Workspace
-from accessplane.services import api_access, apis, grants, groups, members, roles, workspaces
+from accessplane.models import (
+    AccessProfile,
+    Api,
+    ApiAccess,
+    ApiProduct,
+    AuthMethod,
+    Client,
+    Group,
+    Member,
+    Plan,
+    Role,
+    User,
+    Workspace,
+)
+from accessplane.services import (
+    access_profiles,
+    api_access,
+    apis,
+    clients,
+    grants,
+    groups,
+    members,
+    plans,
+    products,
+    roles,
+    workspaces,
+)
 from accessplane.services.api_access import IssuedApiAccess
 
 
@@ -207,3 +232,96 @@ class Scenario:
             tags=tags or [],
             now=moment,
         )
+
+    async def client(
+        self,
+        world: World,
+        name: str | None = None,
+        *,
+        members: list[Person] | None = None,
+        logo_url: str | None = None,
+    ) -> Client:
+        return await clients.create_client(
+            session=self.session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=name or self._unique("Client "),
+            member_ids=[p.member.id for p in members or []],
+            logo_url=logo_url,
+        )
+
+    async def consumer(self, world: World, client: Client | None = None) -> Person:
+        """A member with the Consumer role, belonging to ``client`` if given."""
+        person = await self.member(world, "Consumer")
+        if client is not None:
+            current = await clients._member_ids(self.session, client.id)
+            await clients.update_client(
+                session=self.session,
+                actor=world.owner.principal,
+                client_id=client.id,
+                member_ids=[*current, person.member.id],
+            )
+        return person
+
+    async def product(
+        self,
+        world: World,
+        name: str | None = None,
+        *,
+        apis: list[Api] | None = None,
+        auth_method: AuthMethod = AuthMethod.AUTH_TOKEN,
+        published: bool = True,
+    ) -> ApiProduct:
+        return await products.create_product(
+            session=self.session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=name or self._unique("Product "),
+            auth_method=auth_method,
+            api_ids=[a.id for a in apis or []],
+            published=published,
+        )
+
+    async def plan(
+        self, world: World, name: str | None = None, *, auto_approve: bool = False
+    ) -> Plan:
+        return await plans.create_plan(
+            session=self.session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=name or self._unique("Plan "),
+            rate_limit=plans.RateLimit(100, plans.RateLimitPeriod.MINUTE),
+            auto_approve=auto_approve,
+        )
+
+    async def app(
+        self,
+        world: World,
+        client: Client,
+        name: str | None = None,
+        *,
+        auth_method: AuthMethod = AuthMethod.AUTH_TOKEN,
+        products: list[ApiProduct] | None = None,
+    ) -> access_profiles.IssuedAccessProfile:
+        """An access profile made by the owner; ``.token`` for AUTH_TOKEN apps."""
+        token = (
+            access_profiles.TokenSettings()
+            if auth_method is AuthMethod.AUTH_TOKEN
+            else access_profiles.TokenSettings(trusted_issuer="https://idp.example.com")
+        )
+        return await access_profiles.create_access_profile(
+            session=self.session,
+            actor=world.owner.principal,
+            secret=self.secret,
+            client_id=client.id,
+            name=name or self._unique("App "),
+            auth_method=auth_method,
+            token=token,
+            product_ids=[p.id for p in products or []],
+        )
+
+    async def profile(self, profile_id: uuid.UUID) -> AccessProfile | None:
+        """The stored app, fresh from the database."""
+        row = await self.session.get(AccessProfile, profile_id, populate_existing=True)
+        await self.session.commit()
+        return row

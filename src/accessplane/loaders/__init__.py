@@ -8,10 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.auth.principals import Principal
 from accessplane.loaders.base import ChildCountLoader
+from accessplane.loaders.clients import AccessProfilesByClientIdLoader, MembersByClientIdLoader
 from accessplane.loaders.entities import (
+    AccessProfileByIdLoader,
     ApiByIdLoader,
+    ApiProductByIdLoader,
+    ClientByIdLoader,
     GroupByIdLoader,
     MemberByIdLoader,
+    PlanByIdLoader,
     RoleByIdLoader,
     UserByIdLoader,
     WorkspaceByIdLoader,
@@ -22,6 +27,11 @@ from accessplane.loaders.grants import (
     PeopleByApiIdLoader,
 )
 from accessplane.loaders.groups import GroupsByMemberIdLoader, MembersByGroupIdLoader
+from accessplane.loaders.products import (
+    ApisByProductIdLoader,
+    ProductsByAccessProfileIdLoader,
+    ProductsByAccessRequestIdLoader,
+)
 
 
 @dataclass
@@ -45,6 +55,17 @@ class Loaders:
     members_count_by_group_id: ChildCountLoader
     groups_by_member_id: GroupsByMemberIdLoader
     groups_count_by_member_id: ChildCountLoader
+    client_by_id: ClientByIdLoader
+    access_profile_by_id: AccessProfileByIdLoader
+    product_by_id: ApiProductByIdLoader
+    plan_by_id: PlanByIdLoader
+    members_by_client_id: MembersByClientIdLoader
+    members_count_by_client_id: ChildCountLoader
+    access_profiles_by_client_id: AccessProfilesByClientIdLoader
+    access_profiles_count_by_client_id: ChildCountLoader
+    apis_by_product_id: ApisByProductIdLoader
+    products_by_access_profile_id: ProductsByAccessProfileIdLoader
+    products_by_access_request_id: ProductsByAccessRequestIdLoader
 
     @classmethod
     def build(cls, session: AsyncSession, viewer: Principal) -> Loaders:
@@ -53,6 +74,8 @@ class Loaders:
         apis_by_member_id = ApisByMemberIdLoader(session, viewer)
         members_by_group_id = MembersByGroupIdLoader(session)
         groups_by_member_id = GroupsByMemberIdLoader(session)
+        members_by_client_id = MembersByClientIdLoader(session)
+        access_profiles_by_client_id = AccessProfilesByClientIdLoader(session)
         return cls(
             workspace_by_id=WorkspaceByIdLoader(session),
             user_by_id=UserByIdLoader(session),
@@ -70,4 +93,15 @@ class Loaders:
             members_count_by_group_id=ChildCountLoader(members_by_group_id),
             groups_by_member_id=groups_by_member_id,
             groups_count_by_member_id=ChildCountLoader(groups_by_member_id),
+            client_by_id=ClientByIdLoader(session),
+            access_profile_by_id=AccessProfileByIdLoader(session),
+            product_by_id=ApiProductByIdLoader(session),
+            plan_by_id=PlanByIdLoader(session),
+            members_by_client_id=members_by_client_id,
+            members_count_by_client_id=ChildCountLoader(members_by_client_id),
+            access_profiles_by_client_id=access_profiles_by_client_id,
+            access_profiles_count_by_client_id=ChildCountLoader(access_profiles_by_client_id),
+            apis_by_product_id=ApisByProductIdLoader(session),
+            products_by_access_profile_id=ProductsByAccessProfileIdLoader(session),
+            products_by_access_request_id=ProductsByAccessRequestIdLoader(session),
         )

@@ -140,3 +140,22 @@ class ChildCountLoader(CountLoader):
         return children.with_only_columns(
             parent, func.count(), maintain_column_froms=True
         ).group_by(parent)
+
+
+class ListLoader(DataLoader[uuid.UUID, list[T]], ABC, Generic[T]):
+    """All children per parent id, for short lists (an app's products, a product's APIs): one
+    query per batch, ordered by the subclass."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    @abstractmethod
+    def query(self, keys: Sequence[uuid.UUID]) -> Select[Any, uuid.UUID]:
+        """(child, parent id) rows for these parents, in the children's order."""
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[T]]:
+        grouped: dict[uuid.UUID, list[T]] = defaultdict(list)
+        for child, parent_id in (await self.session.execute(self.query(keys))).all():
+            grouped[parent_id].append(child)
+        return [grouped.get(key, []) for key in keys]

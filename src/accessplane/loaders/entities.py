@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from accessplane.loaders.base import ByIdLoader
-from accessplane.models import Api, Group, Member, Role, User, Workspace
+from accessplane.models import (
+    AccessProfile,
+    Api,
+    ApiProduct,
+    Client,
+    Group,
+    Member,
+    Plan,
+    Role,
+    User,
+    Workspace,
+)
 
 
 class WorkspaceByIdLoader(ByIdLoader[Workspace]):
@@ -28,3 +39,19 @@ class GroupByIdLoader(ByIdLoader[Group]):
 
 class ApiByIdLoader(ByIdLoader[Api]):
     model = Api
+
+
+class ClientByIdLoader(ByIdLoader[Client]):
+    model = Client
+
+
+class AccessProfileByIdLoader(ByIdLoader[AccessProfile]):
+    model = AccessProfile
+
+
+class ApiProductByIdLoader(ByIdLoader[ApiProduct]):
+    model = ApiProduct
+
+
+class PlanByIdLoader(ByIdLoader[Plan]):
+    model = Plan

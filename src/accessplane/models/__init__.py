@@ -1,5 +1,15 @@
 """SQLModel tables; importing this module registers them all on ``SQLModel.metadata``."""
 
+from accessplane.models.access_profiles import (
+    AccessProfile,
+    AccessProfileProduct,
+    AccessProfileRevocation,
+)
+from accessplane.models.access_requests import (
+    AccessRequest,
+    AccessRequestProduct,
+    AccessRequestStatus,
+)
 from accessplane.models.api_access import (
     ApiAccess,
     ApiAccessReminder,
@@ -10,6 +20,7 @@ from accessplane.models.api_access import (
 )
 from accessplane.models.apis import Api
 from accessplane.models.audit import AuditEvent
+from accessplane.models.clients import Client, ClientLogo, ClientMember
 from accessplane.models.grants import ApiGrant
 from accessplane.models.group_sync import GroupClaimMapping
 from accessplane.models.groups import Group, GroupMember
@@ -20,12 +31,20 @@ from accessplane.models.notifications import (
     NotificationSettings,
     NotificationStatus,
 )
+from accessplane.models.plans import Plan, QuotaPeriod, RateLimitPeriod, Weekday
+from accessplane.models.products import ApiProduct, ApiProductApi, AuthMethod
 from accessplane.models.roles import Role
 from accessplane.models.service_accounts import ServiceAccount
 from accessplane.models.users import User
 from accessplane.models.workspaces import Workspace
 
 __all__ = [
+    "AccessProfile",
+    "AccessProfileProduct",
+    "AccessProfileRevocation",
+    "AccessRequest",
+    "AccessRequestProduct",
+    "AccessRequestStatus",
     "Api",
     "ApiAccess",
     "ApiAccessReminder",
@@ -33,7 +52,13 @@ __all__ = [
     "ApiAccessStatus",
     "ApiAccessType",
     "ApiGrant",
+    "ApiProduct",
+    "ApiProductApi",
     "AuditEvent",
+    "AuthMethod",
+    "Client",
+    "ClientLogo",
+    "ClientMember",
     "Group",
     "GroupClaimMapping",
     "GroupMember",
@@ -43,9 +68,13 @@ __all__ = [
     "NotificationKind",
     "NotificationSettings",
     "NotificationStatus",
+    "Plan",
+    "QuotaPeriod",
+    "RateLimitPeriod",
     "RevocationReason",
     "Role",
     "ServiceAccount",
     "User",
+    "Weekday",
     "Workspace",
 ]

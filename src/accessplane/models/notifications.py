@@ -15,6 +15,7 @@ from accessplane.models.base import UTCDateTime, new_id, utcnow
 class NotificationKind(StrEnum):
     """Which template a notification uses."""
 
+    ACCESS_REQUESTED = "access_requested"  # to the deciders: a request is pending
     APPROVE = "approve"
     REJECT = "reject"
     EXPIRING = "expiring"

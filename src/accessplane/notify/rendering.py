@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 MAX_SUBJECT_LENGTH = 200
 
 DEFAULT_SUBJECTS: dict[NotificationKind, str] = {
+    NotificationKind.ACCESS_REQUESTED: "Access requested: {{ app_name }} by {{ requester }}",
     NotificationKind.APPROVE: "Access approved: {{ app_name }}",
     NotificationKind.REJECT: "Access request rejected: {{ app_name }}",
     NotificationKind.EXPIRING: (
@@ -32,6 +33,14 @@ DEFAULT_SUBJECTS: dict[NotificationKind, str] = {
 
 # Example values for checking a workspace's subject before it is stored.
 SAMPLE_CONTEXT: dict[NotificationKind, dict[str, Any]] = {
+    NotificationKind.ACCESS_REQUESTED: {
+        "workspace_name": "Acme",
+        "app_name": "Mobile app",
+        "client_name": "Partner Ltd",
+        "requester": "dev@partner.example",
+        "products": ["Payments"],
+        "plan_name": "Gold",
+    },
     NotificationKind.APPROVE: {
         "workspace_name": "Acme",
         "app_name": "Mobile app",

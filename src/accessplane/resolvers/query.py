@@ -15,17 +15,22 @@ from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.context import Info
 from accessplane.errors import NotFound
+from accessplane.schema.access_profiles import AccessProfile
+from accessplane.schema.access_requests import AccessRequest
 from accessplane.schema.api_access import ApiAccess
 from accessplane.schema.apis import Api
 from accessplane.schema.audit import AuditEvent
 from accessplane.schema.base import decode_any_id
+from accessplane.schema.clients import Client
 from accessplane.schema.groups import Group
 from accessplane.schema.members import Member
 from accessplane.schema.permissions import authenticated
+from accessplane.schema.plans import Plan
+from accessplane.schema.products import ApiProduct
 from accessplane.schema.roles import PermissionInfo, Role, permission_catalog
 from accessplane.schema.viewer import Viewer
 from accessplane.schema.workspaces import Workspace
-from accessplane.services import workspaces
+from accessplane.services import access_profiles, access_requests, clients, products, workspaces
 from accessplane.services.scoping import get_accessible_api, get_scoped
 
 Fetch = Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[Any]]
@@ -61,6 +66,11 @@ NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
         _scoped(models.ApiAccess, Permission.GET_API_ACCESS, "API Access"),
         ApiAccess.from_model,
     ),
+    "Client": (clients.get_visible_client, Client.from_model),
+    "AccessProfile": (access_profiles.get_visible_profile, AccessProfile.from_model),
+    "ApiProduct": (products.get_visible_product, ApiProduct.from_model),
+    "Plan": (_scoped(models.Plan, Permission.GET_PRODUCT, "Plan"), Plan.from_model),
+    "AccessRequest": (access_requests.get_visible_request, AccessRequest.from_model),
     "AuditEvent": (
         _scoped(models.AuditEvent, Permission.GET_AUDIT_LOG, "Audit event"),
         AuditEvent.from_model,

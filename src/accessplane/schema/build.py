@@ -21,12 +21,17 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionContext
 
 from accessplane.errors import DomainError
+from accessplane.resolvers.access_profiles import AccessProfileMutations
+from accessplane.resolvers.access_requests import AccessRequestMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
 from accessplane.resolvers.apis import ApiMutations
+from accessplane.resolvers.clients import ClientMutations
 from accessplane.resolvers.grants import GrantMutations
 from accessplane.resolvers.groups import GroupMutations
 from accessplane.resolvers.members import MemberMutations
 from accessplane.resolvers.notifications import NotificationMutations
+from accessplane.resolvers.plans import PlanMutations
+from accessplane.resolvers.products import ProductMutations
 from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
@@ -45,6 +50,11 @@ class Mutation(
     ApiAccessMutations,
     NotificationMutations,
     ServiceAccountMutations,
+    ClientMutations,
+    AccessProfileMutations,
+    ProductMutations,
+    PlanMutations,
+    AccessRequestMutations,
 ):
     """Every change; each takes one ``input`` and returns a payload with ``userErrors``."""
 

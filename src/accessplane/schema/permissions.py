@@ -19,17 +19,22 @@ from accessplane.errors import Forbidden
 
 
 class Requires(BasePermission):
-    """The caller must hold ``permission`` (in the source's workspace, when there is one)."""
+    """The caller must hold ``permission`` (in the source's workspace, when there is one), or
+    one of the ``alternatives``: a field that consumers reach for their own rows only (their
+    clients, their requests) names the consumers' permission too; its service filters rows."""
 
-    def __init__(self, permission: Permission) -> None:
+    def __init__(self, permission: Permission, *alternatives: Permission) -> None:
         self.permission = permission
+        self.permissions = (permission, *alternatives)
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         workspace_id = getattr(source, "workspace_id", None)
         if workspace_id is not None:
-            principal.require(workspace_id, self.permission)
-        elif not principal.holds_anywhere(self.permission):
+            held = any(principal.holds(workspace_id, p) for p in self.permissions)
+            if not held:
+                principal.require(workspace_id, self.permission)
+        elif not any(principal.holds_anywhere(p) for p in self.permissions):
             raise Forbidden(
                 f"The permission '{self.permission.value}' is needed.",
                 permission=self.permission.value,
@@ -45,9 +50,12 @@ class Authenticated(BasePermission):
         return True
 
 
-def requires(permission: Permission) -> list[FieldExtension]:
-    """``extensions=requires(Permission.X)`` on a field or mutation."""
-    return [PermissionExtension(permissions=[Requires(permission)], use_directives=False)]
+def requires(permission: Permission, *alternatives: Permission) -> list[FieldExtension]:
+    """``extensions=requires(Permission.X)`` on a field or mutation; with alternatives, any
+    one of the permissions will do."""
+    return [
+        PermissionExtension(permissions=[Requires(permission, *alternatives)], use_directives=False)
+    ]
 
 
 def authenticated() -> list[FieldExtension]:

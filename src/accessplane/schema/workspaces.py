@@ -12,6 +12,7 @@ from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
 from accessplane.errors import NotFound
+from accessplane.schema.access_requests import AccessRequest, AccessRequestFilter
 from accessplane.schema.api_access import ApiAccess, ApiAccessFilter, ApiAccessOrder
 from accessplane.schema.apis import Api, ApiFilter
 from accessplane.schema.audit import AuditEvent, AuditEventFilter
@@ -24,20 +25,27 @@ from accessplane.schema.base import (
     parse_page,
     root_connection,
 )
+from accessplane.schema.clients import Client, ClientFilter
 from accessplane.schema.grants import AccessExplanation
 from accessplane.schema.groups import Group
 from accessplane.schema.members import Member, MemberFilter
 from accessplane.schema.notifications import NotificationSettings
 from accessplane.schema.permissions import requires
+from accessplane.schema.plans import Plan
+from accessplane.schema.products import ApiProduct, ApiProductFilter
 from accessplane.schema.roles import Role
 from accessplane.services import (
+    access_requests,
     api_access,
     apis,
     audit,
+    clients,
     grants,
     groups,
     members,
     notifications,
+    plans,
+    products,
     roles,
 )
 
@@ -182,6 +190,102 @@ class Workspace(relay.Node):
             args=parse_page(first, after, maximum=ctx.settings.max_page_size),
         )
         return root_connection(ctx.session, page, ApiAccess.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS),
+        description="Consumer clients by name: all with getClient, a consumer's own otherwise.",
+    )
+    async def clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ClientFilter | None = None,
+    ) -> Connection[Client]:
+        ctx = info.context
+        wanted = filter or ClientFilter()
+        page = await clients.list_clients(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            filter=clients.ClientFilter(active=wanted.active, search=wanted.search),
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, Client.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_PRODUCT),
+        description="API products by name: the published catalogue (drafts too with "
+        "manageProducts).",
+    )
+    async def products(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ApiProductFilter | None = None,
+    ) -> Connection[ApiProduct]:
+        ctx = info.context
+        wanted = filter or ApiProductFilter()
+        page = await products.list_products(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            filter=products.ProductFilter(
+                published=wanted.published, auth_method=wanted.auth_method, search=wanted.search
+            ),
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, ApiProduct.from_model)
+
+    @strawberry.field(extensions=requires(Permission.GET_PRODUCT), description="By name.")
+    async def plans(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Plan]:
+        ctx = info.context
+        page = await plans.list_plans(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            search=search,
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, Plan.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_ACCESS_REQUEST, Permission.REQUEST_ACCESS),
+        description="Access requests, newest first: all with getAccessRequest, a consumer's "
+        "own otherwise.",
+    )
+    async def access_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: AccessRequestFilter | None = None,
+    ) -> Connection[AccessRequest]:
+        ctx = info.context
+        wanted = filter or AccessRequestFilter()
+        page = await access_requests.list_access_requests(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            filter=access_requests.AccessRequestFilter(
+                status=wanted.status,
+                client_id=decode_id(wanted.client_id, "Client", field="clientId")
+                if wanted.client_id
+                else None,
+                product_id=decode_id(wanted.product_id, "ApiProduct", field="productId")
+                if wanted.product_id
+                else None,
+            ),
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, AccessRequest.from_model)
 
     @strawberry.field(
         extensions=requires(Permission.GET_WORKSPACE),

@@ -53,6 +53,7 @@ from accessplane.models import (
 )
 from accessplane.models.base import UTCDateTime, utcnow
 from accessplane.services.audit import record
+from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import check_role_assignable, role_in_workspace
 from accessplane.services.scoping import get_scoped
@@ -391,24 +392,16 @@ async def regenerate_api_access(
     async with transaction(session):
         # Compare-and-set on the version: a concurrent regeneration that committed first
         # makes this one match no row (PostgreSQL re-checks the condition after the wait).
-        changed = await session.execute(
-            update(ApiAccess)
-            .where(col(ApiAccess.id) == key.id, col(ApiAccess.version) == seen_version)
-            .values(
-                token_digest=issued.digest,
-                token_hint=issued.hint,
-                expires_at=expiry,
-                version=seen_version + 1,
-            )
-            .execution_options(synchronize_session=False)
+        await compare_and_set(
+            session,
+            ApiAccess,
+            key.id,
+            seen_version,
+            label="API Access",
+            token_digest=issued.digest,
+            token_hint=issued.hint,
+            expires_at=expiry,
         )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            raise InputError.one(
-                "id",
-                "The API Access was changed by a concurrent request; nothing was changed. "
-                "Reload it and try again.",
-                UserErrorCode.CONFLICT,
-            )
         await _end_grace_periods(session, [key.id], now)
         session.add(
             ApiAccessRevocation(

@@ -1,0 +1,152 @@
+"""Access profiles: the apps of clients, with their credentials and what they may call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from accessplane import models
+from accessplane.auth.permissions import Permission
+from accessplane.context import Info
+from accessplane.schema.base import UserError
+from accessplane.schema.clients import Client
+from accessplane.schema.permissions import requires
+from accessplane.schema.plans import Plan
+from accessplane.schema.products import ApiProduct, AuthMethodEnum
+
+
+@strawberry.type
+class AccessProfile(relay.Node):
+    """An app of a client. The token of an AUTH_TOKEN app is never readable: it is returned
+    once by createAccessProfile, submitAccessRequest (for a new app) and
+    refreshAccessProfileToken."""
+
+    id: relay.NodeID[str]
+    name: str
+    auth_method: AuthMethodEnum  # type: ignore[valid-type]
+    allowed_ips: list[str] = strawberry.field(
+        description="Addresses and CIDR ranges calls may come from; empty: any."
+    )
+    trusted_issuer: str = strawberry.field(description="Token methods: the tokens' issuer.")
+    audience: str = strawberry.field(description="Token methods: the tokens' audience.")
+    token_client_id: str = strawberry.field(
+        description="Token methods: the client_id/azp (or sub) that names this app."
+    )
+    required_scopes: list[str]
+    token_hint: str | None = strawberry.field(description="AUTH_TOKEN: the last 4 characters.")
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[uuid.UUID]
+    workspace_id: strawberry.Private[uuid.UUID]
+    client_id: strawberry.Private[uuid.UUID]
+    plan_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, profile: models.AccessProfile) -> AccessProfile:
+        return cls(
+            id=str(profile.id),
+            name=profile.name,
+            auth_method=profile.auth_method,
+            allowed_ips=list(profile.allowed_ips),
+            trusted_issuer=profile.trusted_issuer,
+            audience=profile.audience,
+            token_client_id=profile.token_client_id,
+            required_scopes=list(profile.required_scopes),
+            token_hint=profile.token_hint or None,
+            created_at=profile.created_at,
+            updated_at=profile.updated_at,
+            pk=profile.id,
+            workspace_id=profile.workspace_id,
+            client_id=profile.client_id,
+            plan_id=profile.plan_id,
+        )
+
+    @strawberry.field(extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS))
+    async def client(self, info: Info) -> Client:
+        client = await info.context.loaders.client_by_id.load(self.client_id)
+        assert client is not None  # apps are deleted with their client
+        return Client.from_model(client)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS),
+        description="The plan granted by the last approval (or set by an admin).",
+    )
+    async def plan(self, info: Info) -> Plan | None:
+        if self.plan_id is None:
+            return None
+        plan = await info.context.loaders.plan_by_id.load(self.plan_id)
+        return Plan.from_model(plan) if plan is not None else None
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS),
+        description="The products the app may call, by name.",
+    )
+    async def products(self, info: Info) -> list[ApiProduct]:
+        rows = await info.context.loaders.products_by_access_profile_id.load(self.pk)
+        return [ApiProduct.from_model(p) for p in rows]
+
+
+@strawberry.input
+class CreateAccessProfileInput:
+    client_id: relay.GlobalID
+    name: str
+    auth_method: AuthMethodEnum  # type: ignore[valid-type]
+    allowed_ips: list[str] = strawberry.field(
+        default_factory=list,
+        description="IPv4/IPv6 addresses and CIDR ranges; each item may be comma-separated.",
+    )
+    trusted_issuer: str = ""
+    audience: str = ""
+    token_client_id: str = ""
+    required_scopes: list[str] = strawberry.field(default_factory=list)
+    product_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    plan_id: relay.GlobalID | None = None
+
+
+@strawberry.input(description="Fields left out keep their value.")
+class UpdateAccessProfileInput:
+    id: relay.GlobalID
+    name: str | None = None
+    allowed_ips: list[str] | None = None
+    trusted_issuer: str | None = None
+    audience: str | None = None
+    token_client_id: str | None = None
+    required_scopes: list[str] | None = None
+    product_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Replaces the app's products."
+    )
+    plan_id: relay.GlobalID | None = None
+
+
+@strawberry.input
+class RefreshAccessProfileTokenInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class DeleteAccessProfileInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class AccessProfilePayload:
+    access_profile: AccessProfile | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccessProfileTokenPayload:
+    """The app and, for AUTH_TOKEN, its new token: shown this once only, store it now."""
+
+    access_profile: AccessProfile | None = None
+    token: str | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteAccessProfilePayload:
+    deleted_access_profile_id: relay.GlobalID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

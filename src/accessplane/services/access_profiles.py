@@ -1,0 +1,660 @@
+"""Access profiles: the apps of clients, their credentials, and what they may call.
+
+An ``AUTH_TOKEN`` app holds an ``apt_`` token in the format and storage of every AccessPlane
+token (auth/tokens.py): shown once, to whoever created or refreshed it, and stored as a keyed
+hash. The token methods (``OAUTH2``, ``JWT``, ``OIDC``) name the issuer, audience, client id
+and scopes of the tokens the app presents instead. Managing apps needs ``manageClients``; the
+members of a client may see its apps and refresh their tokens (with ``requestAccess``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accessplane.auth.permissions import Permission
+from accessplane.auth.principals import Principal
+from accessplane.auth.tokens import IssuedToken, TokenKind, issue_token
+from accessplane.db import transaction
+from accessplane.errors import Forbidden, InputError, NotFound, UserErrorCode
+from accessplane.models import (
+    AccessProfile,
+    AccessProfileProduct,
+    AccessProfileRevocation,
+    ApiProduct,
+    AuthMethod,
+    Client,
+    Plan,
+)
+from accessplane.models.access_profiles import TokenRevocationReason
+from accessplane.models.base import utcnow
+from accessplane.services.audit import record
+from accessplane.services.clients import (
+    get_managed_client,
+    get_visible_client,
+    is_client_member,
+    sees_all_clients,
+)
+from accessplane.services.credentials import compare_and_set
+from accessplane.services.scoping import get_referenced
+from accessplane.services.validation import Checks
+
+MAX_ALLOWED_IPS = 100
+MAX_SCOPES = 50
+MAX_PRODUCTS = 50
+_SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,200}$")  # RFC 6749 scope-token
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessProfile:
+    """An app and, for ``AUTH_TOKEN``, its new token's plaintext (the only time it exists)."""
+
+    access_profile: AccessProfile
+    token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSettings:
+    """What token methods check in the tokens an app presents."""
+
+    trusted_issuer: str = ""
+    audience: str = ""
+    client_id: str = ""
+    required_scopes: Sequence[str] = ()
+
+
+def parse_allowed_ips(
+    checks: Checks, entries: Sequence[str], field: str = "allowedIps"
+) -> list[str]:
+    """Addresses and CIDR ranges, IPv4 and IPv6; each entry may itself be comma-separated.
+    Stored normalised (``2001:DB8::/32`` is ``2001:db8::/32``; ``10.0.0.1/32`` is
+    ``10.0.0.1``) and de-duplicated. A range with host bits set is refused, not guessed."""
+    result: list[str] = []
+    for entry in entries:
+        for raw in entry.split(","):
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                if "/" in text:
+                    network = ipaddress.ip_network(text, strict=True)
+                    value = (
+                        str(network.network_address)
+                        if network.prefixlen == network.max_prefixlen
+                        else str(network)
+                    )
+                else:
+                    value = str(ipaddress.ip_address(text))
+            except ValueError as error:
+                checks.add(
+                    field,
+                    f"'{text[:60]}' is not an IP address or CIDR range: {error}",
+                    UserErrorCode.INVALID,
+                )
+                continue
+            if value not in result:
+                result.append(value)
+    if len(result) > MAX_ALLOWED_IPS:
+        checks.add(field, f"At most {MAX_ALLOWED_IPS} addresses or ranges.", UserErrorCode.INVALID)
+    return result
+
+
+def _check_token_settings(
+    checks: Checks, method: AuthMethod, settings: TokenSettings, *, field_prefix: str = ""
+) -> TokenSettings:
+    def name(field: str) -> str:
+        return f"{field_prefix}{field}"
+
+    issuer = checks.text(
+        name("trustedIssuer"), settings.trusted_issuer, max_length=500, required=False
+    )
+    audience = checks.text(name("audience"), settings.audience, max_length=500, required=False)
+    client_id = checks.text(name("clientId"), settings.client_id, max_length=255, required=False)
+    scopes: list[str] = []
+    for scope in settings.required_scopes:
+        text = scope.strip()
+        if not _SCOPE.match(text):
+            checks.add(
+                name("requiredScopes"),
+                f"'{text[:60]}' is not a valid scope.",
+                UserErrorCode.INVALID,
+            )
+        elif text not in scopes:
+            scopes.append(text)
+    if len(scopes) > MAX_SCOPES:
+        checks.add(name("requiredScopes"), f"At most {MAX_SCOPES} scopes.", UserErrorCode.INVALID)
+    if method is AuthMethod.AUTH_TOKEN:
+        if issuer or audience or client_id or scopes:
+            checks.add(
+                name("trustedIssuer"),
+                "trustedIssuer, audience, clientId and requiredScopes are for the token methods "
+                "(OAUTH2, JWT, OIDC), not AUTH_TOKEN.",
+                UserErrorCode.INVALID,
+            )
+    elif not issuer:
+        checks.add(
+            name("trustedIssuer"),
+            f"{method.value} apps need the trustedIssuer of their tokens.",
+            UserErrorCode.REQUIRED,
+        )
+    elif not issuer.startswith("https://"):
+        checks.add(
+            name("trustedIssuer"), "trustedIssuer must be an https URL.", UserErrorCode.INVALID
+        )
+    return TokenSettings(issuer, audience, client_id, scopes)
+
+
+async def _check_unique_name(
+    checks: Checks,
+    session: AsyncSession,
+    client_id: uuid.UUID,
+    name: str,
+    *,
+    field: str = "name",
+    exclude: uuid.UUID | None = None,
+) -> None:
+    if not name or any(e.field == field for e in checks.errors):
+        return
+    query = select(col(AccessProfile.id)).where(
+        col(AccessProfile.client_id) == client_id,
+        func.lower(col(AccessProfile.name)) == name.lower(),
+    )
+    if exclude is not None:
+        query = query.where(col(AccessProfile.id) != exclude)
+    if await session.scalar(query) is not None:
+        checks.add(field, f"The client has an app named '{name}' already.", UserErrorCode.DUPLICATE)
+
+
+def _duplicate(name: str, field: str = "name") -> InputError:
+    return InputError.one(
+        field, f"The client has an app named '{name}' already.", UserErrorCode.DUPLICATE
+    )
+
+
+async def check_products(
+    checks: Checks,
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    product_ids: Sequence[uuid.UUID],
+    method: AuthMethod | None,
+    *,
+    field: str = "productIds",
+    published_only: bool = False,
+) -> list[ApiProduct]:
+    """Products of the workspace (published ones only, for consumers), all with the app's
+    authentication method (``method``; None: they need only agree with each other)."""
+    if len(product_ids) > MAX_PRODUCTS:
+        checks.add(field, f"At most {MAX_PRODUCTS} products at once.", UserErrorCode.INVALID)
+        return []
+    try:
+        products = await get_referenced(
+            session, ApiProduct, list(product_ids), workspace_id, field=field, label="API product"
+        )
+    except InputError as error:
+        checks.errors.extend(error.errors)
+        return []
+    if published_only and any(not p.published for p in products):
+        checks.add(
+            field,
+            f"{sum(not p.published for p in products)} API product(s) not found in this workspace.",
+            UserErrorCode.NOT_FOUND,
+        )
+        return []
+    methods = {p.auth_method for p in products}
+    if len(methods) > 1:
+        checks.add(
+            field,
+            "All products must use the same authentication method; these use "
+            f"{', '.join(sorted(m.value for m in methods))}.",
+            UserErrorCode.INVALID,
+        )
+    elif methods and method is not None and methods != {method}:
+        checks.add(
+            field,
+            f"The products use {next(iter(methods)).value}, but the app uses {method.value}.",
+            UserErrorCode.INVALID,
+        )
+    return products
+
+
+async def check_plan(
+    checks: Checks,
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    plan_id: uuid.UUID | None,
+    *,
+    field: str = "planId",
+) -> Plan | None:
+    if plan_id is None:
+        return None
+    try:
+        [plan] = await get_referenced(
+            session, Plan, [plan_id], workspace_id, field=field, label="plan"
+        )
+    except InputError as error:
+        checks.errors.extend(error.errors)
+        return None
+    return plan  # type: ignore[no-any-return]
+
+
+def summary(
+    profile: AccessProfile, product_ids: Sequence[uuid.UUID] | None = None
+) -> dict[str, Any]:
+    """What the audit log keeps of an app (never its token: the hint only)."""
+    result: dict[str, Any] = {
+        "name": profile.name,
+        "clientId": str(profile.client_id),
+        "authMethod": profile.auth_method.value,
+        "planId": str(profile.plan_id) if profile.plan_id else None,
+        "allowedIps": list(profile.allowed_ips),
+        "trustedIssuer": profile.trusted_issuer,
+        "audience": profile.audience,
+        "tokenClientId": profile.token_client_id,
+        "requiredScopes": list(profile.required_scopes),
+        "tokenHint": profile.token_hint,
+    }
+    if product_ids is not None:
+        result["productIds"] = sorted(str(p) for p in product_ids)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class NewProfile:
+    """A checked app, ready to be added (by an admin, or with an access request)."""
+
+    client: Client
+    name: str
+    auth_method: AuthMethod
+    allowed_ips: list[str]
+    token: TokenSettings
+
+
+async def check_new_profile(
+    checks: Checks,
+    session: AsyncSession,
+    client: Client,
+    *,
+    name: str,
+    auth_method: AuthMethod,
+    allowed_ips: Sequence[str],
+    token: TokenSettings,
+    field_prefix: str = "",
+) -> NewProfile:
+    """Check the settings of a new app of ``client``; problems go to ``checks``."""
+    clean_name = checks.text(f"{field_prefix}name", name, max_length=100)
+    ips = parse_allowed_ips(checks, allowed_ips, f"{field_prefix}allowedIps")
+    settings = _check_token_settings(checks, auth_method, token, field_prefix=field_prefix)
+    await _check_unique_name(checks, session, client.id, clean_name, field=f"{field_prefix}name")
+    return NewProfile(client, clean_name, auth_method, ips, settings)
+
+
+def add_profile(
+    session: AsyncSession, new: NewProfile, secret: bytes, plan_id: uuid.UUID | None = None
+) -> tuple[AccessProfile, IssuedToken | None]:
+    """Add a checked app to the session (the caller's transaction), with its token if it is
+    an ``AUTH_TOKEN`` app."""
+    issued = (
+        issue_token(TokenKind.ACCESS_PROFILE, secret)
+        if new.auth_method is AuthMethod.AUTH_TOKEN
+        else None
+    )
+    profile = AccessProfile(
+        workspace_id=new.client.workspace_id,
+        client_id=new.client.id,
+        name=new.name,
+        auth_method=new.auth_method,
+        plan_id=plan_id,
+        allowed_ips=new.allowed_ips,
+        trusted_issuer=new.token.trusted_issuer,
+        audience=new.token.audience,
+        token_client_id=new.token.client_id,
+        required_scopes=list(new.token.required_scopes),
+        token_digest=issued.digest if issued else None,
+        token_hint=issued.hint if issued else "",
+    )
+    session.add(profile)
+    return profile, issued
+
+
+async def grant_products(
+    session: AsyncSession, profile: AccessProfile, product_ids: Sequence[uuid.UUID]
+) -> None:
+    """Give the app these products (kept if it holds them already: concurrent approvals of
+    two requests for one app both succeed)."""
+    if not product_ids:
+        return
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    await session.execute(
+        insert(AccessProfileProduct)
+        .values(
+            [
+                {
+                    "access_profile_id": profile.id,
+                    "product_id": product_id,
+                    "workspace_id": profile.workspace_id,
+                    "created_at": now,
+                }
+                for product_id in dict.fromkeys(product_ids)
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def create_access_profile(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    secret: bytes,
+    client_id: uuid.UUID,
+    name: str,
+    auth_method: AuthMethod,
+    allowed_ips: Sequence[str] = (),
+    token: TokenSettings = TokenSettings(),
+    product_ids: Sequence[uuid.UUID] = (),
+    plan_id: uuid.UUID | None = None,
+) -> IssuedAccessProfile:
+    """Create an app of a client; an ``AUTH_TOKEN`` app's token is returned this once only."""
+    client = await get_managed_client(session, actor, client_id)
+    checks = Checks()
+    new = await check_new_profile(
+        checks,
+        session,
+        client,
+        name=name,
+        auth_method=auth_method,
+        allowed_ips=allowed_ips,
+        token=token,
+    )
+    products = await check_products(checks, session, client.workspace_id, product_ids, auth_method)
+    plan = await check_plan(checks, session, client.workspace_id, plan_id)
+    checks.raise_if_any()
+    try:
+        async with transaction(session):
+            profile, issued = add_profile(session, new, secret, plan.id if plan else None)
+            await session.flush()
+            await grant_products(session, profile, [p.id for p in products])
+            record_profile(
+                session,
+                actor,
+                profile,
+                "createAccessProfile",
+                after=summary(profile, [p.id for p in products]),
+            )
+    except IntegrityError:
+        raise _duplicate(new.name) from None
+    return IssuedAccessProfile(profile, issued.plaintext if issued else None)
+
+
+def record_profile(
+    session: AsyncSession,
+    actor: Principal,
+    profile: AccessProfile,
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        workspace_id=profile.workspace_id,
+        action=action,
+        target_type="AccessProfile",
+        target_id=profile.id,
+        before=before,
+        after=after,
+    )
+
+
+async def get_visible_profile(
+    session: AsyncSession, actor: Principal, profile_id: uuid.UUID
+) -> AccessProfile:
+    """An app the principal may see: with its client (``getClient``, or a member of it)."""
+    profile = await session.get(AccessProfile, profile_id)
+    if profile is None or profile.workspace_id not in actor.memberships:
+        raise NotFound("Access profile not found.")
+    try:
+        await get_visible_client(session, actor, profile.client_id)
+    except NotFound:
+        raise NotFound("Access profile not found.") from None
+    return profile
+
+
+async def _get_managed_profile(
+    session: AsyncSession, actor: Principal, profile_id: uuid.UUID
+) -> AccessProfile:
+    profile = await session.get(AccessProfile, profile_id)
+    if profile is None or profile.workspace_id not in actor.memberships:
+        raise NotFound("Access profile not found.")
+    try:
+        await get_managed_client(session, actor, profile.client_id)
+    except NotFound:
+        raise NotFound("Access profile not found.") from None
+    return profile
+
+
+async def _product_ids(session: AsyncSession, profile_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        (
+            await session.scalars(
+                select(col(AccessProfileProduct.product_id)).where(
+                    col(AccessProfileProduct.access_profile_id) == profile_id
+                )
+            )
+        ).all()
+    )
+
+
+async def update_access_profile(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    access_profile_id: uuid.UUID,
+    name: str | None = None,
+    allowed_ips: Sequence[str] | None = None,
+    trusted_issuer: str | None = None,
+    audience: str | None = None,
+    token_client_id: str | None = None,
+    required_scopes: Sequence[str] | None = None,
+    product_ids: Sequence[uuid.UUID] | None = None,
+    plan_id: uuid.UUID | None = None,
+) -> AccessProfile:
+    """Edit an app; fields left ``None`` keep their value, ``product_ids`` replaces its
+    products, an empty ``allowed_ips`` allows any address, token settings left ``None`` keep
+    theirs. The authentication method is fixed
+    at creation: credentials of another kind make another app."""
+    profile = await _get_managed_profile(session, actor, access_profile_id)
+    old_products = await _product_ids(session, profile.id)
+    before = summary(profile, old_products)
+    checks = Checks()
+    new_name = profile.name if name is None else checks.text("name", name, max_length=100)
+    ips = None if allowed_ips is None else parse_allowed_ips(checks, allowed_ips)
+    token_fields = (trusted_issuer, audience, token_client_id, required_scopes)
+    settings = (
+        None
+        if all(value is None for value in token_fields)
+        else _check_token_settings(
+            checks,
+            profile.auth_method,
+            TokenSettings(
+                trusted_issuer=profile.trusted_issuer if trusted_issuer is None else trusted_issuer,
+                audience=profile.audience if audience is None else audience,
+                client_id=profile.token_client_id if token_client_id is None else token_client_id,
+                required_scopes=(
+                    profile.required_scopes if required_scopes is None else required_scopes
+                ),
+            ),
+        )
+    )
+    products = (
+        None
+        if product_ids is None
+        else await check_products(
+            checks, session, profile.workspace_id, product_ids, profile.auth_method
+        )
+    )
+    plan = await check_plan(checks, session, profile.workspace_id, plan_id)
+    if name is not None:
+        await _check_unique_name(checks, session, profile.client_id, new_name, exclude=profile.id)
+    checks.raise_if_any()
+    try:
+        async with transaction(session):
+            values: dict[str, Any] = {"name": new_name, "updated_at": utcnow()}
+            if ips is not None:
+                values["allowed_ips"] = ips
+            if settings is not None:
+                values.update(
+                    trusted_issuer=settings.trusted_issuer,
+                    audience=settings.audience,
+                    token_client_id=settings.client_id,
+                    required_scopes=list(settings.required_scopes),
+                )
+            if plan is not None:
+                values["plan_id"] = plan.id
+            await compare_and_set(
+                session,
+                AccessProfile,
+                profile.id,
+                profile.version,
+                label="access profile",
+                **values,
+            )
+            if products is not None:
+                await session.execute(
+                    delete(AccessProfileProduct).where(
+                        col(AccessProfileProduct.access_profile_id) == profile.id
+                    )
+                )
+                await grant_products(session, profile, [p.id for p in products])
+            await session.refresh(profile)
+            record_profile(
+                session,
+                actor,
+                profile,
+                "updateAccessProfile",
+                before=before,
+                after=summary(
+                    profile, old_products if products is None else [p.id for p in products]
+                ),
+            )
+    except IntegrityError:
+        raise _duplicate(new_name) from None
+    return profile
+
+
+async def refresh_access_profile_token(
+    *, session: AsyncSession, actor: Principal, secret: bytes, access_profile_id: uuid.UUID
+) -> IssuedAccessProfile:
+    """Revoke an ``AUTH_TOKEN`` app's token and issue a new one, returned this once only. The
+    old token fails on the very next decision. Admins (``manageClients``) and the client's own
+    members (``requestAccess``) may refresh; of concurrent refreshes exactly one wins."""
+    profile = await session.get(AccessProfile, access_profile_id)
+    if profile is None or profile.workspace_id not in actor.memberships:
+        raise NotFound("Access profile not found.")
+    workspace_id = profile.workspace_id
+    client = await session.get(Client, profile.client_id)
+    assert client is not None
+    if not actor.holds(workspace_id, Permission.MANAGE_CLIENTS):
+        member = await is_client_member(session, actor, client)
+        if not member and not sees_all_clients(actor, workspace_id):
+            raise NotFound("Access profile not found.")
+        if not (member and actor.holds(workspace_id, Permission.REQUEST_ACCESS)):
+            raise Forbidden(
+                f"The permission '{Permission.MANAGE_CLIENTS.value}' is needed.",
+                permission=Permission.MANAGE_CLIENTS.value,
+            )
+    if profile.auth_method is not AuthMethod.AUTH_TOKEN:
+        raise InputError.one(
+            "id",
+            f"{profile.auth_method.value} apps present their issuer's tokens; only AUTH_TOKEN "
+            "apps have a token to refresh.",
+            UserErrorCode.INVALID,
+        )
+    before = summary(profile)
+    old_digest = profile.token_digest
+    issued = issue_token(TokenKind.ACCESS_PROFILE, secret)
+    now = utcnow()
+    async with transaction(session):
+        await compare_and_set(
+            session,
+            AccessProfile,
+            profile.id,
+            profile.version,
+            label="access profile",
+            token_digest=issued.digest,
+            token_hint=issued.hint,
+            updated_at=now,
+        )
+        if old_digest is not None:
+            session.add(
+                AccessProfileRevocation(
+                    token_digest=old_digest,
+                    workspace_id=workspace_id,
+                    access_profile_id=profile.id,
+                    reason=TokenRevocationReason.REFRESHED,
+                    revoked_at=now,
+                )
+            )
+        await session.refresh(profile)
+        record_profile(
+            session,
+            actor,
+            profile,
+            "refreshAccessProfileToken",
+            before={"tokenHint": before["tokenHint"]},
+            after={"tokenHint": issued.hint},
+        )
+    return IssuedAccessProfile(profile, issued.plaintext)
+
+
+async def delete_access_profile(
+    *, session: AsyncSession, actor: Principal, access_profile_id: uuid.UUID
+) -> AccessProfile:
+    """Delete an app with its requests; its token is revoked at once."""
+    profile = await _get_managed_profile(session, actor, access_profile_id)
+    async with transaction(session):
+        # Re-read under a row lock: the digest revoked is the current one.
+        locked = await session.scalar(
+            select(AccessProfile)
+            .where(col(AccessProfile.id) == profile.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if locked is None:
+            raise NotFound("Access profile not found.")
+        if locked.token_digest is not None:
+            session.add(
+                AccessProfileRevocation(
+                    token_digest=locked.token_digest,
+                    workspace_id=locked.workspace_id,
+                    access_profile_id=locked.id,
+                    reason=TokenRevocationReason.DELETED,
+                    revoked_at=utcnow(),
+                )
+            )
+        record_profile(session, actor, locked, "deleteAccessProfile", before=summary(locked))
+        await session.delete(locked)
+    return profile
+
+
+async def touch(session: AsyncSession, profile_id: uuid.UUID, **values: Any) -> None:
+    """Bump an app's version (the decision endpoint's caches notice) with ``values``."""
+    await session.execute(
+        update(AccessProfile)
+        .where(col(AccessProfile.id) == profile_id)
+        .values(version=col(AccessProfile.version) + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
