@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -48,12 +48,16 @@ from accessplane.services.clients import (
 )
 from accessplane.services.credentials import compare_and_set
 from accessplane.services.scoping import get_referenced
+from accessplane.services.uniqueness import check_unique, duplicate_error
 from accessplane.services.validation import Checks
 
 MAX_ALLOWED_IPS = 100
 MAX_SCOPES = 50
 MAX_PRODUCTS = 50
 _SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,200}$")  # RFC 6749 scope-token
+
+
+LABEL = "An app of this client"  # how userErrors name this kind of object
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,22 +168,20 @@ async def _check_unique_name(
     field: str = "name",
     exclude: uuid.UUID | None = None,
 ) -> None:
-    if not name or any(e.field == field for e in checks.errors):
-        return
-    query = select(col(AccessProfile.id)).where(
-        col(AccessProfile.client_id) == client_id,
-        func.lower(col(AccessProfile.name)) == name.lower(),
+    await check_unique(
+        checks,
+        session,
+        col(AccessProfile.name),
+        name,
+        label=LABEL,
+        field=field,
+        within=col(AccessProfile.client_id) == client_id,
+        exclude=None if exclude is None else col(AccessProfile.id) != exclude,
     )
-    if exclude is not None:
-        query = query.where(col(AccessProfile.id) != exclude)
-    if await session.scalar(query) is not None:
-        checks.add(field, f"The client has an app named '{name}' already.", UserErrorCode.DUPLICATE)
 
 
 def _duplicate(name: str, field: str = "name") -> InputError:
-    return InputError.one(
-        field, f"The client has an app named '{name}' already.", UserErrorCode.DUPLICATE
-    )
+    return duplicate_error(LABEL, name, field=field)
 
 
 async def check_products(

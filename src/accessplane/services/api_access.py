@@ -57,6 +57,7 @@ from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import check_role_assignable, role_in_workspace
 from accessplane.services.scoping import get_scoped
+from accessplane.services.uniqueness import check_unique, duplicate_error
 from accessplane.services.validation import Checks
 from accessplane.settings import Settings
 
@@ -68,6 +69,9 @@ MAX_TAG_LENGTH = 50
 MAX_BULK = 100
 # Keys without expiry sort after every dated one.
 _NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+LABEL = "An API Access"  # how userErrors name this kind of object
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,21 +186,19 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    if not name or (checks.errors and any(e.field == "name" for e in checks.errors)):
-        return
-    query = select(col(ApiAccess.id)).where(
-        col(ApiAccess.workspace_id) == workspace_id, func.lower(ApiAccess.name) == name.lower()
+    await check_unique(
+        checks,
+        session,
+        col(ApiAccess.name),
+        name,
+        label=LABEL,
+        within=col(ApiAccess.workspace_id) == workspace_id,
+        exclude=None if exclude is None else col(ApiAccess.id) != exclude,
     )
-    if exclude is not None:
-        query = query.where(col(ApiAccess.id) != exclude)
-    if await session.scalar(query) is not None:
-        checks.add("name", f"An API Access named '{name}' exists already.", UserErrorCode.DUPLICATE)
 
 
 def _duplicate(name: str) -> InputError:
-    return InputError.one(
-        "name", f"An API Access named '{name}' exists already.", UserErrorCode.DUPLICATE
-    )
+    return duplicate_error(LABEL, name)
 
 
 async def _author_email(session: AsyncSession, actor: Principal) -> str | None:

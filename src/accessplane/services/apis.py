@@ -13,11 +13,11 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.errors import UserErrorCode
 from accessplane.models import Api, ApiGrant
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import accessible_api_clause, get_accessible_api
+from accessplane.services.uniqueness import check_unique
 from accessplane.services.validation import Checks
 
 
@@ -38,17 +38,16 @@ async def _check_unique(
         ("name", col(Api.name), name),
         ("identifier", col(Api.identifier), identifier),
     ):
-        if not value:
-            continue
-        query = select(col(Api.id)).where(
-            col(Api.workspace_id) == workspace_id, func.lower(column) == value.lower()
+        await check_unique(
+            checks,
+            session,
+            column,
+            value or "",
+            label="An API",
+            field=field,
+            within=col(Api.workspace_id) == workspace_id,
+            exclude=None if exclude is None else col(Api.id) != exclude,
         )
-        if exclude is not None:
-            query = query.where(col(Api.id) != exclude)
-        if await session.scalar(query) is not None:
-            checks.add(
-                field, f"An API with {field} '{value}' exists already.", UserErrorCode.DUPLICATE
-            )
 
 
 async def create_api(

@@ -34,11 +34,15 @@ from accessplane.models.base import utcnow
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
+from accessplane.services.uniqueness import check_unique, duplicate_error
 from accessplane.services.validation import Checks
 
 MAX_MEMBERS = 100
 PNG = b"\x89PNG\r\n\x1a\n"
 JPEG = b"\xff\xd8\xff"
+
+
+LABEL = "A client"  # how userErrors name this kind of object
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,21 +169,19 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    if not name or any(e.field == "name" for e in checks.errors):
-        return
-    query = select(col(Client.id)).where(
-        col(Client.workspace_id) == workspace_id, func.lower(col(Client.name)) == name.lower()
+    await check_unique(
+        checks,
+        session,
+        col(Client.name),
+        name,
+        label=LABEL,
+        within=col(Client.workspace_id) == workspace_id,
+        exclude=None if exclude is None else col(Client.id) != exclude,
     )
-    if exclude is not None:
-        query = query.where(col(Client.id) != exclude)
-    if await session.scalar(query) is not None:
-        checks.add("name", f"A client named '{name}' exists already.", UserErrorCode.DUPLICATE)
 
 
 def _duplicate(name: str) -> InputError:
-    return InputError.one(
-        "name", f"A client named '{name}' exists already.", UserErrorCode.DUPLICATE
-    )
+    return duplicate_error(LABEL, name)
 
 
 async def _members(

@@ -12,12 +12,15 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.errors import InputError, UserErrorCode
+from accessplane.errors import InputError
 from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced, get_scoped
+from accessplane.services.uniqueness import check_unique
 from accessplane.services.validation import Checks
+
+LABEL = "A group"  # how userErrors name this kind of object
 
 
 async def _check_unique_name(
@@ -27,13 +30,15 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    query = select(col(Group.id)).where(
-        col(Group.workspace_id) == workspace_id, func.lower(col(Group.name)) == name.lower()
+    await check_unique(
+        checks,
+        session,
+        col(Group.name),
+        name,
+        label=LABEL,
+        within=col(Group.workspace_id) == workspace_id,
+        exclude=None if exclude is None else col(Group.id) != exclude,
     )
-    if exclude is not None:
-        query = query.where(col(Group.id) != exclude)
-    if name and await session.scalar(query) is not None:
-        checks.add("name", f"A group named '{name}' exists already.", UserErrorCode.DUPLICATE)
 
 
 def _summary(group: Group) -> dict[str, Any]:

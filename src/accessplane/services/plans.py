@@ -32,10 +32,14 @@ from accessplane.models import (
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
+from accessplane.services.uniqueness import check_unique, duplicate_error
 from accessplane.services.validation import Checks
 
 MAX_REQUESTS = 1_000_000_000
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+LABEL = "A plan"  # how userErrors name this kind of object
 
 
 class Keep(Enum):
@@ -142,19 +146,19 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    if not name or any(e.field == "name" for e in checks.errors):
-        return
-    query = select(col(Plan.id)).where(
-        col(Plan.workspace_id) == workspace_id, func.lower(col(Plan.name)) == name.lower()
+    await check_unique(
+        checks,
+        session,
+        col(Plan.name),
+        name,
+        label=LABEL,
+        within=col(Plan.workspace_id) == workspace_id,
+        exclude=None if exclude is None else col(Plan.id) != exclude,
     )
-    if exclude is not None:
-        query = query.where(col(Plan.id) != exclude)
-    if await session.scalar(query) is not None:
-        checks.add("name", f"A plan named '{name}' exists already.", UserErrorCode.DUPLICATE)
 
 
 def _duplicate(name: str) -> InputError:
-    return InputError.one("name", f"A plan named '{name}' exists already.", UserErrorCode.DUPLICATE)
+    return duplicate_error(LABEL, name)
 
 
 def _apply_limits(

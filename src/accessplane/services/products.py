@@ -33,9 +33,13 @@ from accessplane.models import (
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
+from accessplane.services.uniqueness import check_unique, duplicate_error
 from accessplane.services.validation import Checks
 
 MAX_APIS = 100
+
+
+LABEL = "An API product"  # how userErrors name this kind of object
 
 
 def sees_unpublished(actor: Principal, workspace_id: uuid.UUID) -> bool:
@@ -94,24 +98,19 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    if not name or any(e.field == "name" for e in checks.errors):
-        return
-    query = select(col(ApiProduct.id)).where(
-        col(ApiProduct.workspace_id) == workspace_id,
-        func.lower(col(ApiProduct.name)) == name.lower(),
+    await check_unique(
+        checks,
+        session,
+        col(ApiProduct.name),
+        name,
+        label=LABEL,
+        within=col(ApiProduct.workspace_id) == workspace_id,
+        exclude=None if exclude is None else col(ApiProduct.id) != exclude,
     )
-    if exclude is not None:
-        query = query.where(col(ApiProduct.id) != exclude)
-    if await session.scalar(query) is not None:
-        checks.add(
-            "name", f"An API product named '{name}' exists already.", UserErrorCode.DUPLICATE
-        )
 
 
 def _duplicate(name: str) -> InputError:
-    return InputError.one(
-        "name", f"An API product named '{name}' exists already.", UserErrorCode.DUPLICATE
-    )
+    return duplicate_error(LABEL, name)
 
 
 async def _apis(

@@ -20,7 +20,10 @@ from accessplane.models import ApiAccess, Member, Role
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
+from accessplane.services.uniqueness import check_unique
 from accessplane.services.validation import Checks
+
+LABEL = "A role"  # how userErrors name this kind of object
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +186,15 @@ async def _check_unique_name(
     name: str,
     exclude: uuid.UUID | None = None,
 ) -> None:
-    query = select(col(Role.id)).where(
-        col(Role.workspace_id) == workspace_id, func.lower(col(Role.name)) == name.lower()
+    await check_unique(
+        checks,
+        session,
+        col(Role.name),
+        name,
+        label=LABEL,
+        within=col(Role.workspace_id) == workspace_id,
+        exclude=None if exclude is None else col(Role.id) != exclude,
     )
-    if exclude is not None:
-        query = query.where(col(Role.id) != exclude)
-    if name and await session.scalar(query) is not None:
-        checks.add("name", f"A role named '{name}' exists already.", UserErrorCode.DUPLICATE)
 
 
 async def create_role(

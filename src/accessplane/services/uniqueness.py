@@ -1,0 +1,45 @@
+"""Names unique within a workspace (or a client): checked up front for a clear userError, and
+held by a unique constraint for a concurrent create between the check and the commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessplane.errors import FieldError, InputError, UserErrorCode
+from accessplane.services.pagination import Column
+from accessplane.services.validation import Checks
+
+
+def duplicate(label: str, value: str, *, field: str = "name") -> FieldError:
+    """The userError for a taken value; ``label`` names the kind, e.g. "A plan"."""
+    return FieldError(
+        field, f"{label} with {field} '{value}' exists already.", UserErrorCode.DUPLICATE
+    )
+
+
+def duplicate_error(label: str, value: str, *, field: str = "name") -> InputError:
+    """The same, to raise when the unique constraint caught a concurrent create."""
+    return InputError([duplicate(label, value, field=field)])
+
+
+async def check_unique(
+    checks: Checks,
+    session: AsyncSession,
+    column: Column,
+    value: str,
+    *,
+    within: ColumnElement[bool],
+    label: str,
+    field: str = "name",
+    exclude: ColumnElement[bool] | None = None,
+) -> None:
+    """Add a DUPLICATE userError if another row ``within`` the scope has ``value`` in ``column``
+    (compared case-insensitively); skipped when the field is already refused."""
+    if not value or any(e.field == field for e in checks.errors):
+        return
+    query = select(literal(1)).where(within, func.lower(column) == value.lower())
+    if exclude is not None:
+        query = query.where(exclude)
+    if await session.scalar(query.limit(1)) is not None:
+        checks.errors.append(duplicate(label, value, field=field))
