@@ -99,6 +99,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     async def truncate() -> None:
         engine = create_engine(url)
         async with engine.begin() as connection:
+            # A test that failed mid-transaction may leave a connection holding locks; end it, or
+            # TRUNCATE would wait for it forever.
+            await connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
             # The tables the migrations made, whatever the models say.
             tables = (
                 (

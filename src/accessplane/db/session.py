@@ -22,6 +22,7 @@ class RequestSession(AsyncSession):
         super().__init__(*args, **kwargs)
         self._turn_lock = asyncio.Lock()
         self._turn_owner: asyncio.Task[Any] | None = None
+        self._ended = False
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
@@ -30,6 +31,10 @@ class RequestSession(AsyncSession):
             yield
             return
         async with self._turn_lock:
+            if self._ended:
+                # A resolver still running when its request ended (a sibling field failed):
+                # it must not open a new transaction nobody would close.
+                raise RuntimeError("the request has ended; its session is closed")
             self._turn_owner = task
             try:
                 yield
@@ -63,6 +68,13 @@ class RequestSession(AsyncSession):
     async def rollback(self) -> None:
         async with self._turn():
             await super().rollback()
+
+    async def close(self) -> None:
+        """Wait for the operation in progress, then close: GraphQL may finish a request (an
+        error ended it) while a dataloader's query is still running."""
+        async with self._turn():
+            self._ended = True
+            await super().close()
 
     async def delete(self, instance: object) -> None:
         async with self._turn():
