@@ -199,12 +199,16 @@ async def check_products(
     if len(product_ids) > MAX_PRODUCTS:
         checks.add(field, f"At most {MAX_PRODUCTS} products at once.", UserErrorCode.INVALID)
         return []
-    try:
-        products = await get_referenced(
-            session, ApiProduct, list(product_ids), workspace_id, field=field, label="API product"
-        )
-    except InputError as error:
-        checks.errors.extend(error.errors)
+    products = await get_referenced(
+        session,
+        ApiProduct,
+        list(product_ids),
+        workspace_id,
+        field=field,
+        label="API product",
+        checks=checks,
+    )
+    if not products:
         return []
     if published_only and any(not p.published for p in products):
         checks.add(
@@ -240,14 +244,10 @@ async def check_plan(
 ) -> Plan | None:
     if plan_id is None:
         return None
-    try:
-        [plan] = await get_referenced(
-            session, Plan, [plan_id], workspace_id, field=field, label="plan"
-        )
-    except InputError as error:
-        checks.errors.extend(error.errors)
-        return None
-    return plan  # type: ignore[no-any-return]
+    plans = await get_referenced(
+        session, Plan, [plan_id], workspace_id, field=field, label="plan", checks=checks
+    )
+    return plans[0] if plans else None
 
 
 def summary(

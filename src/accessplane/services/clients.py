@@ -190,13 +190,9 @@ async def _members(
     if len(ids) > MAX_MEMBERS:
         checks.add("memberIds", f"At most {MAX_MEMBERS} members.", UserErrorCode.INVALID)
         return []
-    try:
-        rows = await get_referenced(
-            session, Member, list(ids), workspace_id, field="memberIds", label="member"
-        )
-    except InputError as error:
-        checks.errors.extend(error.errors)
-        return []
+    rows = await get_referenced(
+        session, Member, list(ids), workspace_id, field="memberIds", label="member", checks=checks
+    )
     return [row.id for row in rows]
 
 

@@ -12,7 +12,6 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.errors import InputError
 from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -60,13 +59,15 @@ async def create_group(
     name = checks.text("name", name, max_length=100)
     description = checks.text("description", description, max_length=1000, required=False)
     await _check_unique_name(checks, session, workspace_id, name)
-    try:
-        members = await get_referenced(
-            session, Member, member_ids or [], workspace_id, field="memberIds", label="member"
-        )
-    except InputError as error:  # reported with the other fields' errors, all at once
-        checks.errors.extend(error.errors)
-        members = []
+    members = await get_referenced(
+        session,
+        Member,
+        member_ids or [],
+        workspace_id,
+        field="memberIds",
+        label="member",
+        checks=checks,
+    )
     checks.raise_if_any()
     async with transaction(session):
         group = Group(workspace_id=workspace_id, name=name, description=description)

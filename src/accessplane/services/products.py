@@ -119,13 +119,9 @@ async def _apis(
     if len(ids) > MAX_APIS:
         checks.add("apiIds", f"At most {MAX_APIS} APIs per product.", UserErrorCode.INVALID)
         return []
-    try:
-        rows = await get_referenced(
-            session, Api, list(ids), workspace_id, field="apiIds", label="API"
-        )
-    except InputError as error:
-        checks.errors.extend(error.errors)
-        return []
+    rows = await get_referenced(
+        session, Api, list(ids), workspace_id, field="apiIds", label="API", checks=checks
+    )
     return [row.id for row in rows]
 
 

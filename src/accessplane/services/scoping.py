@@ -12,8 +12,9 @@ from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
-from accessplane.errors import InputError, NotFound, UserErrorCode
+from accessplane.errors import FieldError, InputError, NotFound, UserErrorCode
 from accessplane.models import Api, ApiGrant, GroupMember
+from accessplane.services.validation import Checks
 
 M = TypeVar("M")
 
@@ -44,8 +45,10 @@ async def get_referenced(
     *,
     field: str,
     label: str,
+    checks: Checks | None = None,
 ) -> list[Any]:
-    """Load objects named in an input (not its subject): unknown ones are a userError."""
+    """Load objects named in an input (not its subject): unknown ones are a userError, raised at
+    once, or with ``checks`` added to the other fields' errors (and nothing returned)."""
     if not ids:
         return []
     unique_ids = list(dict.fromkeys(ids))
@@ -57,11 +60,15 @@ async def get_referenced(
     found = {row.id for row in rows}
     missing = [i for i in unique_ids if i not in found]
     if missing:
-        raise InputError.one(
+        error = FieldError(
             field,
             f"{len(missing)} {label}(s) not found in this workspace.",
             UserErrorCode.NOT_FOUND,
         )
+        if checks is None:
+            raise InputError([error])
+        checks.errors.append(error)
+        return []
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in unique_ids]
 
