@@ -31,6 +31,13 @@ from accessplane.auth.principals import Principal
 from accessplane.context import Context
 from accessplane.db import create_engine
 from accessplane.db.session import RequestSession, request_sessions
+from accessplane.decision.cache import DecisionCache
+from accessplane.decision.decider import Decider
+from accessplane.decision.http import DecisionEndpoints
+from accessplane.decision.invalidation import listening, subscribe
+from accessplane.decision.metrics import DecisionMetrics, metrics_endpoint
+from accessplane.decision.ratelimits import Limiter, storage_for
+from accessplane.decision.usage import DecisionUsage
 from accessplane.errors import Unauthenticated
 from accessplane.net import client_ip
 from accessplane.notify.outbox import in_process_worker
@@ -138,6 +145,26 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         multipart_uploads_enabled=True,
     )
 
+    # The data plane (docs/decision.md): caches, limits and usage live as long as the app.
+    decision_cache = DecisionCache(
+        size=settings.decision_cache_size,
+        unknown_size=settings.decision_negative_cache_size,
+        ttl=settings.decision_cache_ttl,
+    )
+    reads = async_sessionmaker(engine, expire_on_commit=False)
+    decision_usage = DecisionUsage(reads)
+    decider = Decider(
+        settings=settings,
+        sessions=reads,
+        cache=decision_cache,
+        limiter=Limiter(storage_for(settings.redis_url)),
+        member_tokens=credentials.jwt,
+        usage=decision_usage,
+    )
+    invalidator = subscribe(engine, decision_cache)
+    metrics = DecisionMetrics(decision_cache.sizes)
+    decisions = DecisionEndpoints(decider, settings, metrics)
+
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -178,8 +205,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         usage = ApiAccessUsage(async_sessionmaker(engine, expire_on_commit=False))
         sessions.configure(info={USAGE_HOOK: usage})
         instance.state.api_access_usage = usage
+        if settings.environment == "production" and settings.decision_gateway_secret is None:
+            logger.warning(
+                "ACCESSPLANE_DECISION_GATEWAY_SECRET is not set: anyone who can reach "
+                "/v1/check and /v1/authorize can test credentials against them"
+            )
         async with (
             usage.running(settings.api_access_usage_flush_seconds),
+            decision_usage.running(settings.decision_usage_flush_seconds),
+            listening(engine, invalidator),
             in_process_worker(settings, engine),
         ):
             yield
@@ -211,9 +245,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             https_only=settings.secure_cookies,
         )
     )
+    extra_routes = []
+    if settings.metrics_enabled:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        extra_routes.append(Route("/metrics", metrics_endpoint(metrics, token), methods=["GET"]))
     app = Starlette(
         routes=[
+            *extra_routes,
             *oidc.routes(),
+            *decisions.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/logos/{client_id}", logo, methods=["GET"]),
             Route("/healthz", healthz),
@@ -225,4 +265,6 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.engine = engine
     app.state.settings = settings
     app.state.credentials = credentials
+    app.state.decider = decider
+    app.state.decision_usage = decision_usage
     return app

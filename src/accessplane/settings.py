@@ -116,6 +116,26 @@ class Settings(BaseSettings):
     notification_claim_seconds: float = Field(default=300.0, gt=0)
     reminder_scan_interval: float = Field(default=60.0, gt=0)
 
+    # The decision endpoint (docs/decision.md).
+    # Gateways must send it in X-AccessPlane-Gateway-Secret; unset: the endpoint is open.
+    decision_gateway_secret: SecretStr | None = None
+    # Host -> API identifier, for forward auth without ?api= or X-AccessPlane-Api.
+    decision_api_hosts: dict[str, str] = Field(default_factory=dict)
+    # Credentials kept in memory (apps and members), and unknown ones remembered as unknown.
+    decision_cache_size: int = Field(default=200_000, ge=100)
+    decision_negative_cache_size: int = Field(default=100_000, ge=100)
+    # Safety net: a cached credential is reloaded at least this often even if no change
+    # notification reached this instance.
+    decision_cache_ttl: float = Field(default=300.0, gt=0)
+    # Per-credential allowed/denied counts are kept in memory and written this often.
+    decision_usage_flush_seconds: float = Field(default=10.0, gt=0)
+    # Shared rate-limit and quota counters (``redis://host:6379/0``); unset: in memory, exact
+    # for one instance only.
+    redis_url: str | None = None
+    # GET /metrics (Prometheus); with a token set it must come as ``Authorization: Bearer``.
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.environment == "production":

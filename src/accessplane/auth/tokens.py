@@ -54,10 +54,18 @@ def token_digest(token: str, secret: bytes) -> str:
     return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
 
 
+def format_token(kind: TokenKind, body: str) -> str:
+    """The token of ``kind`` with this random ``body`` (30 base62 characters) and its checksum;
+    ``issue_token`` draws the body from ``secrets``, a seeded benchmark generator from its own."""
+    if len(body) != _RANDOM_LENGTH or any(c not in _ALPHABET for c in body):
+        raise ValueError(f"a token body is {_RANDOM_LENGTH} base62 characters")
+    return f"{kind.value}_{body}{_checksum(body)}"
+
+
 def issue_token(kind: TokenKind, secret: bytes) -> IssuedToken:
     """Mint a new token of ``kind``."""
     body = "".join(secrets.choice(_ALPHABET) for _ in range(_RANDOM_LENGTH))
-    plaintext = f"{kind.value}_{body}{_checksum(body)}"
+    plaintext = format_token(kind, body)
     return IssuedToken(
         plaintext=plaintext, digest=token_digest(plaintext, secret), hint=plaintext[-HINT_LENGTH:]
     )

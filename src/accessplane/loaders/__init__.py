@@ -32,6 +32,7 @@ from accessplane.loaders.products import (
     ProductsByAccessProfileIdLoader,
     ProductsByAccessRequestIdLoader,
 )
+from accessplane.loaders.usage import UsageByAccessProfileIdLoader
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Loaders:
     apis_by_product_id: ApisByProductIdLoader
     products_by_access_profile_id: ProductsByAccessProfileIdLoader
     products_by_access_request_id: ProductsByAccessRequestIdLoader
+    usage_by_access_profile_id: UsageByAccessProfileIdLoader
 
     @classmethod
     def build(cls, session: AsyncSession, viewer: Principal) -> Loaders:
@@ -104,4 +106,5 @@ class Loaders:
             apis_by_product_id=ApisByProductIdLoader(session),
             products_by_access_profile_id=ProductsByAccessProfileIdLoader(session),
             products_by_access_request_id=ProductsByAccessRequestIdLoader(session),
+            usage_by_access_profile_id=UsageByAccessProfileIdLoader(session),
         )

@@ -16,6 +16,7 @@ from accessplane.schema.clients import Client
 from accessplane.schema.permissions import requires
 from accessplane.schema.plans import Plan
 from accessplane.schema.products import ApiProduct, AuthMethodEnum
+from accessplane.schema.usage import CredentialUsage
 
 
 @strawberry.type
@@ -87,6 +88,14 @@ class AccessProfile(relay.Node):
     async def products(self, info: Info) -> list[ApiProduct]:
         rows = await info.context.loaders.products_by_access_profile_id.load(self.pk)
         return [ApiProduct.from_model(p) for p in rows]
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS),
+        description="What the decision endpoint answered this app's credential, by reason.",
+    )
+    async def usage(self, info: Info) -> CredentialUsage:
+        rows = await info.context.loaders.usage_by_access_profile_id.load(self.pk)
+        return CredentialUsage.from_rows(rows)
 
 
 @strawberry.input

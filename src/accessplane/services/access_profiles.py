@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -26,7 +27,7 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import IssuedToken, TokenKind, issue_token
-from accessplane.db import transaction
+from accessplane.db import changes, transaction
 from accessplane.errors import Forbidden, InputError, NotFound, UserErrorCode
 from accessplane.models import (
     AccessProfile,
@@ -76,6 +77,13 @@ class TokenSettings:
     audience: str = ""
     client_id: str = ""
     required_scopes: Sequence[str] = ()
+
+
+def _loopback_http(url: str) -> bool:
+    """Plain http is accepted only for an issuer on this machine (a local provider in
+    development, or a sidecar): nothing crosses a network unencrypted."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
 
 
 def parse_allowed_ips(
@@ -152,7 +160,7 @@ def _check_token_settings(
             f"{method.value} apps need the trustedIssuer of their tokens.",
             UserErrorCode.REQUIRED,
         )
-    elif not issuer.startswith("https://"):
+    elif not (issuer.startswith("https://") or _loopback_http(issuer)):
         checks.add(
             name("trustedIssuer"), "trustedIssuer must be an https URL.", UserErrorCode.INVALID
         )
@@ -338,6 +346,7 @@ async def grant_products(
         return
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
+    changes.changed(session, changes.tag("access_profile", profile.id))
     await session.execute(
         insert(AccessProfileProduct)
         .values(
@@ -660,3 +669,4 @@ async def touch(session: AsyncSession, profile_id: uuid.UUID, **values: Any) -> 
         .values(version=col(AccessProfile.version) + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
+    changes.changed(session, changes.tag("access_profile", profile_id))

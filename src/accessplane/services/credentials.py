@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessplane.db import changes
 from accessplane.errors import InputError, UserErrorCode
 
 
@@ -42,3 +43,4 @@ async def compare_and_set(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise conflict(label)
+    changes.changed(session, changes.tag(model.__tablename__, object_id))

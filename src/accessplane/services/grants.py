@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
-from accessplane.db import transaction
+from accessplane.db import changes, transaction
 from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import Api, ApiGrant, Group, GroupMember, Member, Role
 from accessplane.services.audit import record
@@ -155,6 +155,7 @@ async def _revoke(
     change = GrantChange(api, [m for m, _ in revoked if m], [g for _, g in revoked if g])
     async with transaction(session):
         await session.execute(delete(ApiGrant).where(of_api))
+        changes.changed(session, changes.workspace_access(api.workspace_id))
         record(
             session,
             actor=actor,

@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal, PrincipalKind
+from accessplane.db import changes as db_changes
 from accessplane.db import transaction
 from accessplane.errors import UserErrorCode
 from accessplane.models import Group, GroupClaimMapping, GroupMember, Member, MemberKind
@@ -144,6 +145,7 @@ async def _apply(
                         col(GroupMember.member_id) == change.member_id,
                     )
                 )
+                db_changes.changed(session, db_changes.tag("group", change.group_id))
             ids = {"memberIds": [str(change.member_id)], "issuer": issuer}
             record(
                 session,

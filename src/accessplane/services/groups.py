@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
-from accessplane.db import transaction
+from accessplane.db import changes, transaction
 from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -194,6 +194,7 @@ async def remove_group_members(
                 col(GroupMember.group_id) == group.id, col(GroupMember.member_id).in_(ids)
             )
         )
+        changes.changed(session, changes.tag("group", group.id))
         record(
             session,
             actor=actor,

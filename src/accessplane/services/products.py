@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
-from accessplane.db import transaction
+from accessplane.db import changes, transaction
 from accessplane.errors import InputError, NotFound, UserErrorCode
 from accessplane.models import (
     AccessProfileProduct,
@@ -244,6 +244,7 @@ async def update_product(
                 await session.execute(
                     delete(ApiProductApi).where(col(ApiProductApi.product_id) == product.id)
                 )
+                changes.changed(session, changes.tag("api_product", product.id))
                 for api_id in apis:
                     session.add(
                         ApiProductApi(

@@ -1,0 +1,128 @@
+"""The decision endpoint's memory: credentials it has looked up, and the ones that do not exist.
+
+Two bounded LRU maps: ``entries`` holds what a lookup found (an app's policy, a member's reach
+to an API, or a known "no"), each with the tags of the rows it was built from; ``unknown``
+holds keyed hashes of tokens that match nothing, so that guessing costs no SQL. ``invalidate``
+drops every entry carrying one of the tags of a committed change.
+
+A lookup that straddles an invalidation must not store what it read before the change: loads
+take a ``generation`` first and ``put`` refuses them if an invalidation happened since.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from accessplane.db.changes import TRUSTED_ISSUERS
+
+
+@dataclass(slots=True)
+class _Entry:
+    value: Any
+    tags: frozenset[str]
+    expires: float
+
+
+def _creates_credentials(name: str) -> bool:
+    """Whether a change may turn an unknown credential into a known one: a new app trusting an
+    issuer (or a new client id for it), a new user or service account of an OIDC issuer.
+    New ``apt_`` tokens need nothing: their hashes were never seen."""
+    return name == TRUSTED_ISSUERS or name.startswith("identity:")
+
+
+class DecisionCache:
+    """Tagged LRU of looked-up credentials plus an LRU of unknown ones."""
+
+    def __init__(
+        self,
+        *,
+        size: int,
+        unknown_size: int,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.size, self.unknown_size, self.ttl, self.clock = size, unknown_size, ttl, clock
+        self.entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self.unknown: OrderedDict[Hashable, float] = OrderedDict()
+        self._by_tag: dict[str, set[Hashable]] = {}
+        self.generation = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        """The cached value, or None when absent or older than the TTL."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires <= self.clock():
+            self._drop(key)
+            return None
+        self.entries.move_to_end(key)
+        return entry.value
+
+    def put(self, key: Hashable, value: Any, tags: Iterable[str], generation: int) -> None:
+        """Store a lookup's result, unless something changed since it began."""
+        if generation != self.generation:
+            return
+        self._drop(key)
+        entry = _Entry(value, frozenset(tags), self.clock() + self.ttl)
+        self.entries[key] = entry
+        for name in entry.tags:
+            self._by_tag.setdefault(name, set()).add(key)
+        while len(self.entries) > self.size:
+            self._drop(next(iter(self.entries)))
+
+    def is_unknown(self, key: Hashable) -> bool:
+        expires = self.unknown.get(key)
+        if expires is None:
+            return False
+        if expires <= self.clock():
+            del self.unknown[key]
+            return False
+        self.unknown.move_to_end(key)
+        return True
+
+    def put_unknown(self, key: Hashable, generation: int) -> None:
+        if generation != self.generation:
+            return
+        self.unknown[key] = self.clock() + self.ttl
+        self.unknown.move_to_end(key)
+        while len(self.unknown) > self.unknown_size:
+            self.unknown.popitem(last=False)
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is None:
+            return
+        for name in entry.tags:
+            keys = self._by_tag.get(name)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[name]
+
+    def invalidate(self, tags: Iterable[str] | None) -> int:
+        """Forget the entries built from rows with these tags (None: everything, including
+        the unknown credentials, since a change may have created what was unknown).
+        Returns how many entries went."""
+        self.generation += 1
+        if tags is None:
+            dropped = len(self.entries)
+            self.entries.clear()
+            self.unknown.clear()
+            self._by_tag.clear()
+            return dropped
+        dropped = 0
+        tags = list(tags)
+        if any(_creates_credentials(name) for name in tags):
+            self.unknown.clear()
+        for name in tags:
+            for key in list(self._by_tag.get(name, ())):
+                self._drop(key)
+                dropped += 1
+        return dropped
+
+    def sizes(self) -> dict[str, int]:
+        return {"credentials": len(self.entries), "unknown": len(self.unknown)}

@@ -1,0 +1,318 @@
+"""One decision: may this credential call this API from this address now?
+
+Checks run in the order of docs/decision.md (credential, active state, IP, API, time window,
+rate limit, quota) and the first failure is the reason. Credentials are looked up once and then
+served from ``DecisionCache``; concurrent first requests for one credential share one lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from joserfc import jws
+from joserfc.errors import DecodeError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accessplane.auth.jwt import MAX_TOKEN_LENGTH, JwtValidator
+from accessplane.auth.tokens import TokenKind, parse_token, token_digest
+from accessplane.db.changes import TRUSTED_ISSUERS
+from accessplane.decision import loading
+from accessplane.decision.cache import DecisionCache
+from accessplane.decision.issuers import TokenRefused, TrustedIssuers, UnverifiedToken, scopes_of
+from accessplane.decision.policies import AppPolicy, MemberAccess, Principal
+from accessplane.decision.ratelimits import Limiter, LimitState
+from accessplane.decision.reasons import PrincipalType, Reason
+from accessplane.errors import Unauthenticated
+from accessplane.settings import Settings
+
+# Cached in place of a policy: a token that was refreshed or deleted.
+_REVOKED = Reason.REVOKED
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    credential: str | None
+    api: str
+    ip: str | None
+    method: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    reason: Reason
+    principal: Principal | None = None
+    limit: LimitState | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.reason is Reason.OK
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason.value,
+            "principal": self.principal.as_json if self.principal is not None else None,
+            "rateLimit": self.limit.as_json() if self.limit is not None else None,
+        }
+
+
+class UsageRecorder(Protocol):
+    def record(
+        self,
+        *,
+        workspace_id: uuid.UUID,
+        principal_type: PrincipalType,
+        principal_id: uuid.UUID,
+        reason: Reason,
+        at: datetime,
+    ) -> None: ...
+
+
+def _unverified(token: str) -> UnverifiedToken | None:
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        compact = jws.extract_compact(token.encode("ascii"))
+        claims = json.loads(compact.payload)
+    except (DecodeError, ValueError, UnicodeError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    return UnverifiedToken(header=dict(compact.headers()), claims=claims)
+
+
+def _audience_matches(claims: dict[str, Any], audience: str) -> bool:
+    if not audience:
+        return True
+    aud = claims.get("aud")
+    return aud == audience or (isinstance(aud, list) and audience in aud)
+
+
+class Decider:
+    """Decides requests; one per application (it owns the caches)."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        cache: DecisionCache,
+        limiter: Limiter,
+        member_tokens: JwtValidator,
+        usage: UsageRecorder | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.cache = cache
+        self.limiter = limiter
+        self.issuers = TrustedIssuers(settings)
+        self.member_tokens = member_tokens
+        self.usage = usage
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._secret = settings.secret_key.get_secret_value().encode()
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def decide(self, request: DecisionRequest) -> Decision:
+        """The decision for one gateway request."""
+        now = self.clock()
+        decision = await self._decide(request, now)
+        if self.usage is not None and decision.principal is not None:
+            principal = decision.principal
+            self.usage.record(
+                workspace_id=principal.workspace_id,
+                principal_type=principal.type,
+                principal_id=principal.id,
+                reason=decision.reason,
+                at=now,
+            )
+        return decision
+
+    async def _decide(self, request: DecisionRequest, now: datetime) -> Decision:
+        credential = request.credential
+        if not credential:
+            return Decision(Reason.MISSING_CREDENTIAL)
+        if credential.startswith(f"{TokenKind.ACCESS_PROFILE.value}_"):
+            found = await self._app_for_token(credential)
+            if found is None or found is _REVOKED:
+                return Decision(Reason.UNKNOWN_CREDENTIAL if found is None else Reason.REVOKED)
+            assert isinstance(found, AppPolicy)
+            return await self._check_app(found, request, now)
+        if credential.count(".") == 2:
+            return await self._decide_jwt(credential, request, now)
+        # Platform API keys (apk_) are for AccessPlane's own API, not for gateways.
+        return Decision(Reason.UNKNOWN_CREDENTIAL)
+
+    async def _once(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``load`` for ``key`` once, however many requests wait for it."""
+        running = self._loading.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            result = await load()
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here: waiters, if any, get it too
+            raise
+        finally:
+            self._loading.pop(key, None)
+        future.set_result(result)
+        return result
+
+    async def _app_for_token(self, token: str) -> AppPolicy | Reason | None:
+        if parse_token(token) is not TokenKind.ACCESS_PROFILE:
+            return None  # prefix, length or checksum wrong: no lookup at all
+        key = ("apt", token_digest(token, self._secret))
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        if self.cache.is_unknown(key):
+            return None
+
+        async def load() -> AppPolicy | Reason | None:
+            generation = self.cache.generation
+            async with self.sessions() as session:
+                app = await loading.app_by_digest(session, key[1])
+                if app is None and await loading.is_revoked(session, key[1]):
+                    self.cache.put(key, _REVOKED, (), generation)
+                    return _REVOKED
+            if app is None:
+                self.cache.put_unknown(key, generation)
+                return None
+            self.cache.put(key, app, app.tags, generation)
+            return app
+
+        return await self._once(key, load)  # type: ignore[no-any-return]
+
+    async def _check_app(self, app: AppPolicy, request: DecisionRequest, now: datetime) -> Decision:
+        principal = app.principal
+        if not app.client_active:
+            return Decision(Reason.INACTIVE_CLIENT, principal)
+        if not app.ip_allowed(request.ip):
+            return Decision(Reason.IP_NOT_ALLOWED, principal)
+        if request.api not in app.apis:
+            return Decision(Reason.API_NOT_GRANTED, principal)
+        plan = app.plan
+        if plan is None:
+            return Decision(Reason.OK, principal)
+        if plan.window is not None and not plan.window.contains(now):
+            return Decision(Reason.OUTSIDE_TIME_WINDOW, principal)
+        outcome = await self.limiter.check(plan, principal.id, now)
+        return Decision(outcome.reason or Reason.OK, principal, outcome.state)
+
+    # JWTs: an app's trusted issuer first, then the workspace's OpenID Providers (members).
+
+    async def _decide_jwt(self, token: str, request: DecisionRequest, now: datetime) -> Decision:
+        unverified = _unverified(token)
+        if unverified is None or unverified.issuer is None:
+            return Decision(Reason.INVALID_TOKEN)
+        issuer = unverified.issuer
+        if issuer in await self._trusted_issuers():
+            # The signature first: a forged token costs no SQL, whatever names it invents.
+            try:
+                claims = await self.issuers.verify(token, unverified)
+            except TokenRefused as refused:
+                return Decision(refused.reason)
+            apps = await self._apps_for_jwt(issuer, tuple(unverified.names))
+            if apps:
+                return await self._decide_app_jwt(claims, apps, request, now)
+        if self.settings.oidc_issuer(issuer) is not None:
+            return await self._decide_member_jwt(token, request)
+        return Decision(Reason.UNKNOWN_CREDENTIAL)
+
+    async def _trusted_issuers(self) -> frozenset[str]:
+        key = ("trusted_issuers",)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+
+        async def load() -> frozenset[str]:
+            generation = self.cache.generation
+            async with self.sessions() as session:
+                issuers = await loading.trusted_issuers(session)
+            self.cache.put(key, issuers, (TRUSTED_ISSUERS,), generation)
+            return issuers
+
+        return await self._once(key, load)  # type: ignore[no-any-return]
+
+    async def _apps_for_jwt(self, issuer: str, names: tuple[str, ...]) -> list[AppPolicy]:
+        key = ("jwt", issuer, names)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        if self.cache.is_unknown(key):
+            return []
+
+        async def load() -> list[AppPolicy]:
+            generation = self.cache.generation
+            async with self.sessions() as session:
+                apps = await loading.apps_by_token_client(session, issuer, names)
+            if apps:
+                self.cache.put(key, apps, {t for app in apps for t in app.tags}, generation)
+            else:
+                self.cache.put_unknown(key, generation)
+            return apps
+
+        return await self._once(key, load)  # type: ignore[no-any-return]
+
+    async def _decide_app_jwt(
+        self,
+        claims: dict[str, Any],
+        apps: list[AppPolicy],
+        request: DecisionRequest,
+        now: datetime,
+    ) -> Decision:
+        # Several apps may trust one client of one issuer: the one holding the API decides.
+        app = next((a for a in apps if request.api in a.apis), apps[0])
+        if not _audience_matches(claims, app.audience):
+            return Decision(Reason.INVALID_TOKEN, app.principal)
+        if not app.required_scopes <= scopes_of(claims):
+            return Decision(Reason.INSUFFICIENT_SCOPE, app.principal)
+        return await self._check_app(app, request, now)
+
+    async def _decide_member_jwt(self, token: str, request: DecisionRequest) -> Decision:
+        try:
+            verified = await self.member_tokens.validate(token)
+        except Unauthenticated as refused:
+            reason = refused.extensions.get("reason")
+            return Decision(Reason.EXPIRED if reason == "expired" else Reason.INVALID_TOKEN)
+        issuer = verified.issuer.issuer
+        subject = None if verified.is_client_token else verified.subject
+        client_id = verified.client_id if subject is None else None
+        name = subject or client_id
+        if name is None:
+            return Decision(Reason.UNKNOWN_CREDENTIAL)
+        key = ("member", issuer, subject is None, name, request.api)
+        found = self.cache.get(key)
+        if found is None and not self.cache.is_unknown(key):
+
+            async def load() -> list[MemberAccess]:
+                generation = self.cache.generation
+                async with self.sessions() as session:
+                    access = await loading.member_access(
+                        session,
+                        issuer=issuer,
+                        subject=subject,
+                        client_id=client_id,
+                        api=request.api,
+                    )
+                if access:
+                    self.cache.put(key, access, {t for a in access for t in a.tags}, generation)
+                else:
+                    self.cache.put_unknown(key, generation)
+                return access
+
+            found = await self._once(key, load)
+        if not found:
+            return Decision(Reason.UNKNOWN_CREDENTIAL)
+        member = next((m for m in found if m.granted), found[0])
+        return Decision(Reason.OK if member.granted else Reason.API_NOT_GRANTED, member.principal)

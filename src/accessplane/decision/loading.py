@@ -1,0 +1,227 @@
+"""The SQL behind a cold decision: a credential's policy, read in a few statements and then
+cached (``decision.cache``). Nothing here writes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accessplane.db.changes import tag, workspace_access
+from accessplane.decision.policies import AppPolicy, MemberAccess, PlanPolicy, Principal
+from accessplane.decision.reasons import PrincipalType
+from accessplane.models import (
+    AccessProfile,
+    AccessProfileProduct,
+    AccessProfileRevocation,
+    Api,
+    ApiGrant,
+    ApiProductApi,
+    Client,
+    GroupMember,
+    Member,
+    Plan,
+    Role,
+    ServiceAccount,
+    User,
+)
+from accessplane.net import parse_networks
+
+
+async def _policies(session: AsyncSession, where: Any) -> list[AppPolicy]:
+    rows = (
+        await session.execute(
+            select(AccessProfile, col(Client.active), Plan)
+            .join(Client, col(Client.id) == col(AccessProfile.client_id))
+            .outerjoin(Plan, col(Plan.id) == col(AccessProfile.plan_id))
+            .where(where)
+            .order_by(col(AccessProfile.created_at), col(AccessProfile.id))
+        )
+    ).all()
+    if not rows:
+        return []
+    ids = [profile.id for profile, _, _ in rows]
+    reach = (
+        await session.execute(
+            select(
+                col(AccessProfileProduct.access_profile_id),
+                col(AccessProfileProduct.product_id),
+                col(Api.id),
+                col(Api.identifier),
+            )
+            .outerjoin(
+                ApiProductApi,
+                col(ApiProductApi.product_id) == col(AccessProfileProduct.product_id),
+            )
+            .outerjoin(Api, col(Api.id) == col(ApiProductApi.api_id))
+            .where(col(AccessProfileProduct.access_profile_id).in_(ids))
+        )
+    ).all()
+    apis: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+    tags: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
+    for profile_id, product_id, api_id, identifier in reach:
+        tags[profile_id].add(tag("api_product", product_id))
+        if api_id is not None:
+            apis[profile_id].add(identifier)
+            tags[profile_id].add(tag("api", api_id))
+    policies = []
+    for profile, active, plan in rows:
+        own = {
+            tag("access_profile", profile.id),
+            tag("client", profile.client_id),
+            tag("workspace", profile.workspace_id),
+        }
+        if plan is not None:
+            own.add(tag("plan", plan.id))
+        policies.append(
+            AppPolicy(
+                principal=Principal(
+                    type=PrincipalType.ACCESS_PROFILE,
+                    id=profile.id,
+                    name=profile.name,
+                    workspace_id=profile.workspace_id,
+                    client_id=profile.client_id,
+                ),
+                client_active=bool(active),
+                networks=parse_networks(tuple(profile.allowed_ips)),
+                apis=frozenset(apis[profile.id]),
+                plan=PlanPolicy.from_row(plan) if plan is not None else None,
+                audience=profile.audience,
+                required_scopes=frozenset(profile.required_scopes),
+                tags=frozenset(own | tags[profile.id]),
+            )
+        )
+    return policies
+
+
+async def app_by_digest(session: AsyncSession, digest: str) -> AppPolicy | None:
+    """The app whose ``apt_`` token has this keyed hash."""
+    found = await _policies(session, col(AccessProfile.token_digest) == digest)
+    return found[0] if found else None
+
+
+async def is_revoked(session: AsyncSession, digest: str) -> bool:
+    """Whether this keyed hash belonged to a token that was refreshed or deleted."""
+    return (
+        await session.scalar(
+            select(col(AccessProfileRevocation.token_digest)).where(
+                col(AccessProfileRevocation.token_digest) == digest
+            )
+        )
+    ) is not None
+
+
+async def trusted_issuers(session: AsyncSession) -> frozenset[str]:
+    """Every issuer some app trusts."""
+    rows = await session.scalars(
+        select(col(AccessProfile.trusted_issuer))
+        .where(col(AccessProfile.trusted_issuer) != "")
+        .distinct()
+    )
+    return frozenset(rows)
+
+
+async def apps_by_token_client(
+    session: AsyncSession, issuer: str, names: Sequence[str]
+) -> list[AppPolicy]:
+    """Apps that trust ``issuer`` and are named in its tokens by one of ``names`` (the
+    token's ``client_id``/``azp``, or its ``sub``), oldest first."""
+    if not names:
+        return []
+    return await _policies(
+        session,
+        and_(
+            col(AccessProfile.trusted_issuer) == issuer,
+            col(AccessProfile.token_client_id).in_(list(names)),
+        ),
+    )
+
+
+async def member_access(
+    session: AsyncSession,
+    *,
+    issuer: str,
+    subject: str | None,
+    client_id: str | None,
+    api: str,
+) -> list[MemberAccess]:
+    """The workspace members a verified OIDC token stands for (the user with this issuer and
+    subject, or the service member linked to this OAuth client), each with whether it reaches
+    the API ``api`` (by identifier, in that member's workspace). Empty: nobody."""
+    query = (
+        select(Member, col(Role.all_apis), col(User.email), Api)
+        .join(Role, col(Role.id) == col(Member.role_id))
+        .join(User, col(User.id) == col(Member.user_id))
+        .outerjoin(
+            Api,
+            and_(col(Api.workspace_id) == col(Member.workspace_id), col(Api.identifier) == api),
+        )
+    )
+    if subject is not None:
+        query = query.where(col(User.issuer) == issuer, col(User.subject) == subject)
+    elif client_id is not None:
+        query = query.join(ServiceAccount, col(ServiceAccount.member_id) == col(Member.id))
+        query = query.where(
+            col(ServiceAccount.issuer) == issuer, col(ServiceAccount.client_id) == client_id
+        )
+    else:
+        return []
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return []
+    member_ids = [member.id for member, *_ in rows]
+    api_ids = [found.id for *_, found in rows if found is not None]
+    granted: set[uuid.UUID] = set()
+    groups: dict[uuid.UUID, set[uuid.UUID]] = {m: set() for m in member_ids}
+    for member_id, group_id in (
+        await session.execute(
+            select(col(GroupMember.member_id), col(GroupMember.group_id)).where(
+                col(GroupMember.member_id).in_(member_ids)
+            )
+        )
+    ).all():
+        groups[member_id].add(group_id)
+    if api_ids:
+        all_groups = {g for gs in groups.values() for g in gs}
+        for grantee, granted_group in (
+            await session.execute(
+                select(col(ApiGrant.member_id), col(ApiGrant.group_id)).where(
+                    col(ApiGrant.api_id).in_(api_ids),
+                    or_(
+                        col(ApiGrant.member_id).in_(member_ids),
+                        col(ApiGrant.group_id).in_(all_groups),
+                    ),
+                )
+            )
+        ).all():
+            if grantee is not None:
+                granted.add(grantee)
+            for candidate, its_groups in groups.items():
+                if granted_group is not None and granted_group in its_groups:
+                    granted.add(candidate)
+    result = []
+    for member, all_apis, email, found in rows:
+        tags = {
+            workspace_access(member.workspace_id),
+            tag("member", member.id),
+            tag("user", member.user_id),
+            tag("workspace", member.workspace_id),
+            *(tag("group", g) for g in groups[member.id]),
+        }
+        result.append(
+            MemberAccess(
+                principal=Principal(
+                    type=PrincipalType.MEMBER,
+                    id=member.id,
+                    name=email or "",
+                    workspace_id=member.workspace_id,
+                ),
+                granted=found is not None and (bool(all_apis) or member.id in granted),
+                tags=frozenset(tags),
+            )
+        )
+    return result

@@ -1,0 +1,48 @@
+"""Why a decision came out as it did, and what a forward-auth answer says about it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """The reason of a decision (DESIGN.md section 5, plus ``revoked`` and
+    ``missing_credential``)."""
+
+    OK = "ok"
+    MISSING_CREDENTIAL = "missing_credential"
+    UNKNOWN_CREDENTIAL = "unknown_credential"
+    INVALID_TOKEN = "invalid_token"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+    INACTIVE_CLIENT = "inactive_client"
+    IP_NOT_ALLOWED = "ip_not_allowed"
+    API_NOT_GRANTED = "api_not_granted"
+    OUTSIDE_TIME_WINDOW = "outside_time_window"
+    RATE_LIMITED = "rate_limited"
+    QUOTA_EXCEEDED = "quota_exceeded"
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of a forward-auth answer with this reason."""
+        return _STATUS.get(self, 403)
+
+
+_STATUS: dict[Reason, int] = {
+    Reason.OK: 200,
+    Reason.MISSING_CREDENTIAL: 401,
+    Reason.UNKNOWN_CREDENTIAL: 401,
+    Reason.INVALID_TOKEN: 401,
+    Reason.EXPIRED: 401,
+    Reason.REVOKED: 401,
+    Reason.RATE_LIMITED: 429,
+    Reason.QUOTA_EXCEEDED: 429,
+}
+
+
+class PrincipalType(StrEnum):
+    """Who a credential stands for: an app (access profile) or a workspace member."""
+
+    ACCESS_PROFILE = "ACCESS_PROFILE"
+    MEMBER = "MEMBER"

@@ -1,0 +1,28 @@
+"""Credential usage: how often each credential was decided on, by reason."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel
+
+from accessplane.models.base import UTCDateTime
+
+
+class CredentialUsage(SQLModel, table=True):
+    """The decisions on one principal (an app or a member) with one reason, added up by
+    ``DecisionUsage`` in batches (never a write per request)."""
+
+    __tablename__ = "credential_usage"
+
+    # A ``PrincipalType`` and a ``Reason`` stored as text: a new reason needs no migration.
+    principal_type: str = Field(max_length=16, primary_key=True)
+    # No foreign key: a usage row may outlive a deleted app or member.
+    principal_id: uuid.UUID = Field(primary_key=True)
+    reason: str = Field(max_length=32, primary_key=True)
+    workspace_id: uuid.UUID = Field(foreign_key="workspace.id", ondelete="CASCADE", index=True)
+    # 64 bits: a busy app passes 2**31 decisions in weeks.
+    count: int = Field(default=0, sa_type=BigInteger)
+    last_at: datetime = Field(sa_type=UTCDateTime)

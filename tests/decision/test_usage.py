@@ -1,0 +1,235 @@
+"""DecisionUsage: decisions counted in memory, added to ``credential_usage`` in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from accessplane.decision.reasons import PrincipalType, Reason
+from accessplane.decision.usage import DecisionUsage
+from accessplane.models import CredentialUsage, Workspace
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+APP = PrincipalType.ACCESS_PROFILE
+MEMBER = PrincipalType.MEMBER
+Stored = dict[tuple[str, uuid.UUID, str], tuple[uuid.UUID, int, datetime]]
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def workspace(session: AsyncSession, name: str) -> uuid.UUID:
+    row = Workspace(name=name, slug=f"{name.lower()}-{uuid.uuid4().hex[:6]}")
+    session.add(row)
+    await session.commit()
+    return row.id
+
+
+async def stored(session: AsyncSession) -> Stored:
+    """Every usage row: (type, id, reason) -> (workspace, count, last decision)."""
+    rows = (
+        await session.scalars(select(CredentialUsage).execution_options(populate_existing=True))
+    ).all()
+    await session.commit()
+    return {
+        (r.principal_type, r.principal_id, r.reason): (r.workspace_id, r.count, r.last_at)
+        for r in rows
+    }
+
+
+def decide(
+    usage: DecisionUsage,
+    workspace_id: uuid.UUID,
+    principal_id: uuid.UUID,
+    reason: Reason = Reason.OK,
+    *,
+    at: datetime = NOW,
+    principal_type: PrincipalType = APP,
+    times: int = 1,
+) -> None:
+    for _ in range(times):
+        usage.record(
+            workspace_id=workspace_id,
+            principal_type=principal_type,
+            principal_id=principal_id,
+            reason=reason,
+            at=at,
+        )
+
+
+async def test_decisions_are_counted_in_memory_and_written_in_one_statement(
+    session: AsyncSession, sessions, count_queries
+) -> None:
+    ws = await workspace(session, "Acme")
+    app, person = uuid.uuid4(), uuid.uuid4()
+    usage = DecisionUsage(sessions)
+
+    with count_queries:
+        for i in range(10):
+            decide(usage, ws, app, at=NOW + timedelta(seconds=i))
+        decide(usage, ws, app, Reason.RATE_LIMITED, at=NOW + timedelta(seconds=3), times=4)
+        decide(usage, ws, app, Reason.RATE_LIMITED, at=NOW + timedelta(seconds=1))
+        decide(usage, ws, person, Reason.API_NOT_GRANTED, principal_type=MEMBER, times=2)
+    assert count_queries.count == 0  # recording does no I/O
+    assert usage.pending == 3
+
+    with count_queries:
+        assert await usage.flush() == 3
+    writes = [s for s in count_queries.statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(writes) == 1, count_queries.statements
+    assert usage.pending == 0
+
+    assert await stored(session) == {
+        ("ACCESS_PROFILE", app, "ok"): (ws, 10, NOW + timedelta(seconds=9)),
+        ("ACCESS_PROFILE", app, "rate_limited"): (ws, 5, NOW + timedelta(seconds=3)),
+        ("MEMBER", person, "api_not_granted"): (ws, 2, NOW),
+    }
+    assert await usage.flush() == 0  # nothing left to write
+
+
+async def test_two_flushes_add_up_and_keep_the_latest_time(session: AsyncSession, sessions):
+    ws = await workspace(session, "Acme")
+    app = uuid.uuid4()
+    usage = DecisionUsage(sessions)
+
+    decide(usage, ws, app, at=NOW + timedelta(minutes=5), times=3)
+    await usage.flush()
+    # Counted later but stamped earlier (a slow request): the latest time stays.
+    decide(usage, ws, app, at=NOW, times=2)
+    decide(usage, ws, app, Reason.EXPIRED, at=NOW)
+    await usage.flush()
+
+    assert await stored(session) == {
+        ("ACCESS_PROFILE", app, "ok"): (ws, 5, NOW + timedelta(minutes=5)),
+        ("ACCESS_PROFILE", app, "expired"): (ws, 1, NOW),
+    }
+
+
+async def test_instances_flushing_the_same_rows_at_once_add_up(
+    session: AsyncSession, sessions
+) -> None:
+    ws = await workspace(session, "Acme")
+    apps = sorted(uuid.uuid4() for _ in range(30))
+    instances = [DecisionUsage(sessions) for _ in range(3)]
+    for i, usage in enumerate(instances):
+        # The same rows, counted in different orders, by workers flushing at the same time.
+        for app in apps if i % 2 else reversed(apps):
+            decide(usage, ws, app, at=NOW + timedelta(seconds=i), times=i + 1)
+            decide(usage, ws, app, Reason.QUOTA_EXCEEDED, at=NOW - timedelta(seconds=i))
+    await session.commit()  # the arranging session holds no lock while they write
+
+    assert await asyncio.gather(*(usage.flush() for usage in instances)) == [60, 60, 60]
+
+    rows = await stored(session)
+    for app in apps:
+        assert rows[("ACCESS_PROFILE", app, "ok")] == (ws, 1 + 2 + 3, NOW + timedelta(seconds=2))
+        assert rows[("ACCESS_PROFILE", app, "quota_exceeded")] == (ws, 3, NOW)
+
+
+class FailingOnce:
+    """A sessionmaker whose first session cannot be opened (the database is unreachable);
+    ``meanwhile`` runs at that moment, as a decision counted during the failed flush."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], meanwhile: Callable[[], None]
+    ) -> None:
+        self.sessions = sessions
+        self.meanwhile = meanwhile
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            self.meanwhile()
+            raise ConnectionRefusedError("database unreachable")
+        return self.sessions()
+
+
+async def test_a_failed_flush_keeps_its_counts_for_the_next(
+    session: AsyncSession, sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws = await workspace(session, "Acme")
+    app = uuid.uuid4()
+    usage: DecisionUsage
+
+    def meanwhile() -> None:
+        decide(usage, ws, app, at=NOW + timedelta(seconds=9), times=2)
+
+    usage = DecisionUsage(FailingOnce(sessions, meanwhile))  # type: ignore[arg-type]
+    decide(usage, ws, app, at=NOW, times=3)
+    decide(usage, ws, app, Reason.REVOKED, at=NOW)
+
+    with caplog.at_level(logging.ERROR, logger="accessplane.decision.usage"):
+        assert await usage.flush() == 0
+    assert "flushing credential usage failed" in caplog.text
+    assert usage.pending == 2
+    assert await stored(session) == {}
+
+    assert await usage.flush() == 2
+    assert await stored(session) == {
+        # The failed batch and what was counted while it failed.
+        ("ACCESS_PROFILE", app, "ok"): (ws, 5, NOW + timedelta(seconds=9)),
+        ("ACCESS_PROFILE", app, "revoked"): (ws, 1, NOW),
+    }
+
+
+async def test_a_deleted_workspaces_counts_do_not_block_the_others(
+    session: AsyncSession, sessions
+) -> None:
+    kept, gone = await workspace(session, "Kept"), await workspace(session, "Gone")
+    app, old_app = uuid.uuid4(), uuid.uuid4()
+    usage = DecisionUsage(sessions)
+    decide(usage, gone, old_app, times=2)
+    decide(usage, kept, app, times=3)
+    decide(usage, gone, old_app, Reason.INACTIVE_CLIENT)
+
+    await session.execute(delete(Workspace).where(Workspace.id == gone))
+    await session.commit()
+    await usage.flush()
+
+    assert usage.pending == 0  # dropped, not retried forever
+    assert await stored(session) == {("ACCESS_PROFILE", app, "ok"): (kept, 3, NOW)}
+    decide(usage, kept, app)
+    await usage.flush()
+    assert (await stored(session))[("ACCESS_PROFILE", app, "ok")] == (kept, 4, NOW)
+
+
+async def test_running_flushes_what_is_left_on_the_way_out(session: AsyncSession, sessions) -> None:
+    ws = await workspace(session, "Acme")
+    app = uuid.uuid4()
+    usage = DecisionUsage(sessions)
+
+    # An hour between flushes: only leaving can have written the counts.
+    async with usage.running(interval=3600) as running:
+        assert running is usage
+        decide(usage, ws, app, times=2)
+        await asyncio.sleep(0)  # let the flushing task start
+        assert await stored(session) == {}
+
+    assert await stored(session) == {("ACCESS_PROFILE", app, "ok"): (ws, 2, NOW)}
+    assert usage.pending == 0
+
+
+async def test_running_flushes_periodically(session: AsyncSession, sessions) -> None:
+    ws = await workspace(session, "Acme")
+    app = uuid.uuid4()
+    usage = DecisionUsage(sessions)
+    loop = asyncio.get_running_loop()
+
+    async with usage.running(interval=0.05):
+        decide(usage, ws, app)
+        deadline = loop.time() + 5
+        while not await stored(session):
+            assert loop.time() < deadline, "no periodic flush"
+            await asyncio.sleep(0.02)
+        assert usage.pending == 0
