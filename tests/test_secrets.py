@@ -237,6 +237,16 @@ async def test_app_tokens_appear_nowhere_in_the_database_the_audit_log_or_the_lo
     tokens = [first, second, third]
     assert all(token.startswith("apt_") for token in tokens)
 
+    # Gateways present the tokens to the decision endpoint (live, revoked and deleted ones),
+    # whose per-app counts are then written.
+    for token in tokens:
+        for asked in (
+            graphql.http.post("/v1/check", json={"credential": token, "api": "payments"}),
+            graphql.http.get("/v1/authorize?api=payments", headers={"X-API-Key": token}),
+        ):
+            assert (await asked).status_code in (200, 401, 403)
+    assert await app.state.decision_usage.flush() >= 1
+
     worker = Worker(async_sessionmaker(engine, expire_on_commit=False), LogSender(), settings)
     assert (await worker.run_once()).sent >= 2  # owner told of the request, consumer of approval
     engine.echo = False
@@ -254,6 +264,7 @@ async def test_app_tokens_appear_nowhere_in_the_database_the_audit_log_or_the_lo
     assert token_digest(third, SECRET.encode()) in database
     assert token_digest(second, SECRET.encode()) in logs  # bound parameters are logged
     assert "INSERT INTO access_profile" in logs
+    assert "INSERT INTO credential_usage" in logs
     assert "Access approved: Web" in logs  # the mail went to the log
     for token in tokens:
         for part in secret_parts(token):
