@@ -163,7 +163,6 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     invalidator = subscribe(engine, decision_cache)
     metrics = DecisionMetrics(decision_cache.sizes)
-    decisions = DecisionEndpoints(decider, settings, metrics)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -220,7 +219,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         if own_engine:
             await engine.dispose()
 
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [
+        # First: gateways' decisions skip the console's session, CORS and routing entirely.
+        Middleware(DecisionEndpoints, decider=decider, settings=settings, metrics=metrics),
+        Middleware(RequestIdMiddleware),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -253,7 +256,6 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         routes=[
             *extra_routes,
             *oidc.routes(),
-            *decisions.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/logos/{client_id}", logo, methods=["GET"]),
             Route("/healthz", healthz),

@@ -169,14 +169,12 @@ class Decider:
         return result
 
     async def _app_for_token(self, token: str) -> AppPolicy | Reason | None:
-        if parse_token(token) is not TokenKind.ACCESS_PROFILE:
-            return None  # prefix, length or checksum wrong: no lookup at all
         key = ("apt", token_digest(token, self._secret))
         cached = self.cache.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        if self.cache.is_unknown(key):
-            return None
+        if self.cache.is_unknown(key) or parse_token(token) is not TokenKind.ACCESS_PROFILE:
+            return None  # known to be unknown, or prefix, length or checksum wrong: no SQL
 
         async def load() -> AppPolicy | Reason | None:
             generation = self.cache.generation

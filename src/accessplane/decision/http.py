@@ -1,54 +1,110 @@
-"""``POST /v1/check`` and ``GET /v1/authorize`` (forward auth): docs/decision.md."""
+"""``POST /v1/check`` and ``GET /v1/authorize`` (forward auth): docs/decision.md.
+
+Gateways call these on every request, so they are plain ASGI in front of the application's
+middleware and router: no session cookie, no routing table, headers read once from the scope.
+Everything else passes through to the application untouched.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
 import time
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accessplane.decision.decider import Decider, Decision, DecisionRequest
 from accessplane.decision.reasons import Reason
 from accessplane.net import client_ip
 from accessplane.settings import Settings
 
-_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+CHECK_PATH = "/v1/check"
+AUTHORIZE_PATH = "/v1/authorize"
+# The largest /v1/check body read: a JWT is at most 16 KiB (auth.jwt.MAX_TOKEN_LENGTH).
+MAX_BODY = 64 * 1024
+
+Headers = dict[bytes, bytes]
 
 
 class Observer(Protocol):
     def observe(self, *, endpoint: str, reason: Reason, seconds: float) -> None: ...
 
 
-def _error(status: int, error: str, message: str) -> Response:
-    return JSONResponse({"error": error, "message": message}, status_code=status)
+class BadRequest(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
 
 
-def _credential(request: Request) -> str | None:
-    authorization = request.headers.get("authorization")
+def _text(headers: Headers, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value is not None else None
+
+
+def credential_of(headers: Headers) -> str | None:
+    """``Authorization: Bearer <credential>``, else ``X-API-Key``."""
+    authorization = _text(headers, b"authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
-    return request.headers.get("x-api-key") or None
+    return _text(headers, b"x-api-key") or None
 
 
-def _host(request: Request) -> str:
-    host = request.headers.get("x-forwarded-host") or request.headers.get("host") or ""
+def host_of(headers: Headers) -> str:
+    """The request's host without its port (the gateway's ``X-Forwarded-Host`` first)."""
+    host = _text(headers, b"x-forwarded-host") or _text(headers, b"host") or ""
     host = host.split(",")[0].strip().lower()
     if host.startswith("["):  # [2001:db8::1]:8443
         return host.partition("]")[0] + "]"
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+async def _send(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    if headers:
+        raw.extend(
+            (name.lower().encode(), value.encode("latin-1")) for name, value in headers.items()
+        )
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BadRequest(400, "invalid_request", "The client went away.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadRequest(413, "invalid_request", f"The body exceeds {MAX_BODY} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 class DecisionEndpoints:
-    """The two endpoints over one ``Decider``."""
+    """ASGI middleware answering the two decision paths, passing anything else on."""
 
     def __init__(
-        self, decider: Decider, settings: Settings, metrics: Observer | None = None
+        self,
+        app: ASGIApp,
+        *,
+        decider: Decider,
+        settings: Settings,
+        metrics: Observer | None = None,
     ) -> None:
+        self.app = app
         self.decider = decider
         self.settings = settings
         self.metrics = metrics
@@ -56,23 +112,29 @@ class DecisionEndpoints:
         self._secret = secret.get_secret_value().encode() if secret else None
         self._hosts = {host.lower(): api for host, api in settings.decision_api_hosts.items()}
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v1/check", self.check, methods=["POST"]),
-            Route("/v1/authorize", self.authorize, methods=["GET", "HEAD", "POST"]),
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == CHECK_PATH:
+            handler = self.check
+        elif path == AUTHORIZE_PATH or path.startswith(AUTHORIZE_PATH + "/"):
             # Envoy's HTTP ext_authz appends the original path and keeps the original method.
-            Route("/v1/authorize/{path:path}", self.authorize, methods=_ALL_METHODS),
-        ]
-
-    def _gateway_refused(self, request: Request) -> Response | None:
-        if self._secret is None:
-            return None
-        given = request.headers.get("x-accessplane-gateway-secret", "").encode()
-        if hmac.compare_digest(given, self._secret):
-            return None
-        return _error(
-            403, "gateway_forbidden", "Send the gateway secret in X-AccessPlane-Gateway-Secret."
-        )
+            handler = self.authorize
+        else:
+            await self.app(scope, receive, send)
+            return
+        headers: Headers = dict(scope["headers"])
+        try:
+            if self._secret is not None and not hmac.compare_digest(
+                headers.get(b"x-accessplane-gateway-secret", b""), self._secret
+            ):
+                raise BadRequest(
+                    403,
+                    "gateway_forbidden",
+                    "Send the gateway secret in X-AccessPlane-Gateway-Secret.",
+                )
+            await handler(scope, receive, send, headers)
+        except BadRequest as refused:
+            await _send(send, refused.status, {"error": refused.error, "message": refused.message})
 
     async def _decide(self, endpoint: str, request: DecisionRequest) -> Decision:
         started = time.perf_counter()
@@ -83,18 +145,17 @@ class DecisionEndpoints:
             )
         return decision
 
-    async def check(self, request: Request) -> Response:
-        """``POST /v1/check``: the decision as JSON, always 200 when it could be made."""
-        refused = self._gateway_refused(request)
-        if refused is not None:
-            return refused
+    async def check(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """``POST /v1/check``: the decision as JSON, 200 whenever one could be made."""
+        if scope["method"] != "POST":
+            raise BadRequest(405, "method_not_allowed", "Use POST.")
         try:
-            body: Any = await request.json()
-        except ValueError:
-            return _error(400, "invalid_request", "The body must be a JSON object.")
+            body: Any = json.loads(await _read_body(receive))
+        except (ValueError, UnicodeDecodeError):
+            body = None
         if not isinstance(body, dict):
-            return _error(400, "invalid_request", "The body must be a JSON object.")
-        fields = {}
+            raise BadRequest(400, "invalid_request", "The body must be a JSON object.")
+        fields: dict[str, str] = {}
         for name, required in (
             ("credential", False),
             ("api", True),
@@ -107,7 +168,7 @@ class DecisionEndpoints:
                 continue
             if not isinstance(value, str) or (required and not value):
                 kind = "a non-empty string" if required else "a string"
-                return _error(400, "invalid_request", f"'{name}' must be {kind}.")
+                raise BadRequest(400, "invalid_request", f"'{name}' must be {kind}.")
             fields[name] = value
         decision = await self._decide(
             "check",
@@ -119,42 +180,41 @@ class DecisionEndpoints:
                 path=fields.get("path", ""),
             ),
         )
-        headers = decision.limit.headers() if decision.limit is not None else None
-        return JSONResponse(decision.as_json(), headers=headers)
+        limit = decision.limit.headers() if decision.limit is not None else None
+        await _send(send, 200, decision.as_json(), limit)
 
-    async def authorize(self, request: Request) -> Response:
-        """``GET /v1/authorize``: forward auth for nginx, Traefik, Envoy and Caddy."""
-        refused = self._gateway_refused(request)
-        if refused is not None:
-            return refused
-        headers = request.headers
-        api = (
-            request.query_params.get("api")
-            or headers.get("x-accessplane-api")
-            or self._hosts.get(_host(request))
+    async def authorize(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """``/v1/authorize``: forward auth for nginx, Traefik, Envoy and Caddy."""
+        query = scope.get("query_string", b"")
+        api = (parse_qs(query.decode("latin-1")).get("api", [""])[0] if query else "") or (
+            _text(headers, b"x-accessplane-api") or self._hosts.get(host_of(headers))
         )
         if not api:
-            return _error(
+            raise BadRequest(
                 400,
                 "api_required",
                 "Name the API: ?api=<identifier>, X-AccessPlane-Api, or a host in "
                 "ACCESSPLANE_DECISION_API_HOSTS.",
             )
+        client = scope.get("client")
         ip = client_ip(
-            request.client.host if request.client else None,
-            headers.get("x-forwarded-for"),
+            client[0] if client else None,
+            _text(headers, b"x-forwarded-for"),
             self.settings.trusted_proxies,
         )
+        path = scope["path"]
         decision = await self._decide(
             "authorize",
             DecisionRequest(
-                credential=_credential(request),
+                credential=credential_of(headers),
                 api=api,
                 ip=ip,
-                method=headers.get("x-forwarded-method") or headers.get("x-original-method") or "",
-                path=headers.get("x-forwarded-uri")
-                or headers.get("x-original-uri")
-                or "/" + request.path_params.get("path", ""),
+                method=_text(headers, b"x-forwarded-method")
+                or _text(headers, b"x-original-method")
+                or scope["method"],
+                path=_text(headers, b"x-forwarded-uri")
+                or _text(headers, b"x-original-uri")
+                or (path[len(AUTHORIZE_PATH) :] or "/"),
             ),
         )
         reason = decision.reason
@@ -171,4 +231,4 @@ class DecisionEndpoints:
             )
         elif reason.status == 429 and decision.limit is not None:
             answer["Retry-After"] = str(max(1, decision.limit.reset_seconds))
-        return JSONResponse(decision.as_json(), status_code=reason.status, headers=answer)
+        await _send(send, reason.status, decision.as_json(), answer)
