@@ -255,7 +255,7 @@ async def test_a_request_refused_by_the_rate_limit_does_not_use_the_quota(
     assert await gate.both(shop.token) == "rate_limited"
     assert await gate.both(shop.token) == "rate_limited"
     decider = app.state.decider  # type: ignore[attr-defined]
-    policy = decider.cache.get(("apt", token_digest(shop.token, SECRET.encode())))
+    policy = decider.cache.get(bytes.fromhex(token_digest(shop.token, SECRET.encode())))
     period, _, item = policy.plan.quota.window(decider.clock())
     assert await decider.limiter.storage.get(item.key_for(str(shop.app.id), period)) == 2
 

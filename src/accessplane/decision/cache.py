@@ -23,7 +23,7 @@ from accessplane.db.changes import TRUSTED_ISSUERS
 @dataclass(slots=True)
 class _Entry:
     value: Any
-    tags: frozenset[str]
+    tags: tuple[str, ...]
     expires: float
 
 
@@ -48,8 +48,21 @@ class DecisionCache:
         self.size, self.unknown_size, self.ttl, self.clock = size, unknown_size, ttl, clock
         self.entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self.unknown: OrderedDict[Hashable, float] = OrderedDict()
-        self._by_tag: dict[str, set[Hashable]] = {}
+        # tag -> the key of its only entry, or a set of keys (most tags name one app).
+        self._by_tag: dict[str, Hashable | set[Hashable]] = {}
+        self._interned: dict[Any, Any] = {}
         self.generation = 0
+
+    def intern(self, value: Any) -> Any:
+        """One shared copy of an immutable value that many entries hold (a workspace id, a
+        plan, a set of APIs), so memory grows with credentials, not with their attributes."""
+        found = self._interned.get(value)
+        if found is not None:
+            return found
+        if len(self._interned) >= self.size:
+            self._interned.clear()  # stale values pile up only through churn; start afresh
+        self._interned[value] = value
+        return value
 
     def get(self, key: Hashable) -> Any | None:
         """The cached value, or None when absent or older than the TTL."""
@@ -67,10 +80,16 @@ class DecisionCache:
         if generation != self.generation:
             return
         self._drop(key)
-        entry = _Entry(value, frozenset(tags), self.clock() + self.ttl)
+        entry = _Entry(value, tuple(tags), self.clock() + self.ttl)
         self.entries[key] = entry
         for name in entry.tags:
-            self._by_tag.setdefault(name, set()).add(key)
+            found = self._by_tag.get(name)
+            if found is None:
+                self._by_tag[name] = key
+            elif isinstance(found, set):
+                found.add(key)
+            elif found != key:
+                self._by_tag[name] = {found, key}
         while len(self.entries) > self.size:
             self._drop(next(iter(self.entries)))
 
@@ -97,11 +116,13 @@ class DecisionCache:
         if entry is None:
             return
         for name in entry.tags:
-            keys = self._by_tag.get(name)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_tag[name]
+            found = self._by_tag.get(name)
+            if isinstance(found, set):
+                found.discard(key)
+                if len(found) == 1:
+                    self._by_tag[name] = next(iter(found))
+            elif found == key:
+                del self._by_tag[name]
 
     def invalidate(self, tags: Iterable[str] | None) -> int:
         """Forget the entries built from rows with these tags (None: everything, including
@@ -113,13 +134,17 @@ class DecisionCache:
             self.entries.clear()
             self.unknown.clear()
             self._by_tag.clear()
+            self._interned.clear()
             return dropped
         dropped = 0
         tags = list(tags)
         if any(_creates_credentials(name) for name in tags):
             self.unknown.clear()
         for name in tags:
-            for key in list(self._by_tag.get(name, ())):
+            found = self._by_tag.get(name)
+            if found is None:
+                continue
+            for key in list(found) if isinstance(found, set) else [found]:
                 self._drop(key)
                 dropped += 1
         return dropped

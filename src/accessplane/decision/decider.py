@@ -8,6 +8,7 @@ served from ``DecisionCache``; concurrent first requests for one credential shar
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Hashable
@@ -20,7 +21,7 @@ from joserfc.errors import DecodeError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accessplane.auth.jwt import MAX_TOKEN_LENGTH, JwtValidator
-from accessplane.auth.tokens import TokenKind, parse_token, token_digest
+from accessplane.auth.tokens import TokenKind, parse_token
 from accessplane.db.changes import TRUSTED_ISSUERS
 from accessplane.decision import loading
 from accessplane.decision.cache import DecisionCache
@@ -57,8 +58,8 @@ class Decision:
     def as_json(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed,
-            "reason": self.reason.value,
-            "principal": self.principal.as_json if self.principal is not None else None,
+            "reason": self.reason,  # a StrEnum: JSON writes its value
+            "principal": self.principal.as_json() if self.principal is not None else None,
             "rateLimit": self.limit.as_json() if self.limit is not None else None,
         }
 
@@ -169,7 +170,8 @@ class Decider:
         return result
 
     async def _app_for_token(self, token: str) -> AppPolicy | Reason | None:
-        key = ("apt", token_digest(token, self._secret))
+        # The raw HMAC is the key (half the memory of its hex form, which the database holds).
+        key = hmac.digest(self._secret, token.encode(), "sha256")
         cached = self.cache.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -178,9 +180,10 @@ class Decider:
 
         async def load() -> AppPolicy | Reason | None:
             generation = self.cache.generation
+            digest = key.hex()
             async with self.sessions() as session:
-                app = await loading.app_by_digest(session, key[1])
-                if app is None and await loading.is_revoked(session, key[1]):
+                app = await loading.app_by_digest(session, digest, self.cache.intern)
+                if app is None and await loading.is_revoked(session, digest):
                     self.cache.put(key, _REVOKED, (), generation)
                     return _REVOKED
             if app is None:
@@ -253,7 +256,7 @@ class Decider:
         async def load() -> list[AppPolicy]:
             generation = self.cache.generation
             async with self.sessions() as session:
-                apps = await loading.apps_by_token_client(session, issuer, names)
+                apps = await loading.apps_by_token_client(session, issuer, names, self.cache.intern)
             if apps:
                 self.cache.put(key, apps, {t for app in apps for t in app.tags}, generation)
             else:

@@ -4,7 +4,7 @@ cached (``decision.cache``). Nothing here writes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -32,7 +32,16 @@ from accessplane.models import (
 from accessplane.net import parse_networks
 
 
-async def _policies(session: AsyncSession, where: Any) -> list[AppPolicy]:
+def _same(value: Any) -> Any:
+    return value
+
+
+async def _policies(
+    session: AsyncSession, where: Any, intern: Callable[[Any], Any] = _same
+) -> list[AppPolicy]:
+    """Apps matching ``where`` with what their decisions need. Values many apps share (the
+    workspace, client, plan, API set and tags) go through ``intern``, so that a hundred
+    thousand cached apps hold one copy of each."""
     rows = (
         await session.execute(
             select(AccessProfile, col(Client.active), Plan)
@@ -70,37 +79,40 @@ async def _policies(session: AsyncSession, where: Any) -> list[AppPolicy]:
             tags[profile_id].add(tag("api", api_id))
     policies = []
     for profile, active, plan in rows:
-        own = {
-            tag("access_profile", profile.id),
-            tag("client", profile.client_id),
-            tag("workspace", profile.workspace_id),
-        }
+        shared = {tag("client", profile.client_id), tag("workspace", profile.workspace_id)}
         if plan is not None:
-            own.add(tag("plan", plan.id))
+            shared.add(tag("plan", plan.id))
+        shared |= tags[profile.id]
         policies.append(
             AppPolicy(
-                principal=Principal(
-                    type=PrincipalType.ACCESS_PROFILE,
-                    id=profile.id,
-                    name=profile.name,
-                    workspace_id=profile.workspace_id,
-                    client_id=profile.client_id,
+                principal=Principal.create(
+                    PrincipalType.ACCESS_PROFILE,
+                    profile.id,
+                    profile.name,
+                    profile.workspace_id,
+                    profile.client_id,
+                    intern,
                 ),
                 client_active=bool(active),
-                networks=parse_networks(tuple(profile.allowed_ips)),
-                apis=frozenset(apis[profile.id]),
-                plan=PlanPolicy.from_row(plan) if plan is not None else None,
+                networks=intern(parse_networks(tuple(profile.allowed_ips))),
+                apis=intern(frozenset(apis[profile.id])),
+                plan=intern(PlanPolicy.from_row(plan)) if plan is not None else None,
                 audience=profile.audience,
-                required_scopes=frozenset(profile.required_scopes),
-                tags=frozenset(own | tags[profile.id]),
+                required_scopes=intern(frozenset(profile.required_scopes)),
+                tags=(
+                    tag("access_profile", profile.id),
+                    *(intern(name) for name in sorted(shared)),
+                ),
             )
         )
     return policies
 
 
-async def app_by_digest(session: AsyncSession, digest: str) -> AppPolicy | None:
+async def app_by_digest(
+    session: AsyncSession, digest: str, intern: Callable[[Any], Any] = _same
+) -> AppPolicy | None:
     """The app whose ``apt_`` token has this keyed hash."""
-    found = await _policies(session, col(AccessProfile.token_digest) == digest)
+    found = await _policies(session, col(AccessProfile.token_digest) == digest, intern)
     return found[0] if found else None
 
 
@@ -126,7 +138,7 @@ async def trusted_issuers(session: AsyncSession) -> frozenset[str]:
 
 
 async def apps_by_token_client(
-    session: AsyncSession, issuer: str, names: Sequence[str]
+    session: AsyncSession, issuer: str, names: Sequence[str], intern: Callable[[Any], Any] = _same
 ) -> list[AppPolicy]:
     """Apps that trust ``issuer`` and are named in its tokens by one of ``names`` (the
     token's ``client_id``/``azp``, or its ``sub``), oldest first."""
@@ -138,6 +150,7 @@ async def apps_by_token_client(
             col(AccessProfile.trusted_issuer) == issuer,
             col(AccessProfile.token_client_id).in_(list(names)),
         ),
+        intern,
     )
 
 
@@ -214,14 +227,11 @@ async def member_access(
         }
         result.append(
             MemberAccess(
-                principal=Principal(
-                    type=PrincipalType.MEMBER,
-                    id=member.id,
-                    name=email or "",
-                    workspace_id=member.workspace_id,
+                principal=Principal.create(
+                    PrincipalType.MEMBER, member.id, email or "", member.workspace_id
                 ),
                 granted=found is not None and (bool(all_apis) or member.id in granted),
-                tags=frozenset(tags),
+                tags=tuple(sorted(tags)),
             )
         )
     return result

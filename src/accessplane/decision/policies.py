@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,43 +111,65 @@ class PlanPolicy:
         return cls(id=plan.id, rate_limit=rate, quota=quota, window=window)
 
 
-@dataclass(frozen=True)  # no slots: the JSON and headers are computed once and kept
+@dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a decision was about, as the answer shows it."""
+    """Who a decision was about, as the answer shows it (global ids computed once)."""
 
     type: PrincipalType
     id: uuid.UUID
     name: str
     workspace_id: uuid.UUID
-    client_id: uuid.UUID | None = None
+    client_id: uuid.UUID | None
+    gid: str
+    workspace_gid: str
+    client_gid: str | None
 
-    @cached_property
+    @classmethod
+    def create(
+        cls,
+        type: PrincipalType,
+        id: uuid.UUID,
+        name: str,
+        workspace_id: uuid.UUID,
+        client_id: uuid.UUID | None = None,
+        intern: Callable[[Any], Any] = lambda value: value,
+    ) -> Principal:
+        kind = "AccessProfile" if type is PrincipalType.ACCESS_PROFILE else "Member"
+        return cls(
+            type=type,
+            id=id,
+            name=name,
+            workspace_id=intern(workspace_id),
+            client_id=intern(client_id),
+            gid=global_id(kind, id),
+            workspace_gid=intern(global_id("Workspace", workspace_id)),
+            client_gid=intern(global_id("Client", client_id)) if client_id else None,
+        )
+
     def as_json(self) -> dict[str, Any]:
-        kind = "AccessProfile" if self.type is PrincipalType.ACCESS_PROFILE else "Member"
         data: dict[str, Any] = {
-            "type": self.type.value,
-            "id": global_id(kind, self.id),
+            "type": self.type,  # a StrEnum: JSON writes its value
+            "id": self.gid,
             "name": self.name,
-            "workspaceId": global_id("Workspace", self.workspace_id),
+            "workspaceId": self.workspace_gid,
         }
-        if self.client_id is not None:
-            data["clientId"] = global_id("Client", self.client_id)
+        if self.client_gid is not None:
+            data["clientId"] = self.client_gid
         return data
 
-    @cached_property
-    def headers(self) -> dict[str, str]:
-        data = self.as_json
-        headers = {
-            "X-AccessPlane-Principal-Type": data["type"],
-            "X-AccessPlane-Principal-Id": data["id"],
-            "X-AccessPlane-Workspace-Id": data["workspaceId"],
-        }
-        if "clientId" in data:
-            headers["X-AccessPlane-Client-Id"] = data["clientId"]
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The identity a gateway passes upstream, as raw ASGI header pairs."""
+        headers = [
+            (b"x-accessplane-principal-type", self.type.encode()),
+            (b"x-accessplane-principal-id", self.gid.encode()),
+            (b"x-accessplane-workspace-id", self.workspace_gid.encode()),
+        ]
+        if self.client_gid is not None:
+            headers.append((b"x-accessplane-client-id", self.client_gid.encode()))
         return headers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppPolicy:
     """An access profile (app) with everything its decisions need."""
 
@@ -158,7 +180,7 @@ class AppPolicy:
     plan: PlanPolicy | None
     audience: str = ""
     required_scopes: frozenset[str] = frozenset()
-    tags: frozenset[str] = field(default_factory=frozenset)
+    tags: tuple[str, ...] = ()
 
     def ip_allowed(self, ip: str | None) -> bool:
         if not self.networks:
@@ -174,10 +196,10 @@ class AppPolicy:
         return any(address in network for network in self.networks)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberAccess:
     """A workspace member's reach to one API (direct grant, group grant or ``allApis``)."""
 
     principal: Principal
     granted: bool
-    tags: frozenset[str] = field(default_factory=frozenset)
+    tags: tuple[str, ...] = ()

@@ -38,12 +38,13 @@ class LimitState:
             "resetSeconds": self.reset_seconds,
         }
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_seconds),
-        }
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """``X-RateLimit-*`` as raw ASGI header pairs."""
+        return [
+            (b"x-ratelimit-limit", b"%d" % self.limit),
+            (b"x-ratelimit-remaining", b"%d" % self.remaining),
+            (b"x-ratelimit-reset", b"%d" % self.reset_seconds),
+        ]
 
 
 @dataclass(frozen=True, slots=True)
