@@ -39,3 +39,55 @@ class Fixtures:
     def load(cls, path: Path) -> Fixtures:
         data: dict[str, Any] = json.loads(path.read_text())
         return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionFixtures:
+    """One generated dataset of the decision endpoint's benchmark (``bench.decision_generate``).
+
+    Token files hold one token per line; paths are relative to the repository root, like a
+    relative SQLite URL.
+    """
+
+    database_url: str
+    secret_key: str  # bench-only, derived from the seed so the digests are reproducible
+    gateway_secret: str  # bench-only X-AccessPlane-Gateway-Secret
+    seed: int
+    credentials: int  # apps on the unlimited plan (the warm ones); the stored total adds `limited`
+    api: str  # the identifier of the one API every app may call
+    warm_plan: str  # e.g. "100000/SECOND"
+    limited_plan: str  # e.g. "1/HOUR"
+    warm_tokens_file: str  # a seeded sample of the warm apps' tokens, in random order
+    warm_tokens: int  # lines in that file
+    unknown_tokens_file: str  # well-formed tokens (valid checksum) that no app holds
+    unknown_tokens: int
+    limited_tokens_file: str  # every app on the limited plan
+    limited_tokens: int
+    generated_at: str
+    generation_seconds: float
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.database_url.startswith("sqlite") else "postgresql"
+
+    @property
+    def label(self) -> str:
+        return scale_label(self.credentials)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        path.chmod(0o600)
+
+    @classmethod
+    def load(cls, path: Path) -> DecisionFixtures:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return cls(**data)
+
+
+def scale_label(n: int) -> str:
+    """A number of credentials as people say it: 1k, 1m, 250k, 1234."""
+    for size, suffix in ((1_000_000, "m"), (1_000, "k")):
+        if n >= size and n % (size // 10) == 0:
+            return f"{n / size:g}{suffix}"
+    return str(n)

@@ -67,11 +67,29 @@ def wait_idle(url: str) -> None:
             quick = quick + 1 if time.perf_counter() - started < IDLE_LATENCY else 0
 
 
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running server: its base URL and the process that serves it (with one worker,
+    uvicorn serves in its main process, so ``pid`` is the one whose memory to read)."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
 def serve(
     factory: str, *, env: dict[str, str], options: UvicornOptions, log: Path
 ) -> Iterator[str]:
     """Run ``uvicorn <factory> --factory`` until the block ends; yields its base URL."""
+    with start(factory, env=env, options=options, log=log) as server:
+        yield server.url
+
+
+@contextmanager
+def start(
+    factory: str, *, env: dict[str, str], options: UvicornOptions, log: Path
+) -> Iterator[Server]:
+    """Run ``uvicorn <factory> --factory`` until the block ends; yields the running server."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", factory, "--factory",
@@ -87,7 +105,7 @@ def serve(
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url, process, log)
-            yield url
+            yield Server(url, process.pid)
         finally:
             process.terminate()
             try:

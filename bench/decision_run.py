@@ -1,0 +1,431 @@
+"""Benchmark the decision endpoint against a bare Starlette endpoint, at every generated scale,
+in one run, and report requests/s, p50, p99, the ratio to bare, p99 at half of saturation and
+the server's memory.
+
+For each fixtures file (one per scale, written by ``bench.decision_generate``): start
+AccessPlane and the bare app (bench/baseline.py) under the same uvicorn settings; check one
+answer of every kind and warm the caches (each warm credential asked once, up to
+``--rss-credentials`` of them, then the unknown and the limited ones); read the server's RSS;
+drive every scenario with wrk, every answer checked; then the paced runs at half of saturation.
+
+    .venv/bin/python -m bench.decision_run --duration 10
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from accessplane.db import create_engine
+from accessplane.db.migrate import alembic_config
+from bench.decision_load import Load, Measured, Scenario, UnexpectedAnswers, run_wrk
+from bench.decision_report import BARE, Memory, Paced, ScaleResult, render
+from bench.fixtures import DecisionFixtures
+from bench.load import require_wrk
+from bench.run import code_under_test
+from bench.server import UvicornOptions, serve, start, wait_idle
+
+RESULTS = Path(__file__).parent / "results"
+DEFAULT_FIXTURES = ("decision-1k.json", "decision-1m.json")
+CALIBRATION_SECONDS = 3  # the paced run's first try, which measures the latency to allow for
+CHECK_SAMPLE = 20  # forward-auth answers checked one by one before the load (check: all)
+
+cli = typer.Typer(add_completion=False, help=__doc__)
+
+
+def scenarios(fixtures: DecisionFixtures, working_set: int) -> list[Scenario]:
+    """What is measured at one scale, in the order of a round."""
+    api = fixtures.api
+    authorize = f"/v1/authorize?api={api}"
+    warm, unknown = fixtures.warm_tokens_file, fixtures.unknown_tokens_file
+    limited = fixtures.limited_tokens_file
+    return [
+        Scenario(BARE, 'bare Starlette {"ok": true}', "bare", "plain", "/bare", 200,
+                 expect_body='"ok":true'),
+        Scenario("healthz", "AccessPlane /healthz (its middleware, no decision)", "app",
+                 "plain", "/healthz", 200, expect_body='"status":"ok"'),
+        Scenario("check-warm", "check, warm", "app", "check", "/v1/check", 200, "ok",
+                 tokens_file=warm, tokens_max=working_set),
+        Scenario("authorize-warm", "authorize, warm", "app", "authorize", authorize, 200, "ok",
+                 tokens_file=warm, tokens_max=working_set),
+        Scenario("check-unknown", "check, unknown", "app", "check", "/v1/check", 200,
+                 "unknown_credential", tokens_file=unknown),
+        Scenario("authorize-unknown", "authorize, unknown", "app", "authorize", authorize, 401,
+                 "unknown_credential", tokens_file=unknown),
+        Scenario("check-limited", "check, at rate limit", "app", "check", "/v1/check", 200,
+                 "rate_limited", tokens_file=limited),
+        Scenario("authorize-limited", "authorize, at rate limit", "app", "authorize", authorize,
+                 429, "rate_limited", tokens_file=limited),
+    ]  # fmt: skip
+
+
+def server_environment(
+    fixtures: DecisionFixtures, *, cache_size: int, cache_ttl: int
+) -> dict[str, str]:
+    """Both servers' environment: production mode, the dataset, a cache for every credential
+    the run warms, and a TTL longer than the run so warm stays warm."""
+    return {
+        "ACCESSPLANE_ENVIRONMENT": "production",
+        "ACCESSPLANE_DATABASE_URL": fixtures.database_url,
+        "ACCESSPLANE_SECRET_KEY": fixtures.secret_key,
+        "ACCESSPLANE_GRAPHIQL": "false",
+        "ACCESSPLANE_DECISION_GATEWAY_SECRET": fixtures.gateway_secret,
+        "ACCESSPLANE_DECISION_CACHE_SIZE": str(cache_size),
+        "ACCESSPLANE_DECISION_CACHE_TTL": str(cache_ttl),
+    }
+
+
+def read_tokens(path: str, limit: int | None = None) -> list[str]:
+    tokens = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    return tokens[:limit] if limit is not None else tokens
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of a process from /proc/<pid>/status, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+async def schema_is_current(url: str) -> tuple[str | None, str | None]:
+    """The dataset's migration revision and the checkout's head."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        await engine.dispose()
+    return revision, head
+
+
+# Checking answers and warming the caches, over HTTP like the load
+
+
+async def ask(
+    url: str,
+    tokens: Sequence[str],
+    *,
+    endpoint: str,
+    fixtures: DecisionFixtures,
+    concurrency: int = 16,
+) -> Counter[tuple[int, str]]:
+    """Ask about each token once; how many answers had each (status, reason)."""
+    answers: Counter[tuple[int, str]] = Counter()
+    pending = iter(tokens)
+    headers = {"X-AccessPlane-Gateway-Secret": fixtures.gateway_secret}
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for token in pending:
+            if endpoint == "check":
+                body = {"credential": token, "api": fixtures.api, "method": "GET",
+                        "path": "/orders", "ip": "203.0.113.7"}  # fmt: skip
+                response = await client.post("/v1/check", json=body)
+            else:
+                response = await client.get(
+                    "/v1/authorize",
+                    params={"api": fixtures.api},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            answers[response.status_code, _reason(response)] += 1
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=60
+    ) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return answers
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        data: Any = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("reason"), str):
+        return str(data["reason"])
+    return str(response.headers.get("x-accessplane-reason", f"(no reason: {response.text[:200]})"))
+
+
+def expect(what: str, answers: Counter[tuple[int, str]], status: int, reason: str) -> None:
+    wrong = {k: n for k, n in answers.items() if k != (status, reason)}
+    if wrong:
+        raise SystemExit(
+            f"{what}: expected every answer {status} {reason}, got "
+            + ", ".join(f"{n} x {s} {r}" for (s, r), n in answers.most_common())
+        )
+
+
+def prepare(
+    app: str, bare: str, fixtures: DecisionFixtures, *, working_set: int, rss_credentials: int
+) -> tuple[int, float]:
+    """Check one answer of every kind, warm the caches; returns how many warm credentials
+    were asked (and so are cached), and the seconds their first, cold, lookups took."""
+    response = httpx.get(f"{bare}/bare")
+    if response.status_code != 200 or response.json() != {"ok": True}:
+        raise SystemExit(f"bare endpoint answered {response.status_code}: {response.text}")
+    warm = read_tokens(fixtures.warm_tokens_file, max(working_set, rss_credentials))
+    unknown = read_tokens(fixtures.unknown_tokens_file)
+    limited = read_tokens(fixtures.limited_tokens_file)
+
+    def step(what: str, tokens: Sequence[str], endpoint: str, status: int, reason: str) -> float:
+        started = time.perf_counter()
+        answers = asyncio.run(ask(app, tokens, endpoint=endpoint, fixtures=fixtures))
+        expect(what, answers, status, reason)
+        seconds = time.perf_counter() - started
+        typer.echo(f"  {what}: {len(tokens):,} asked in {seconds:.1f} s", err=True)
+        return seconds
+
+    cold = step("check, warm working set", warm[:working_set], "check", 200, "ok")
+    step("authorize, warm", warm[:CHECK_SAMPLE], "authorize", 200, "ok")
+    step("check, unknown", unknown, "check", 200, "unknown_credential")
+    step("authorize, unknown", unknown[:CHECK_SAMPLE], "authorize", 401, "unknown_credential")
+    # Each limited app's one request per hour goes first; every later one is limited.
+    first = asyncio.run(ask(app, limited, endpoint="check", fixtures=fixtures))
+    if set(first) - {(200, "ok"), (200, "rate_limited")}:
+        raise SystemExit(f"check, limited, first request: {dict(first)}")
+    step("check, at rate limit", limited, "check", 200, "rate_limited")
+    step("authorize, at rate limit", limited, "authorize", 429, "rate_limited")
+    if len(warm) > working_set:
+        cold += step("check, warming for the memory figure", warm[working_set:], "check", 200, "ok")
+    return len(warm), cold
+
+
+# Load runs
+
+
+def measure(
+    scenario: Scenario, url: str, load: Load, warmup: int, fixtures: DecisionFixtures
+) -> Measured:
+    """Warm up, then measure, each time on an idle server."""
+    options = {"api": fixtures.api, "gateway_secret": fixtures.gateway_secret}
+    wait_idle(url)
+    if warmup:
+        run_wrk(scenario, url, Load(warmup, load.connections, load.threads), **options)
+        wait_idle(url)
+    measured = run_wrk(scenario, url, load, **options)
+    wait_idle(url)
+    return measured
+
+
+def paced(
+    scenario: Scenario,
+    url: str,
+    *,
+    target_rps: float,
+    connections: int,
+    seconds: int,
+    warmup: int,
+    fixtures: DecisionFixtures,
+) -> Paced:
+    """Hold the load near ``target_rps``: each connection pauses between its requests. A
+    connection's cycle is its latency plus the pause, so the pause is the cycle the target
+    needs minus the latency a first, short run measured."""
+    cycle_ms = connections * 1000 / target_rps
+    first = measure(
+        scenario, url, Load(CALIBRATION_SECONDS, connections, pace_ms=cycle_ms), 0, fixtures
+    )
+    pace_ms = max(0.0, cycle_ms - first.mean_ms)
+    measured = measure(scenario, url, Load(seconds, connections, pace_ms=pace_ms), warmup, fixtures)
+    return Paced(target_rps, connections, pace_ms, measured)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Everything a scale's run is told, the same for every scale."""
+
+    app_factory: str
+    load: Load
+    warmup: int
+    rounds: int
+    working_set: int
+    rss_credentials: int
+    paced_connections: int
+    cache_ttl: int
+    server: UvicornOptions
+    stamp: str
+
+
+def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
+    """Everything measured on one dataset."""
+    revision, head = asyncio.run(schema_is_current(fixtures.database_url))
+    if revision != head:
+        raise SystemExit(
+            f"{fixtures.database_url} is at migration {revision}, the code at {head}: "
+            "generate it again (python -m bench.decision_generate ... --reset)"
+        )
+    load, warmup = options.load, options.warmup
+    working_set = min(options.working_set, fixtures.warm_tokens)
+    plan = scenarios(fixtures, working_set)
+    env = server_environment(
+        fixtures, cache_size=max(200_000, 2 * options.rss_credentials), cache_ttl=options.cache_ttl
+    )
+    logs = RESULTS / "logs" / f"{options.stamp}-decision-{fixtures.label}"
+    result = ScaleResult(fixtures, plan, working_set)
+    with (
+        start(options.app_factory, env=env, options=options.server,
+              log=Path(f"{logs}-app.log")) as app,
+        serve("bench.baseline:create_app", env=env, options=options.server,
+              log=Path(f"{logs}-bare.log")) as bare_url,
+    ):  # fmt: skip
+        started_mb = rss_mb(app.pid)
+        cached, cold_seconds = prepare(
+            app.url,
+            bare_url,
+            fixtures,
+            working_set=working_set,
+            rss_credentials=options.rss_credentials,
+        )
+        wait_idle(app.url)
+        cached_mb = rss_mb(app.pid)
+        urls = {"app": app.url, "bare": bare_url}
+        # Rounds interleave the scenarios, so a burst of noise on a shared machine hits one
+        # round of each rather than every round of one.
+        for i in range(options.rounds):
+            for scenario in plan:
+                measured = measure(scenario, urls[scenario.server], load, warmup, fixtures)
+                result.rounds.setdefault(scenario.key, []).append(measured)
+                _progress(f"{fixtures.label} round {i + 1} {scenario.key}", measured)
+        # Half of saturation, for the decision endpoint's warm scenarios and, as the control
+        # that says how much of a p99 is this machine's, for the bare endpoint.
+        for scenario in plan:
+            if not (scenario.key.endswith("-warm") or scenario.key == BARE):
+                continue
+            half = result.summary(scenario.key).rps / 2
+            held = paced(
+                scenario,
+                urls[scenario.server],
+                target_rps=half,
+                connections=options.paced_connections,
+                seconds=load.seconds,
+                warmup=warmup,
+                fixtures=fixtures,
+            )
+            result.paced[scenario.endpoint] = held
+            _progress(f"{fixtures.label} {scenario.key} held at {half:,.0f}/s", held.measured)
+        result.memory = Memory(
+            started_mb=started_mb,
+            cached=cached,
+            cold_seconds=cold_seconds,
+            cached_mb=cached_mb,
+            after_load_mb=rss_mb(app.pid),
+            peak_mb=rss_mb(app.pid, "VmHWM"),
+        )
+    return result
+
+
+def _progress(what: str, m: Measured) -> None:
+    typer.echo(
+        f"  {what}: {m.rps:,.0f} req/s, p50 {m.p50_ms:.2f} ms, p99 {m.p99_ms:.2f} ms",
+        err=True,
+    )
+
+
+def preamble(command: str, options: RunOptions) -> list[str]:
+    """When, where and how: what a reader needs to compare two reports."""
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )  # fmt: skip
+    wrk = subprocess.run([require_wrk(), "--version"], capture_output=True, text=True).stdout
+    packages = ", ".join(
+        f"{name} {version(name)}" for name in ("starlette", "uvicorn", "sqlalchemy", "limits")
+    )
+    o, load, server = options, options.load, options.server
+    return [
+        f"## Decision endpoint benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"- Machine: {os.cpu_count()} CPUs ({cpu}), load average at start "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; Python {platform.python_version()}; "
+        f"{packages}; {wrk.split(' Copyright')[0].strip()}.",
+        f"- Code: {code_under_test()}; app `{o.app_factory}`.",
+        f"- Servers: uvicorn, {server.workers} worker, loop `{server.loop}`, http `{server.http}`, "
+        "access log off, log level warning, ACCESSPLANE_ENVIRONMENT=production, gateway secret "
+        f"set and sent, decision cache TTL {o.cache_ttl} s (longer than the run).",
+        f"- Load: wrk, {load.threads} thread(s), {load.connections} connections, {o.warmup} s "
+        f"warm-up then {load.seconds} s measured per scenario; {o.rounds} round(s) interleaving "
+        f"the scenarios, median reported. Paced runs: {o.paced_connections} connections.",
+        "- Every answer of every run was checked (status, and reason for the decision "
+        "scenarios); a run with any other answer stops the benchmark.",
+    ]
+
+
+@cli.command()
+def main(
+    fixtures: list[Path] = typer.Option(
+        None,
+        help="Fixtures files from bench.decision_generate (default: bench/results/"
+        "decision-1k.json and decision-1m.json, those that exist).",
+    ),
+    duration: int = typer.Option(10, min=1, help="Seconds measured per scenario."),
+    warmup: int = typer.Option(2, min=0, help="Seconds of wrk warm-up per scenario."),
+    connections: int = typer.Option(8, min=1),
+    threads: int = typer.Option(1, min=1, help="wrk threads."),
+    rounds: int = typer.Option(1, min=1, help="Interleaved rounds; the median is reported."),
+    working_set: int = typer.Option(
+        1_000, min=1, help="Warm credentials the warm scenarios rotate through (every scale)."
+    ),
+    rss_credentials: int = typer.Option(
+        100_000, min=0, help="Warm credentials cached before the memory figure is read."
+    ),
+    paced_connections: int = typer.Option(16, min=1, help="Connections of the paced runs."),
+    cache_ttl: int = typer.Option(3600, min=1, help="ACCESSPLANE_DECISION_CACHE_TTL, seconds."),
+    app_factory: str = typer.Option("accessplane.app:create_app", "--app", help="ASGI factory."),
+    loop: str = typer.Option("asyncio", help="uvicorn --loop, the same for every server."),
+    http: str = typer.Option("h11", help="uvicorn --http, the same for every server."),
+) -> None:
+    """Measure every scenario at every scale and print the Markdown report."""
+    require_wrk()
+    paths = fixtures or [p for p in (RESULTS / n for n in DEFAULT_FIXTURES) if p.exists()]
+    if not paths:
+        raise typer.BadParameter("no fixtures: run `python -m bench.decision_generate` first")
+    datasets = sorted((DecisionFixtures.load(p) for p in paths), key=lambda f: f.credentials)
+    options = RunOptions(
+        app_factory=app_factory,
+        load=Load(duration, connections, threads),
+        warmup=warmup,
+        rounds=rounds,
+        working_set=working_set,
+        rss_credentials=rss_credentials,
+        paced_connections=paced_connections,
+        cache_ttl=cache_ttl,
+        server=UvicornOptions(loop=loop, http=http),
+        stamp=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+    )
+    command = shlex.join([Path(sys.executable).name, "-m", "bench.decision_run", *sys.argv[1:]])
+    head = preamble(command, options)
+    try:
+        results = [bench_scale(f, options) for f in datasets]
+    except UnexpectedAnswers as error:
+        raise SystemExit(f"unexpected answers, no figures reported: {error}") from error
+    report = render(results, preamble=head)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"decision-{options.stamp}.md"
+    out.write_text(report)
+    typer.echo(report)
+    typer.echo(f"Written to {out}", err=True)
+
+
+if __name__ == "__main__":
+    cli()
