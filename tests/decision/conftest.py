@@ -81,7 +81,10 @@ class Gate:
             "quota_exceeded": 429,
         }.get(reason, 403)
         assert answered.status_code == expected, (reason, answered.status_code)
-        assert answered.json()["reason"] == reason
+        if reason == "ok":
+            assert answered.content == b""  # gateways discard an allowing answer's body
+        else:
+            assert answered.json()["reason"] == reason
         return reason
 
 

@@ -237,4 +237,10 @@ class DecisionEndpoints:
             answer.append((b"www-authenticate", challenge.encode()))
         elif status == 429 and decision.limit is not None:
             answer.append((b"retry-after", b"%d" % max(1, decision.limit.reset_seconds)))
+        if decision.allowed:
+            # Gateways discard an allowing answer's body: send none (and skip encoding one).
+            answer.append((b"content-length", b"0"))
+            await send({"type": "http.response.start", "status": status, "headers": answer})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await _send(send, status, decision.as_json(), answer)
