@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.sql.dml import Insert
 from accessplane.decision.reasons import PrincipalType, Reason
 from accessplane.models import CredentialUsage, Workspace
 from accessplane.models.base import UTCDateTime
+from accessplane.periodic import flushing
 
 logger = logging.getLogger(__name__)
 
@@ -137,19 +138,8 @@ class DecisionUsage:
             else:
                 self._pending[key] = (newer[0], newer[1] + count, max(newer[2], last_at))
 
-    async def _flush_every(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            await self.flush()
-
     @asynccontextmanager
     async def running(self, interval: float) -> AsyncIterator[DecisionUsage]:
         """Flush every ``interval`` seconds while inside, and once more on the way out."""
-        task = asyncio.create_task(self._flush_every(interval), name="decision-usage")
-        try:
+        async with flushing(self.flush, interval, name="decision-usage"):
             yield self
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-            await self.flush()

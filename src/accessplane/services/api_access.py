@@ -12,7 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -52,6 +52,7 @@ from accessplane.models import (
     User,
 )
 from accessplane.models.base import UTCDateTime, utcnow
+from accessplane.periodic import flushing
 from accessplane.services.audit import record
 from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -642,19 +643,8 @@ class ApiAccessUsage:
                 return 0
             return len(batch)
 
-    async def _flush_every(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            await self.flush()
-
     @asynccontextmanager
     async def running(self, interval: float) -> AsyncIterator[ApiAccessUsage]:
         """Flush every ``interval`` seconds while inside, and once more on the way out."""
-        task = asyncio.create_task(self._flush_every(interval), name="api-access-usage")
-        try:
+        async with flushing(self.flush, interval, name="api-access-usage"):
             yield self
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-            await self.flush()
