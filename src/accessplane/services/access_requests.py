@@ -467,6 +467,42 @@ async def _request_product_ids(session: AsyncSession, request_id: uuid.UUID) -> 
     )
 
 
+async def _audit_and_mail(
+    session: AsyncSession,
+    actor: Principal,
+    request: AccessRequest,
+    *,
+    action: str,
+    after: dict[str, Any],
+    kind: NotificationKind,
+    subjects: dict[str, str],
+    now: datetime,
+) -> None:
+    """A decision's audit event and, when the requester has an address, its mail."""
+    record(
+        session,
+        actor=actor,
+        workspace_id=request.workspace_id,
+        action=action,
+        target_type="AccessRequest",
+        target_id=request.id,
+        before={"status": AccessRequestStatus.PENDING.value},
+        after=after,
+    )
+    if request.requester_email:
+        enqueue(
+            session,
+            workspace_id=request.workspace_id,
+            kind=kind,
+            recipient=request.requester_email,
+            context=await _mail_context(
+                session, request, await _product_names(session, request.id)
+            ),
+            subjects=subjects,
+            now=now,
+        )
+
+
 async def approve_access_request(
     *,
     session: AsyncSession,
@@ -503,28 +539,16 @@ async def approve_access_request(
             now=now,
         )
         request.status, request.reason = AccessRequestStatus.APPROVED, note
-        record(
+        await _audit_and_mail(
             session,
-            actor=actor,
-            workspace_id=request.workspace_id,
+            actor,
+            request,
             action="approveAccessRequest",
-            target_type="AccessRequest",
-            target_id=request.id,
-            before={"status": AccessRequestStatus.PENDING.value},
             after={**_summary(request, product_ids), "reason": note},
+            kind=NotificationKind.APPROVE,
+            subjects=subjects,
+            now=now,
         )
-        if request.requester_email:
-            enqueue(
-                session,
-                workspace_id=request.workspace_id,
-                kind=NotificationKind.APPROVE,
-                recipient=request.requester_email,
-                context=await _mail_context(
-                    session, request, await _product_names(session, request.id)
-                ),
-                subjects=subjects,
-                now=now,
-            )
     await session.refresh(request)
     return request
 
@@ -557,28 +581,16 @@ async def reject_access_request(
             now=now,
         )
         request.status, request.reason = AccessRequestStatus.REJECTED, text
-        record(
+        await _audit_and_mail(
             session,
-            actor=actor,
-            workspace_id=request.workspace_id,
+            actor,
+            request,
             action="rejectAccessRequest",
-            target_type="AccessRequest",
-            target_id=request.id,
-            before={"status": AccessRequestStatus.PENDING.value},
             after={"status": AccessRequestStatus.REJECTED.value, "reason": text},
+            kind=NotificationKind.REJECT,
+            subjects=subjects,
+            now=now,
         )
-        if request.requester_email:
-            enqueue(
-                session,
-                workspace_id=request.workspace_id,
-                kind=NotificationKind.REJECT,
-                recipient=request.requester_email,
-                context=await _mail_context(
-                    session, request, await _product_names(session, request.id)
-                ),
-                subjects=subjects,
-                now=now,
-            )
     await session.refresh(request)
     return request
 

@@ -58,7 +58,7 @@ from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import check_role_assignable, role_in_workspace
 from accessplane.services.scoping import get_scoped
-from accessplane.services.uniqueness import check_unique, duplicate_error
+from accessplane.services.uniqueness import check_unique_name, duplicate_error
 from accessplane.services.validation import Checks
 from accessplane.settings import Settings
 
@@ -180,24 +180,6 @@ def _check_expiry(
     return expires_at
 
 
-async def _check_unique_name(
-    checks: Checks,
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    name: str,
-    exclude: uuid.UUID | None = None,
-) -> None:
-    await check_unique(
-        checks,
-        session,
-        col(ApiAccess.name),
-        name,
-        label=LABEL,
-        within=col(ApiAccess.workspace_id) == workspace_id,
-        exclude=None if exclude is None else col(ApiAccess.id) != exclude,
-    )
-
-
 def _duplicate(name: str) -> InputError:
     return duplicate_error(LABEL, name)
 
@@ -239,7 +221,7 @@ async def create_api_access(
     role = await role_in_workspace(session, checks, role_id, workspace_id)
     if role is not None:
         check_role_assignable(checks, actor, role)
-    await _check_unique_name(checks, session, workspace_id, name)
+    await check_unique_name(checks, session, ApiAccess, workspace_id, name, label=LABEL)
     checks.raise_if_any()
     assert role is not None
     issued = issue_token(TokenKind.API_ACCESS, policy.secret)
@@ -307,7 +289,9 @@ async def update_api_access(
         if role is not None and role.id != key.role_id:
             check_role_assignable(checks, actor, role)
     if name is not None:
-        await _check_unique_name(checks, session, key.workspace_id, new_name, exclude=key.id)
+        await check_unique_name(
+            checks, session, ApiAccess, key.workspace_id, new_name, key.id, label=LABEL
+        )
     checks.raise_if_any()
     assert role is not None
     try:

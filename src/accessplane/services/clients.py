@@ -34,7 +34,7 @@ from accessplane.models.base import utcnow
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
-from accessplane.services.uniqueness import check_unique, duplicate_error
+from accessplane.services.uniqueness import check_unique_name, duplicate_error
 from accessplane.services.validation import Checks
 
 MAX_MEMBERS = 100
@@ -162,24 +162,6 @@ def _summary(client: Client, member_ids: Sequence[uuid.UUID] | None = None) -> d
     return summary
 
 
-async def _check_unique_name(
-    checks: Checks,
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    name: str,
-    exclude: uuid.UUID | None = None,
-) -> None:
-    await check_unique(
-        checks,
-        session,
-        col(Client.name),
-        name,
-        label=LABEL,
-        within=col(Client.workspace_id) == workspace_id,
-        exclude=None if exclude is None else col(Client.id) != exclude,
-    )
-
-
 def _duplicate(name: str) -> InputError:
     return duplicate_error(LABEL, name)
 
@@ -235,7 +217,7 @@ async def create_client(
         checks, logo=logo, logo_url=logo_url, max_logo_bytes=max_logo_bytes
     )
     members = await _members(checks, session, workspace_id, member_ids)
-    await _check_unique_name(checks, session, workspace_id, name)
+    await check_unique_name(checks, session, Client, workspace_id, name, label=LABEL)
     checks.raise_if_any()
     try:
         async with transaction(session):
@@ -318,7 +300,9 @@ async def update_client(
         else await _members(checks, session, client.workspace_id, member_ids)
     )
     if name is not None:
-        await _check_unique_name(checks, session, client.workspace_id, new_name, client.id)
+        await check_unique_name(
+            checks, session, Client, client.workspace_id, new_name, client.id, label=LABEL
+        )
     checks.raise_if_any()
     try:
         async with transaction(session):

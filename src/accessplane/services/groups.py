@@ -16,28 +16,10 @@ from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced, get_scoped
-from accessplane.services.uniqueness import check_unique
+from accessplane.services.uniqueness import check_unique_name
 from accessplane.services.validation import Checks
 
 LABEL = "A group"  # how userErrors name this kind of object
-
-
-async def _check_unique_name(
-    checks: Checks,
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    name: str,
-    exclude: uuid.UUID | None = None,
-) -> None:
-    await check_unique(
-        checks,
-        session,
-        col(Group.name),
-        name,
-        label=LABEL,
-        within=col(Group.workspace_id) == workspace_id,
-        exclude=None if exclude is None else col(Group.id) != exclude,
-    )
 
 
 def _summary(group: Group) -> dict[str, Any]:
@@ -58,7 +40,7 @@ async def create_group(
     checks = Checks()
     name = checks.text("name", name, max_length=100)
     description = checks.text("description", description, max_length=1000, required=False)
-    await _check_unique_name(checks, session, workspace_id, name)
+    await check_unique_name(checks, session, Group, workspace_id, name, label=LABEL)
     members = await get_referenced(
         session,
         Member,
@@ -102,7 +84,9 @@ async def update_group(
     checks = Checks()
     if name is not None:
         name = checks.text("name", name, max_length=100)
-        await _check_unique_name(checks, session, group.workspace_id, name, exclude=group.id)
+        await check_unique_name(
+            checks, session, Group, group.workspace_id, name, group.id, label=LABEL
+        )
     if description is not None:
         description = checks.text("description", description, max_length=1000, required=False)
     checks.raise_if_any()

@@ -32,7 +32,7 @@ from accessplane.models import (
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
-from accessplane.services.uniqueness import check_unique, duplicate_error
+from accessplane.services.uniqueness import check_unique_name, duplicate_error
 from accessplane.services.validation import Checks
 
 MAX_REQUESTS = 1_000_000_000
@@ -139,24 +139,6 @@ def _summary(plan: Plan) -> dict[str, Any]:
     }
 
 
-async def _check_unique_name(
-    checks: Checks,
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    name: str,
-    exclude: uuid.UUID | None = None,
-) -> None:
-    await check_unique(
-        checks,
-        session,
-        col(Plan.name),
-        name,
-        label=LABEL,
-        within=col(Plan.workspace_id) == workspace_id,
-        exclude=None if exclude is None else col(Plan.id) != exclude,
-    )
-
-
 def _duplicate(name: str) -> InputError:
     return duplicate_error(LABEL, name)
 
@@ -206,7 +188,7 @@ async def create_plan(
         auto_approve=auto_approve,
     )
     _apply_limits(checks, plan, rate_limit, quota, time_window)
-    await _check_unique_name(checks, session, workspace_id, plan.name)
+    await check_unique_name(checks, session, Plan, workspace_id, plan.name, label=LABEL)
     checks.raise_if_any()
     try:
         async with transaction(session):
@@ -249,7 +231,9 @@ async def update_plan(
         else checks.text("description", description, max_length=2000, required=False)
     )
     if name is not None:
-        await _check_unique_name(checks, session, plan.workspace_id, new_name, plan.id)
+        await check_unique_name(
+            checks, session, Plan, plan.workspace_id, new_name, plan.id, label=LABEL
+        )
     try:
         async with transaction(session):
             plan.name, plan.description = new_name, new_description

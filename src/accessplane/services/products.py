@@ -33,7 +33,7 @@ from accessplane.models import (
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
-from accessplane.services.uniqueness import check_unique, duplicate_error
+from accessplane.services.uniqueness import check_unique_name, duplicate_error
 from accessplane.services.validation import Checks
 
 MAX_APIS = 100
@@ -91,24 +91,6 @@ def _summary(product: ApiProduct, api_ids: Sequence[uuid.UUID] | None = None) ->
     return summary
 
 
-async def _check_unique_name(
-    checks: Checks,
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    name: str,
-    exclude: uuid.UUID | None = None,
-) -> None:
-    await check_unique(
-        checks,
-        session,
-        col(ApiProduct.name),
-        name,
-        label=LABEL,
-        within=col(ApiProduct.workspace_id) == workspace_id,
-        exclude=None if exclude is None else col(ApiProduct.id) != exclude,
-    )
-
-
 def _duplicate(name: str) -> InputError:
     return duplicate_error(LABEL, name)
 
@@ -142,7 +124,7 @@ async def create_product(
     name = checks.text("name", name, max_length=100)
     description = checks.text("description", description, max_length=2000, required=False)
     apis = await _apis(checks, session, workspace_id, api_ids)
-    await _check_unique_name(checks, session, workspace_id, name)
+    await check_unique_name(checks, session, ApiProduct, workspace_id, name, label=LABEL)
     checks.raise_if_any()
     try:
         async with transaction(session):
@@ -231,7 +213,9 @@ async def update_product(
             UserErrorCode.IN_USE,
         )
     if name is not None:
-        await _check_unique_name(checks, session, product.workspace_id, new_name, product.id)
+        await check_unique_name(
+            checks, session, ApiProduct, product.workspace_id, new_name, product.id, label=LABEL
+        )
     checks.raise_if_any()
     try:
         async with transaction(session):

@@ -20,7 +20,7 @@ from accessplane.models import ApiAccess, Member, Role
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
-from accessplane.services.uniqueness import check_unique
+from accessplane.services.uniqueness import check_unique_name
 from accessplane.services.validation import Checks
 
 LABEL = "A role"  # how userErrors name this kind of object
@@ -179,24 +179,6 @@ def role_summary(role: Role) -> dict[str, Any]:
     return {"name": role.name, "permissions": role.permissions, "allApis": role.all_apis}
 
 
-async def _check_unique_name(
-    checks: Checks,
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    name: str,
-    exclude: uuid.UUID | None = None,
-) -> None:
-    await check_unique(
-        checks,
-        session,
-        col(Role.name),
-        name,
-        label=LABEL,
-        within=col(Role.workspace_id) == workspace_id,
-        exclude=None if exclude is None else col(Role.id) != exclude,
-    )
-
-
 async def create_role(
     *,
     session: AsyncSession,
@@ -214,7 +196,7 @@ async def create_role(
     description = checks.text("description", description, max_length=1000, required=False)
     grants = _parse_permissions(checks, permissions)
     check_no_escalation(checks, actor, workspace_id, grants, all_apis, field="permissions")
-    await _check_unique_name(checks, session, workspace_id, name)
+    await check_unique_name(checks, session, Role, workspace_id, name, label=LABEL)
     checks.raise_if_any()
     async with transaction(session):
         role = Role(
@@ -270,7 +252,9 @@ async def update_role(
             checks, actor, role.workspace_id, grants, new_all_apis, field="permissions"
         )
     if name is not None:
-        await _check_unique_name(checks, session, role.workspace_id, new_name, exclude=role.id)
+        await check_unique_name(
+            checks, session, Role, role.workspace_id, new_name, role.id, label=LABEL
+        )
     checks.raise_if_any()
     async with transaction(session):
         role.name, role.description = new_name, new_description

@@ -3,6 +3,9 @@ held by a unique constraint for a concurrent create between the check and the co
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,3 +46,26 @@ async def check_unique(
         query = query.where(exclude)
     if await session.scalar(query.limit(1)) is not None:
         checks.errors.append(duplicate(label, value, field=field))
+
+
+async def check_unique_name(
+    checks: Checks,
+    session: AsyncSession,
+    model: Any,
+    workspace_id: uuid.UUID,
+    name: str,
+    exclude: uuid.UUID | None = None,
+    *,
+    label: str,
+) -> None:
+    """``check_unique`` for the ``name`` of a workspace's ``model`` rows (other than the row
+    ``exclude``, when renaming it)."""
+    await check_unique(
+        checks,
+        session,
+        model.name,
+        name,
+        label=label,
+        within=model.workspace_id == workspace_id,
+        exclude=None if exclude is None else model.id != exclude,
+    )
