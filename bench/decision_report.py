@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bench.decision_load import Measured, Scenario
 from bench.fixtures import DecisionFixtures
 
-TARGET_RATIO = 0.6  # DESIGN.md section 8: at least 60 % of the bare endpoint's throughput
+TARGET_RATIO = 0.6  # the performance budget: at least 60 % of the bare endpoint's throughput
 TARGET_P99_MS = 5.0  # ... and p99 under 5 ms at half of saturation
 TARGET_RSS_MB = 300.0  # ... and under 300 MB RSS with 100 k credentials cached
 BUDGET_CREDENTIALS = 100_000
@@ -106,7 +106,7 @@ def _targets(results: list[ScaleResult]) -> list[str]:
     scales = " | ".join(f"{r.fixtures.label} ratio" for r in results)
     flat = len(results) > 1
     lines = [
-        "### Against the budget (DESIGN.md section 8)",
+        "### Against the budget (the performance budget)",
         "",
         f"Ratio to bare: at least {TARGET_RATIO}. Flatness: requests/s at the largest scale "
         "over the smallest (1.00 = flat).",

@@ -1,4 +1,4 @@
-"""The access rules (DESIGN.md "connection system"), checked on the services."""
+"""The access rules (docs/architecture.md, "Access model"), checked on the services."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
-    """The reason of a decision (DESIGN.md section 5, plus ``revoked`` and
+    """The reason of a decision (the documented reasons, plus ``revoked`` and
     ``missing_credential``)."""
 
     OK = "ok"
