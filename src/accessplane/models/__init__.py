@@ -21,6 +21,7 @@ from accessplane.models.api_access import (
 from accessplane.models.apis import Api
 from accessplane.models.audit import AuditEvent
 from accessplane.models.clients import Client, ClientLogo, ClientMember
+from accessplane.models.console_sessions import ConsoleSession, ConsoleSessionMethod
 from accessplane.models.grants import ApiGrant
 from accessplane.models.group_sync import GroupClaimMapping
 from accessplane.models.groups import Group, GroupMember
@@ -60,6 +61,8 @@ __all__ = [
     "Client",
     "ClientLogo",
     "ClientMember",
+    "ConsoleSession",
+    "ConsoleSessionMethod",
     "CredentialUsage",
     "Group",
     "GroupClaimMapping",
