@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
@@ -21,7 +22,7 @@ from accessplane.notify.sender import LogSender
 from accessplane.services.notifications import enqueue
 from accessplane.settings import Settings, get_settings
 from tests.conftest import SECRET
-from tests.notify.conftest import SmtpServer, eventually, smtp_sender
+from tests.notify.conftest import Inbox, SmtpServer, eventually, smtp_sender
 from tests.support.scenario import Scenario, World
 
 NOW = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
@@ -323,3 +324,32 @@ async def test_the_server_can_run_the_worker_in_process(
         await eventually(delivered)
 
     assert [m["To"] for m in smtp.messages] == ["inprocess@example.com"]
+
+
+class AnswersLateOnce(Inbox):
+    """Receives every message but answers the first one with a 451, as a server that stored
+    the mail and then failed to acknowledge it: the sender must try again."""
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await super().handle_DATA(server, session, envelope)
+        if len(self.messages) == 1:
+            return "451 4.3.0 Try again later"
+        return "250 Message accepted"
+
+
+async def test_every_attempt_of_a_notification_carries_the_same_message_id(
+    session, scenario: Scenario, smtp_server: SmtpServer, outbox: Outbox
+) -> None:
+    world = await scenario.workspace()
+    notification = await put(session, world)
+    smtp_server.inbox = AnswersLateOnce()
+    smtp_server.start()
+
+    first = await outbox.process_due(NOW)
+    second = await outbox.process_due(NOW + timedelta(hours=1))
+
+    assert (first.retried, second.sent) == (1, 1)
+    [row] = await rows(session)
+    assert (row.status, row.attempts) == (NotificationStatus.SENT, 2)
+    first_id, second_id = (m["Message-ID"] for m in smtp_server.messages)
+    assert first_id == second_id == f"<{notification.id.hex}@localhost>"

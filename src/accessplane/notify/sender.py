@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 from typing import Protocol
 
 import aiosmtplib
@@ -36,9 +36,12 @@ def build_message(notification: Notification, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = notification.recipient
     message["Subject"] = notification.subject
-    # A stable id per notification lets a receiving system recognise a rare re-delivery.
-    domain = sender.rpartition("@")[2].strip(" >") or "accessplane"
-    message["Message-ID"] = make_msgid(idstring=notification.id.hex, domain=domain)
+    # Made of the notification's id alone (no time or random part, unlike make_msgid), so
+    # every attempt carries the same one and a receiver can drop a re-delivery.
+    _, at, domain = parseaddr(sender)[1].rpartition("@")
+    if not (at and domain):
+        domain = "accessplane"
+    message["Message-ID"] = f"<{notification.id.hex}@{domain}>"
     message.set_content(notification.body_text)
     message.add_alternative(notification.body_html, subtype="html")
     return message
