@@ -266,3 +266,7 @@ def downgrade() -> None:
 
     op.drop_table("user_account")
     # ### end Alembic commands ###
+    # PostgreSQL keeps an enum's type after its table is dropped; without this, upgrading
+    # again fails on "type already exists". SQLite has no such types (checkfirst skips it).
+    for name in ("apiaccesstype", "memberkind"):
+        sa.Enum(name=name).drop(op.get_bind(), checkfirst=True)
