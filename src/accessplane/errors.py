@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"  # a concurrent change won; nothing was written, try again
 
 
 class DomainError(Exception):
@@ -51,6 +52,18 @@ class NotFound(DomainError):
     """No such object, or one the principal may not know of (another workspace's)."""
 
     code = ErrorCode.NOT_FOUND
+
+
+class Conflict(DomainError):
+    """A concurrent change won (a unique or foreign key violation no check foresaw, or a
+    transaction the database rolled back for another): nothing was written; try again."""
+
+    code = ErrorCode.CONFLICT
+
+    def __init__(
+        self, message: str = "A concurrent change won; nothing was written. Try again."
+    ) -> None:
+        super().__init__(message)
 
 
 class UserErrorCode(StrEnum):

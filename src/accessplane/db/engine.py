@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from accessplane.db.sql import SQLITE_LOWER, unicode_lower
+
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Build the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Build the engine; SQLite gets WAL, foreign keys, a busy timeout and a lower() for every
+    alphabet."""
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
@@ -30,6 +33,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Deterministic: the same name always folds the same, whichever connection asks.
+    dbapi_connection.create_function(SQLITE_LOWER, 1, unicode_lower, deterministic=True)
 
 
 @asynccontextmanager

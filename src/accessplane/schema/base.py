@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import typing
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -13,11 +14,14 @@ from strawberry import relay
 from strawberry.relay.types import NodeType  # Connection must reuse relay's type variable
 
 from accessplane import errors
+from accessplane.db import conflicts
 from accessplane.errors import InputError, UserErrorCode
 from accessplane.services.pagination import Page, PageArgs, count, page_args
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+logger = logging.getLogger(__name__)
 
 UserErrorCodeEnum = strawberry.enum(UserErrorCode, name="UserErrorCode")
 
@@ -134,16 +138,51 @@ def user_errors_as_payload(
     resolver: Callable[P, Awaitable[R]],
 ) -> Callable[P, Awaitable[R]]:
     """Turn a service's ``InputError`` into the mutation payload's ``userErrors``: nothing was
-    written, and the client learns every refused field at once."""
+    written, and the client learns every refused field at once.
+
+    A conflict with a concurrent change that no service check foresaw (an integrity error, or
+    on PostgreSQL a serialization failure or deadlock) becomes a ``CONFLICT`` userError: the
+    transaction is rolled back, so nothing was written, and the log gets one warning line."""
+
+    def payload(user_errors: list[UserError]) -> R:
+        payload_type = typing.get_type_hints(resolver)["return"]
+        return typing.cast("R", payload_type(user_errors=user_errors))
 
     @functools.wraps(resolver)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await resolver(*args, **kwargs)
         except InputError as error:
-            payload_type = typing.get_type_hints(resolver)["return"]
-            return typing.cast(
-                "R", payload_type(user_errors=[UserError.from_domain(e) for e in error.errors])
+            return payload([UserError.from_domain(e) for e in error.errors])
+        except Exception as error:
+            conflict = _as_conflict(error)
+            if conflict is None:
+                raise
+            await _roll_back(args, kwargs)
+            if conflict is not error:
+                logger.warning(
+                    "%s lost to a concurrent change: %s",
+                    resolver.__name__,
+                    conflicts.describe(error),
+                )
+            return payload(
+                [UserError(field=None, message=conflict.message, code=UserErrorCode.CONFLICT)]
             )
 
+    wrapper.maps_user_errors = True  # type: ignore[attr-defined]  # a test checks each mutation
     return wrapper
+
+
+def _as_conflict(error: Exception) -> errors.Conflict | None:
+    if isinstance(error, errors.Conflict):
+        return error
+    return errors.Conflict() if conflicts.is_conflict(error) else None
+
+
+async def _roll_back(args: Iterable[Any], kwargs: dict[str, Any]) -> None:
+    """End the request session's failed transaction, so nothing of it is written and the
+    payload's fields can still be read."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, strawberry.Info):
+            await value.context.session.rollback()
+            return

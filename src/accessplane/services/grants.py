@@ -14,12 +14,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import changes, transaction
+from accessplane.db.sql import insert_new
 from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import Api, ApiGrant, Group, GroupMember, Member, Role
 from accessplane.services.audit import record
@@ -56,7 +58,8 @@ async def grant_access(
     member_ids: list[uuid.UUID],
     group_ids: list[uuid.UUID],
 ) -> GrantChange:
-    """Grant an API to members and groups in one transaction; existing grants are kept."""
+    """Grant an API to members and groups in one transaction; existing grants are kept, so
+    granting is idempotent, even between concurrent identical requests."""
     api = await get_accessible_api(session, actor, api_id, Permission.GRANT_API_ACCESS)
     _require_grantees(member_ids, group_ids)
     members = await get_referenced(
@@ -65,38 +68,53 @@ async def grant_access(
     groups = await get_referenced(
         session, Group, group_ids, api.workspace_id, field="groupIds", label="group"
     )
-    existing = (
-        await session.execute(
-            select(col(ApiGrant.member_id), col(ApiGrant.group_id)).where(
-                col(ApiGrant.api_id) == api.id
+    common: dict[str, Any] = {
+        "workspace_id": api.workspace_id,
+        "api_id": api.id,
+        "granted_by_id": actor.credential_id or actor.id,
+        "granted_by_name": actor.name,
+    }
+    rows = [ApiGrant(member_id=m.id, **common) for m in members]
+    rows += [ApiGrant(group_id=g.id, **common) for g in groups]
+    try:
+        async with transaction(session):
+            # Grants that exist (made earlier, or by a concurrent request) are skipped, not
+            # refused; RETURNING tells which ones this request made.
+            made = (
+                await session.execute(
+                    insert_new(session, ApiGrant, rows).returning(
+                        col(ApiGrant.member_id), col(ApiGrant.group_id)
+                    )
+                )
+            ).all()
+            made_members = {m for m, _ in made if m is not None}
+            made_groups = {g for _, g in made if g is not None}
+            new_members = [m.id for m in members if m.id in made_members]
+            new_groups = [g.id for g in groups if g.id in made_groups]
+            record(
+                session,
+                actor=actor,
+                workspace_id=api.workspace_id,
+                action="grantApiAccess",
+                target_type="Api",
+                target_id=api.id,
+                after={
+                    "memberIds": [str(i) for i in new_members],
+                    "groupIds": [str(i) for i in new_groups],
+                },
             )
-        )
-    ).all()
-    granted_members = {m for m, _ in existing if m is not None}
-    granted_groups = {g for _, g in existing if g is not None}
-    new_members = [m.id for m in members if m.id not in granted_members]
-    new_groups = [g.id for g in groups if g.id not in granted_groups]
-    async with transaction(session):
-        common: dict[str, Any] = {
-            "workspace_id": api.workspace_id,
-            "api_id": api.id,
-            "granted_by_id": actor.credential_id or actor.id,
-            "granted_by_name": actor.name,
-        }
-        session.add_all(ApiGrant(member_id=i, **common) for i in new_members)
-        session.add_all(ApiGrant(group_id=i, **common) for i in new_groups)
-        record(
-            session,
-            actor=actor,
-            workspace_id=api.workspace_id,
-            action="grantApiAccess",
-            target_type="Api",
-            target_id=api.id,
-            after={
-                "memberIds": [str(i) for i in new_members],
-                "groupIds": [str(i) for i in new_groups],
-            },
-        )
+    except IntegrityError:
+        # A foreign key: the API, a member or a group was deleted meanwhile. Say which, as if
+        # the requests had come one after the other.
+        await get_accessible_api(session, actor, api_id, Permission.GRANT_API_ACCESS)
+        for model, ids, field_name, label in (
+            (Member, member_ids, "memberIds", "member"),
+            (Group, group_ids, "groupIds", "group"),
+        ):
+            await get_referenced(
+                session, model, ids, api.workspace_id, field=field_name, label=label
+            )
+        raise
     return GrantChange(api, new_members, new_groups)
 
 
@@ -149,12 +167,16 @@ async def _revoke(
 ) -> GrantChange:
     """Delete the API's grants matching ``which`` and record what went, in one transaction."""
     of_api = and_(col(ApiGrant.api_id) == api.id, which)
-    revoked = (
-        await session.execute(select(col(ApiGrant.member_id), col(ApiGrant.group_id)).where(of_api))
-    ).all()
-    change = GrantChange(api, [m for m, _ in revoked if m], [g for _, g in revoked if g])
     async with transaction(session):
-        await session.execute(delete(ApiGrant).where(of_api))
+        # RETURNING: what this request removed, not what a concurrent revoke removed first.
+        revoked = (
+            await session.execute(
+                delete(ApiGrant)
+                .where(of_api)
+                .returning(col(ApiGrant.member_id), col(ApiGrant.group_id))
+            )
+        ).all()
+        change = GrantChange(api, [m for m, _ in revoked if m], [g for _, g in revoked if g])
         changes.changed(session, changes.workspace_access(api.workspace_id))
         record(
             session,

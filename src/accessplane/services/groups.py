@@ -6,12 +6,14 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import changes, transaction
+from accessplane.db.sql import insert_new
 from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -136,28 +138,35 @@ async def add_group_members(
     members = await get_referenced(
         session, Member, member_ids, group.workspace_id, field="memberIds", label="member"
     )
-    present = set(
-        (
-            await session.scalars(
-                select(col(GroupMember.member_id)).where(
-                    col(GroupMember.group_id) == group.id,
-                    col(GroupMember.member_id).in_([m.id for m in members]),
-                )
+    rows = [GroupMember(group_id=group.id, member_id=m.id) for m in members]
+    try:
+        async with transaction(session):
+            # Members already in the group (added earlier, or by a concurrent request) are
+            # skipped, not refused; RETURNING tells which ones this request added.
+            made = set(
+                (
+                    await session.scalars(
+                        insert_new(session, GroupMember, rows).returning(col(GroupMember.member_id))
+                    )
+                ).all()
             )
-        ).all()
-    )
-    added = [m.id for m in members if m.id not in present]
-    async with transaction(session):
-        session.add_all(GroupMember(group_id=group.id, member_id=i) for i in added)
-        record(
-            session,
-            actor=actor,
-            workspace_id=group.workspace_id,
-            action="addGroupMembers",
-            target_type="Group",
-            target_id=group.id,
-            after={"memberIds": [str(i) for i in added]},
+            added = [m.id for m in members if m.id in made]
+            record(
+                session,
+                actor=actor,
+                workspace_id=group.workspace_id,
+                action="addGroupMembers",
+                target_type="Group",
+                target_id=group.id,
+                after={"memberIds": [str(i) for i in added]},
+            )
+    except IntegrityError:
+        # A foreign key: the group or a member was deleted meanwhile; say which.
+        await get_scoped(session, actor, Group, group_id, Permission.MANAGE_GROUPS, label="Group")
+        await get_referenced(
+            session, Member, member_ids, group.workspace_id, field="memberIds", label="member"
         )
+        raise
     return group
 
 
