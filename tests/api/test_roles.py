@@ -768,3 +768,86 @@ async def test_permission_catalog_answers_an_api_key(graphql, scenario) -> None:
     catalog = (await graphql.as_key(token).execute(CATALOG)).ok()["permissionCatalog"]
 
     assert len(catalog) == len(Permission)
+
+
+# namePattern: RE2 syntax, bounded input
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(?=ci-)ci-.*", "invalid perl operator"),  # look-ahead: needs backtracking
+        (r"(ci)-\1", "invalid escape sequence"),  # back-reference: needs backtracking
+    ],
+)
+async def test_create_and_update_role_refuse_a_pattern_the_engine_cannot_take(
+    graphql, scenario, session, pattern: str, reason: str
+) -> None:
+    world = await scenario.workspace()
+    role = await scenario.custom_role(
+        world, "Keys", [PermissionSpec("createApiAccess", name_pattern="^k-.*")]
+    )
+    owner = graphql.as_principal(world.owner.principal)
+    permissions = [{"name": "createApiAccess", "namePattern": pattern}]
+    rows_before = await role_rows(session, world)
+
+    created = (
+        await owner.execute(CREATE_ROLE, input=role_input(world, permissions=permissions))
+    ).user_errors("createRole")
+    updated = (
+        await owner.execute(
+            UPDATE_ROLE, input={"id": gid("Role", role.id), "permissions": permissions}
+        )
+    ).user_errors("updateRole")
+
+    for errors in (created, updated):
+        assert [(e["field"], e["code"]) for e in errors] == [("permissions", "INVALID")]
+        assert errors[0]["message"].startswith(
+            "namePattern of 'createApiAccess' is not a valid RE2 pattern: "
+        )
+        assert reason in errors[0]["message"]
+    assert await role_rows(session, world) == rows_before
+
+
+async def test_a_huge_pattern_or_permission_name_is_refused_with_a_short_message(
+    graphql, scenario, session
+) -> None:
+    world = await scenario.workspace()
+    events_before = await event_count(session)
+
+    errors = (
+        await graphql.as_principal(world.owner.principal).execute(
+            CREATE_ROLE,
+            input=role_input(
+                world,
+                permissions=[
+                    {"name": "createApiAccess", "namePattern": "(" * 100_000},
+                    {"name": "x" * 100_000},
+                ],
+            ),
+        )
+    ).user_errors("createRole")
+
+    assert sorted((e["field"], e["code"]) for e in errors) == [
+        ("permissions", "INVALID"),
+        ("permissions", "TOO_LONG"),
+    ]
+    assert all(len(e["message"]) < 200 for e in errors)
+    assert await event_count(session) == events_before
+
+
+async def test_a_role_with_too_many_permission_entries_is_one_user_error(
+    graphql, scenario, session
+) -> None:
+    world = await scenario.workspace()
+
+    errors = (
+        await graphql.as_principal(world.owner.principal).execute(
+            CREATE_ROLE,
+            input=role_input(world, permissions=[{"name": f"nope{i}"} for i in range(10_000)]),
+        )
+    ).user_errors("createRole")
+
+    assert [(e["field"], e["code"]) for e in errors] == [("permissions", "INVALID")]
+    assert errors[0]["message"].startswith("At most ")
+    assert await role_count(session) == len(world.roles)

@@ -7,13 +7,13 @@ or a bearer JWT is the same kind of principal; only ``kind`` and ``credential_id
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from accessplane.auth.patterns import matches_whole
 from accessplane.auth.permissions import Permission
 from accessplane.errors import Forbidden, NotFound
 
@@ -35,8 +35,9 @@ class Grant:
     constraints: Mapping[str, str] = field(default_factory=dict)
 
     def allows_name(self, name: str) -> bool:
+        """Whether ``name`` satisfies the grant's ``namePattern`` (RE2: linear in the name)."""
         pattern = self.constraints.get("namePattern")
-        return pattern is None or re.fullmatch(pattern, name) is not None
+        return pattern is None or matches_whole(pattern, name)
 
 
 def grants_from_role(permissions: Iterable[Mapping[str, Any]]) -> dict[Permission, Grant]:

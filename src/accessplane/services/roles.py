@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from accessplane.auth.patterns import MAX_PATTERN_LENGTH, pattern_error
 from accessplane.auth.permissions import BUILT_IN_ROLES, CONSTRAINABLE, Permission
 from accessplane.auth.principals import Grant, Principal, grants_from_role
 from accessplane.db import transaction
@@ -21,9 +21,11 @@ from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
 from accessplane.services.uniqueness import check_unique_name
-from accessplane.services.validation import Checks
+from accessplane.services.validation import Checks, excerpt
 
 LABEL = "A role"  # how userErrors name this kind of object
+# Each permission of the catalogue once, with room for repeats; more is not a role.
+MAX_PERMISSION_ENTRIES = 2 * len(Permission)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +137,17 @@ def check_role_assignable(
 
 def _parse_permissions(checks: Checks, specs: Sequence[PermissionSpec]) -> dict[Permission, Grant]:
     grants: dict[Permission, Grant] = {}
+    if not checks.at_most("permissions", len(specs), MAX_PERMISSION_ENTRIES, "permissions"):
+        return grants
     for spec in specs:
         try:
             permission = Permission(spec.name)
         except ValueError:
-            checks.add("permissions", f"Unknown permission '{spec.name}'.", UserErrorCode.INVALID)
+            checks.add(
+                "permissions",
+                f"Unknown permission {excerpt(spec.name)}.",
+                UserErrorCode.INVALID,
+            )
             continue
         constraints: dict[str, str] = {}
         if spec.name_pattern is not None:
@@ -150,20 +158,19 @@ def _parse_permissions(checks: Checks, specs: Sequence[PermissionSpec]) -> dict[
                     UserErrorCode.INVALID,
                 )
                 continue
-            try:
-                re.compile(spec.name_pattern)
-            except re.error as error:
+            if len(spec.name_pattern) > MAX_PATTERN_LENGTH:  # before compiling it
                 checks.add(
                     "permissions",
-                    f"namePattern of '{spec.name}' is not a valid regular expression: {error}.",
-                    UserErrorCode.INVALID,
+                    f"namePattern must be at most {MAX_PATTERN_LENGTH} characters.",
+                    UserErrorCode.TOO_LONG,
                 )
                 continue
-            if len(spec.name_pattern) > 200:
+            error = pattern_error(spec.name_pattern)
+            if error is not None:
                 checks.add(
                     "permissions",
-                    "namePattern must be at most 200 characters.",
-                    UserErrorCode.TOO_LONG,
+                    f"namePattern of '{spec.name}' is {error}.",
+                    UserErrorCode.INVALID,
                 )
                 continue
             constraints["namePattern"] = spec.name_pattern

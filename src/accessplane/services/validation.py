@@ -9,6 +9,16 @@ from accessplane.errors import FieldError, InputError, UserErrorCode
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+
+EXCERPT_LENGTH = 40
+
+
+def excerpt(value: str, limit: int = EXCERPT_LENGTH) -> str:
+    """A short, quoted excerpt of a caller's input for a message: a userError never echoes a
+    long input back whole."""
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
+    return f"'{text}'"
 
 
 @dataclass
@@ -49,14 +59,24 @@ class Checks:
     def email(self, field_name: str, value: str | None) -> str:
         text = self.text(field_name, value, max_length=254).lower()
         if text and len(text) <= 254 and not _EMAIL.match(text):
-            self.add(field_name, f"'{text}' is not a valid email address.", UserErrorCode.INVALID)
+            self.add(
+                field_name, f"{excerpt(text)} is not a valid email address.", UserErrorCode.INVALID
+            )
         return text
 
     def url(self, field_name: str, value: str | None, *, max_length: int = 2000) -> str:
         text = self.text(field_name, value, max_length=max_length, required=False)
-        if text and not re.match(r"^https?://[^\s/$.?#][^\s]*$", text):
+        if text and len(text) <= max_length and not _URL.match(text):
             self.add(field_name, f"{field_name} must be an http(s) URL.", UserErrorCode.INVALID)
         return text
+
+    def at_most(self, field_name: str, count: int, limit: int, noun: str) -> bool:
+        """Whether ``count`` items fit in ``limit``; a userError if not. Lists are counted
+        before their items are parsed, so an oversized list costs no parsing."""
+        if count <= limit:
+            return True
+        self.add(field_name, f"At most {limit} {noun} ({count} given).", UserErrorCode.INVALID)
+        return False
 
     def raise_if_any(self) -> None:
         if self.errors:
