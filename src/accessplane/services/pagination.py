@@ -73,6 +73,19 @@ def inspect_column(column: Column) -> ColumnElement[Any]:
     return column if isinstance(column, ColumnElement) else column.expression  # type: ignore[attr-defined]
 
 
+def _typed(value: Any, python_type: type) -> Any:
+    """A cursor's value as its column's type; ValueError for a value of another JSON type (a
+    forged cursor), which would otherwise reach the database as a mistyped parameter."""
+    if python_type is uuid.UUID or python_type is datetime:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return uuid.UUID(value) if python_type is uuid.UUID else datetime.fromisoformat(value)
+    # SQLModel's string columns declare ``object``; exactly the type: a bool is an int.
+    if type(value) is not (str if python_type is object else python_type):
+        raise ValueError(value)
+    return value
+
+
 def decode_cursor(cursor: str, columns: Sequence[Column]) -> list[Any]:
     """The sort key inside a cursor, typed like ``columns``; a bad cursor is a userError."""
     try:
@@ -80,16 +93,10 @@ def decode_cursor(cursor: str, columns: Sequence[Column]) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError
-        typed: list[Any] = []
-        for value, column in zip(values, columns, strict=True):
-            python_type = inspect_column(column).type.python_type
-            if python_type is uuid.UUID:
-                typed.append(uuid.UUID(value))
-            elif python_type is datetime:
-                typed.append(datetime.fromisoformat(value))
-            else:
-                typed.append(value)
-        return typed
+        return [
+            _typed(value, inspect_column(column).type.python_type)
+            for value, column in zip(values, columns, strict=True)
+        ]
     except (ValueError, TypeError, NotImplementedError):
         raise InputError.one("after", "The cursor is not valid.", UserErrorCode.INVALID) from None
 
