@@ -433,3 +433,133 @@ async def test_delete_another_workspaces_app_is_not_found(graphql, scenario, ses
 
     assert result.error_codes == ["NOT_FOUND"]
     assert await count(session, AccessProfile) == 1
+
+
+# --- bounded input ----------------------------------------------------------------------------
+
+
+def many_addresses(count: int) -> str:
+    """``count`` distinct IPv4 addresses in one comma-separated entry."""
+    return ",".join(f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}" for i in range(count))
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [many_addresses(40_000)],  # one entry of about 500 KB
+        [",".join(["not-an-ip"] * 40_000)],
+        ["10.0.0.1"] * 101,
+    ],
+    ids=["40k-addresses", "40k-invalid", "101-entries"],
+)
+async def test_too_many_allowed_ips_are_one_user_error_before_any_is_parsed(
+    graphql, scenario, session, entries: list[str]
+) -> None:
+    world = await scenario.workspace()
+    client = await scenario.client(world, "Partner")
+    app = (await scenario.app(world, client, "Mobile")).access_profile
+    owner = graphql.as_principal(world.owner.principal)
+    before = await count(session, AccessProfile), await count(session, AuditEvent)
+
+    created = (
+        await owner.execute(
+            CREATE,
+            input={
+                "clientId": gid("Client", client.id),
+                "name": "Web",
+                "authMethod": "AUTH_TOKEN",
+                "allowedIps": entries,
+            },
+        )
+    ).user_errors("createAccessProfile")
+    updated = (
+        await owner.execute(
+            UPDATE, input={"id": gid("AccessProfile", app.id), "allowedIps": entries}
+        )
+    ).user_errors("updateAccessProfile")
+
+    given = 101 if len(entries) == 101 else 40_000
+    for errors in (created, updated):
+        assert errors == [
+            {
+                "field": "allowedIps",
+                "message": f"At most 100 addresses or ranges ({given} given).",
+                "code": "INVALID",
+            }
+        ]
+    assert (await count(session, AccessProfile), await count(session, AuditEvent)) == before
+    assert (await stored(session, app.id)).allowed_ips == []
+
+
+async def test_a_huge_invalid_address_is_refused_with_a_short_excerpt(
+    graphql, scenario, session
+) -> None:
+    world = await scenario.workspace()
+    client = await scenario.client(world, "Partner")
+
+    errors = (
+        await graphql.as_principal(world.owner.principal).execute(
+            CREATE,
+            input={
+                "clientId": gid("Client", client.id),
+                "name": "Web",
+                "authMethod": "AUTH_TOKEN",
+                "allowedIps": ["10.0.0.1", "f" * 1_000_000, "10.0.0.1/33"],
+            },
+        )
+    ).user_errors("createAccessProfile")
+
+    assert [(e["field"], e["code"]) for e in errors] == [("allowedIps", "INVALID")] * 2
+    assert errors[0]["message"] == (
+        f"'{'f' * 39}…' is not an IP address or CIDR range: it is too long."
+    )
+    assert errors[1]["message"].startswith("'10.0.0.1/33' is not an IP address or CIDR range")
+    assert await count(session, AccessProfile) == 0
+
+
+async def test_too_many_required_scopes_are_one_user_error(graphql, scenario, session) -> None:
+    world = await scenario.workspace()
+    client = await scenario.client(world, "Partner")
+
+    errors = (
+        await graphql.as_principal(world.owner.principal).execute(
+            CREATE,
+            input={
+                "clientId": gid("Client", client.id),
+                "name": "Backend",
+                "authMethod": "JWT",
+                "trustedIssuer": "https://idp.partner.example",
+                "requiredScopes": ["bad scope"] * 10_000,
+            },
+        )
+    ).user_errors("createAccessProfile")
+
+    assert errors == [
+        {
+            "field": "requiredScopes",
+            "message": "At most 50 scopes (10000 given).",
+            "code": "INVALID",
+        }
+    ]
+    assert await count(session, AccessProfile) == 0
+
+
+async def test_a_huge_invalid_scope_is_echoed_as_a_short_excerpt(graphql, scenario) -> None:
+    world = await scenario.workspace()
+    client = await scenario.client(world, "Partner")
+
+    errors = (
+        await graphql.as_principal(world.owner.principal).execute(
+            CREATE,
+            input={
+                "clientId": gid("Client", client.id),
+                "name": "Backend",
+                "authMethod": "JWT",
+                "trustedIssuer": "https://idp.partner.example",
+                "requiredScopes": ['"' * 1_000_000],
+            },
+        )
+    ).user_errors("createAccessProfile")
+
+    assert [(e["field"], e["code"]) for e in errors] == [("requiredScopes", "INVALID")]
+    assert len(errors[0]["message"]) < 100

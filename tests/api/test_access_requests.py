@@ -498,3 +498,26 @@ async def test_the_requests_list_costs_the_same_for_10_and_100_rows(
         statements[first] = count_queries.count
 
     assert statements[10] == statements[100] <= 8, statements
+
+
+async def test_a_consumers_40k_allowed_ips_are_one_user_error_before_any_is_parsed(
+    graphql, scenario, session
+) -> None:
+    """One entry of 40 000 comma-separated addresses (about 500 KB) for the new app is
+    counted, not parsed: a single userError, and nothing echoed back but the count."""
+    s = await shop(scenario)
+    request = s.new_app_input()
+    request["newAccessProfile"]["allowedIps"] = [",".join(["not-an-ip"] * 40_000)]
+    before = [await count(session, m) for m in (AccessRequest, AccessProfile, AuditEvent)]
+
+    result = await graphql.as_principal(s.consumer.principal).execute(SUBMIT, input=request)
+
+    assert result.user_errors("submitAccessRequest") == [
+        {
+            "field": "newAccessProfile.allowedIps",
+            "message": "At most 100 addresses or ranges (40000 given).",
+            "code": "INVALID",
+        }
+    ]
+    after = [await count(session, m) for m in (AccessRequest, AccessProfile, AuditEvent)]
+    assert after == before

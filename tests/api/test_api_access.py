@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.auth.tokens import token_digest
 from accessplane.models import ApiAccess, AuditEvent, NotificationSettings
+from accessplane.services.roles import PermissionSpec
 from tests.conftest import SECRET
 from tests.support.scenario import Scenario, World, gid
 
@@ -609,3 +610,100 @@ async def test_notification_settings_need_the_permission_and_the_workspace(
     assert forbidden.error_codes == ["FORBIDDEN"]
     assert foreign.error_codes == ["NOT_FOUND"]
     assert await count(session, NotificationSettings) == 0
+
+
+# --- bounded input ----------------------------------------------------------------------------
+
+
+async def test_a_name_pattern_is_matched_in_linear_time(
+    graphql, scenario: Scenario, session
+) -> None:
+    """``(a+)+$`` against 99 ``a`` and a ``!`` would backtrack for longer than the age of the
+    universe; the answer is an immediate PATTERN_MISMATCH."""
+    world = await scenario.workspace()
+    await scenario.custom_role(
+        world,
+        "Nested",
+        [PermissionSpec("createApiAccess", name_pattern="(a+)+$"), PermissionSpec("getRole")],
+    )
+    key = await scenario.api_key(world, "Nested")
+    caller = graphql.as_key(key)
+
+    refused = (
+        await caller.execute(
+            CREATE, input=create_input(world, name="a" * 99 + "!", roleId=world.role_id("Nested"))
+        )
+    ).user_errors("createApiAccess")
+    accepted = (
+        await caller.execute(
+            CREATE, input=create_input(world, name="a" * 99, roleId=world.role_id("Nested"))
+        )
+    ).payload("createApiAccess")
+
+    assert [(e["field"], e["code"]) for e in refused] == [("name", "PATTERN_MISMATCH")]
+    assert accepted["apiAccess"]["name"] == "a" * 99
+    assert await stored(session, "a" * 99 + "!") is None
+
+
+async def test_too_many_tags_are_one_user_error_before_any_is_read(
+    graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+    owner = graphql.as_principal(world.owner.principal)
+    key = (await scenario.api_access(world, name="ci-deploy", tags=["ci"])).api_access
+
+    created = (
+        await owner.execute(
+            CREATE, input=create_input(world, name="other", tags=["Not ok!"] * 10_000)
+        )
+    ).user_errors("createApiAccess")
+    updated = (
+        await owner.execute(
+            UPDATE, input={"id": gid("ApiAccess", key.id), "tags": ["Not ok!"] * 10_000}
+        )
+    ).user_errors("updateApiAccess")
+
+    for errors in (created, updated):
+        assert errors == [
+            {"field": "tags", "message": "At most 20 tags (10000 given).", "code": "INVALID"}
+        ]
+    assert await count(session, ApiAccess) == 1
+    row = await stored(session, "ci-deploy")
+    assert row is not None
+    assert row.tags == ["ci"]
+
+
+async def test_a_huge_tag_is_echoed_as_a_short_excerpt(graphql, scenario: Scenario) -> None:
+    world = await scenario.workspace()
+
+    errors = (
+        await graphql.as_principal(world.owner.principal).execute(
+            CREATE, input=create_input(world, tags=["ok", "x" * 1_000_000])
+        )
+    ).user_errors("createApiAccess")
+
+    assert [(e["field"], e["code"]) for e in errors] == [("tags", "INVALID")]
+    assert errors[0]["message"].startswith(f"Tag '{'x' * 39}…' must be 1 to 50 ")
+
+
+@pytest.mark.parametrize(
+    ("filter", "message"),
+    [
+        ({"tags": [f"t{i}" for i in range(1000)]}, "Filter on at most 20 tags"),
+        ({"tags": ["x" * 100_000]}, "Filter on at most 20 tags"),
+        ({"search": "x" * 100_000}, "A search may be at most 200 characters."),
+    ],
+)
+async def test_an_oversized_table_filter_is_a_bad_user_input_error(
+    graphql, scenario: Scenario, filter: dict[str, Any], message: str
+) -> None:
+    world = await scenario.workspace()
+    await scenario.api_access(world, name="alpha", tags=["ci"])
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        LIST, id=world.id, filter=filter
+    )
+
+    assert result.error_codes == ["BAD_USER_INPUT"]
+    assert result.errors[0]["message"].startswith(message)
+    assert len(result.errors[0]["message"]) < 200

@@ -50,12 +50,15 @@ from accessplane.services.clients import (
 from accessplane.services.credentials import compare_and_set
 from accessplane.services.scoping import get_referenced
 from accessplane.services.uniqueness import check_unique, duplicate_error
-from accessplane.services.validation import Checks
+from accessplane.services.validation import Checks, excerpt
 
 MAX_ALLOWED_IPS = 100
 MAX_SCOPES = 50
 MAX_PRODUCTS = 50
 _SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,200}$")  # RFC 6749 scope-token
+# The longest text form: an IPv6 address with an embedded IPv4 one and a prefix length
+# ("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128" is 49 characters).
+_MAX_ADDRESS_LENGTH = 49
 
 
 LABEL = "An app of this client"  # how userErrors name this kind of object
@@ -91,34 +94,40 @@ def parse_allowed_ips(
 ) -> list[str]:
     """Addresses and CIDR ranges, IPv4 and IPv6; each entry may itself be comma-separated.
     Stored normalised (``2001:DB8::/32`` is ``2001:db8::/32``; ``10.0.0.1/32`` is
-    ``10.0.0.1``) and de-duplicated. A range with host bits set is refused, not guessed."""
+    ``10.0.0.1``) and de-duplicated. A range with host bits set is refused, not guessed.
+    The addresses are counted before any is parsed, and one too long to be an address is
+    refused unparsed, so the work is bounded whatever the input's size."""
+    pieces = [text for entry in entries for raw in entry.split(",") if (text := raw.strip())]
+    if not checks.at_most(field, len(pieces), MAX_ALLOWED_IPS, "addresses or ranges"):
+        return []
     result: list[str] = []
-    for entry in entries:
-        for raw in entry.split(","):
-            text = raw.strip()
-            if not text:
-                continue
-            try:
-                if "/" in text:
-                    network = ipaddress.ip_network(text, strict=True)
-                    value = (
-                        str(network.network_address)
-                        if network.prefixlen == network.max_prefixlen
-                        else str(network)
-                    )
-                else:
-                    value = str(ipaddress.ip_address(text))
-            except ValueError as error:
-                checks.add(
-                    field,
-                    f"'{text[:60]}' is not an IP address or CIDR range: {error}",
-                    UserErrorCode.INVALID,
+    for text in pieces:
+        if len(text) > _MAX_ADDRESS_LENGTH:
+            checks.add(
+                field,
+                f"{excerpt(text)} is not an IP address or CIDR range: it is too long.",
+                UserErrorCode.INVALID,
+            )
+            continue
+        try:
+            if "/" in text:
+                network = ipaddress.ip_network(text, strict=True)
+                value = (
+                    str(network.network_address)
+                    if network.prefixlen == network.max_prefixlen
+                    else str(network)
                 )
-                continue
-            if value not in result:
-                result.append(value)
-    if len(result) > MAX_ALLOWED_IPS:
-        checks.add(field, f"At most {MAX_ALLOWED_IPS} addresses or ranges.", UserErrorCode.INVALID)
+            else:
+                value = str(ipaddress.ip_address(text))
+        except ValueError as error:
+            checks.add(
+                field,
+                f"{excerpt(text)} is not an IP address or CIDR range: {error}",
+                UserErrorCode.INVALID,
+            )
+            continue
+        if value not in result:
+            result.append(value)
     return result
 
 
@@ -134,18 +143,18 @@ def _check_token_settings(
     audience = checks.text(name("audience"), settings.audience, max_length=500, required=False)
     client_id = checks.text(name("clientId"), settings.client_id, max_length=255, required=False)
     scopes: list[str] = []
-    for scope in settings.required_scopes:
-        text = scope.strip()
-        if not _SCOPE.match(text):
-            checks.add(
-                name("requiredScopes"),
-                f"'{text[:60]}' is not a valid scope.",
-                UserErrorCode.INVALID,
-            )
-        elif text not in scopes:
-            scopes.append(text)
-    if len(scopes) > MAX_SCOPES:
-        checks.add(name("requiredScopes"), f"At most {MAX_SCOPES} scopes.", UserErrorCode.INVALID)
+    given = settings.required_scopes
+    if checks.at_most(name("requiredScopes"), len(given), MAX_SCOPES, "scopes"):
+        for scope in given:
+            text = scope.strip()
+            if not _SCOPE.match(text):
+                checks.add(
+                    name("requiredScopes"),
+                    f"{excerpt(text)} is not a valid scope.",
+                    UserErrorCode.INVALID,
+                )
+            elif text not in scopes:
+                scopes.append(text)
     if method is AuthMethod.AUTH_TOKEN:
         if issuer or audience or client_id or scopes:
             checks.add(

@@ -59,7 +59,7 @@ from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import check_role_assignable, role_in_workspace
 from accessplane.services.scoping import get_scoped
 from accessplane.services.uniqueness import check_unique_name, duplicate_error
-from accessplane.services.validation import Checks
+from accessplane.services.validation import Checks, excerpt
 from accessplane.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ _TAG = re.compile(r"^[a-z0-9][a-z0-9._:/-]*$")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_BULK = 100
+MAX_SEARCH_LENGTH = 200  # a part of a name (100) or description (1000)
 # Keys without expiry sort after every dated one.
 _NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -137,20 +138,22 @@ def _check_name(checks: Checks, actor: Principal, workspace_id: uuid.UUID, name:
 def _check_tags(checks: Checks, tags: Sequence[str] | None) -> list[str]:
     """Lower-cased, de-duplicated, short slugs (they are filtered on, not prose)."""
     result: list[str] = []
-    for raw in tags or ():
-        tag = raw.strip().lower()
-        if not tag or len(tag) > MAX_TAG_LENGTH or not _TAG.match(tag):
+    given = tags or ()
+    # Counted before any tag is read; repeats count, so a list is refused by its length alone.
+    if not checks.at_most("tags", len(given), MAX_TAGS, "tags"):
+        return result
+    for raw in given:
+        tag = raw.strip().lower() if len(raw) <= MAX_TAG_LENGTH else ""
+        if not tag or not _TAG.match(tag):
             checks.add(
                 "tags",
-                f"Tag '{raw[:60]}' must be 1 to {MAX_TAG_LENGTH} lower-case letters, digits "
+                f"Tag {excerpt(raw)} must be 1 to {MAX_TAG_LENGTH} lower-case letters, digits "
                 "or . _ : / - (starting with a letter or digit).",
                 UserErrorCode.INVALID,
             )
             continue
         if tag not in result:
             result.append(tag)
-    if len(result) > MAX_TAGS:
-        checks.add("tags", f"At most {MAX_TAGS} tags.", UserErrorCode.INVALID)
     return result
 
 
@@ -556,9 +559,21 @@ async def list_api_accesses(
     if filter.role_ids:
         query = query.where(col(ApiAccess.role_id).in_(filter.role_ids))
     if filter.tags:
+        if len(filter.tags) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH for t in filter.tags):
+            raise InputError.one(
+                "filter.tags",
+                f"Filter on at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters.",
+                UserErrorCode.INVALID,
+            )
         wanted = [t.strip().lower() for t in filter.tags if t.strip()]
         if wanted:
             query = query.where(_tags_clause(session.get_bind().dialect.name, wanted))
+    if filter.search and len(filter.search) > MAX_SEARCH_LENGTH:
+        raise InputError.one(
+            "filter.search",
+            f"A search may be at most {MAX_SEARCH_LENGTH} characters.",
+            UserErrorCode.TOO_LONG,
+        )
     if filter.search and filter.search.strip():
         # autoescape: a "_" or "%" in the search is a character, not a wildcard
         term = filter.search.strip().lower()
