@@ -7,11 +7,11 @@ import logging
 
 import typer
 import uvicorn
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from accessplane import __version__
 from accessplane.db import create_engine
-from accessplane.db.migrate import upgrade
+from accessplane.db.migrate import migration_lock, upgrade
 from accessplane.notify.outbox import run_worker
 from accessplane.services.bootstrap import Bootstrap, init_workspace, is_empty
 from accessplane.settings import Settings, get_settings
@@ -32,14 +32,38 @@ async def _init(
 ) -> Bootstrap | None:
     engine = create_engine(settings.database_url)
     try:
-        async with AsyncSession(engine, expire_on_commit=False) as session:
-            if only_if_empty and not await is_empty(session):
-                return None
-            return await init_workspace(
-                session,
-                name=name,
-                owner_email=owner_email,
-                secret=settings.secret_key.get_secret_value().encode(),
+        return await _init_on(engine, settings, name, owner_email, only_if_empty=only_if_empty)
+    finally:
+        await engine.dispose()
+
+
+async def _init_on(
+    engine: AsyncEngine, settings: Settings, name: str, owner_email: str, *, only_if_empty: bool
+) -> Bootstrap | None:
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        if only_if_empty and not await is_empty(session):
+            return None
+        return await init_workspace(
+            session,
+            name=name,
+            owner_email=owner_email,
+            secret=settings.secret_key.get_secret_value().encode(),
+        )
+
+
+async def _start(settings: Settings) -> Bootstrap | None:
+    """Migrate, then bootstrap an empty database, one starting instance at a time: any number
+    started together migrate once and create one first workspace."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with migration_lock(engine):
+            await upgrade(engine, lock=False)
+            return await _init_on(
+                engine,
+                settings,
+                settings.bootstrap_workspace_name,
+                settings.bootstrap_owner_email,
+                only_if_empty=True,
             )
     finally:
         await engine.dispose()
@@ -91,15 +115,7 @@ def serve(
     if port is not None:
         settings.port = port
     logging.basicConfig(level=logging.INFO)
-    asyncio.run(_migrate(settings))
-    result = asyncio.run(
-        _init(
-            settings,
-            settings.bootstrap_workspace_name,
-            settings.bootstrap_owner_email,
-            only_if_empty=True,
-        )
-    )
+    result = asyncio.run(_start(settings))
     if result is not None:
         _show_bootstrap(result, settings)
     uvicorn.run(

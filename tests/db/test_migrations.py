@@ -4,13 +4,16 @@ empty database migrate it once and all come up."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, make_url, text
@@ -18,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from accessplane.db import create_engine
 from accessplane.db.migrate import alembic_config, downgrade, upgrade
-from tests.conftest import POSTGRES_URL, require_service
+from tests.conftest import POSTGRES_URL, SECRET, require_service
+from tests.notify.conftest import free_port
 
 Schema = dict[str, Any]
 
@@ -151,3 +155,65 @@ async def test_every_migration_goes_down_and_up_again(empty_database: str) -> No
         assert await read_schema(engine) == at_head
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def serving(
+    database_url: str, log: Path
+) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """``accessplane serve`` on a free port, started now; yields its URL and process."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ACCESSPLANE_DATABASE_URL": database_url,
+        "ACCESSPLANE_SECRET_KEY": SECRET,
+        "ACCESSPLANE_PORT": str(port),
+        "ACCESSPLANE_REDIS_URL": "",
+    }
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "accessplane.cli", "serve", env=env, stdout=output, stderr=output
+        )
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+def output_of(log: Path) -> str:
+    return log.read_text(errors="replace")
+
+
+async def healthy(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    """Wait until ``url`` is ready; fail at once if its process exits."""
+    async with httpx.AsyncClient(base_url=url) as http, asyncio.timeout(60):
+        while True:
+            assert process.returncode is None, f"serve exited:\n{output_of(log)}"
+            try:
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+async def test_instances_started_together_on_an_empty_database_all_come_up(
+    empty_database: str, tmp_path: Path
+) -> None:
+    logs = [tmp_path / f"serve-{i}.log" for i in range(2)]
+    async with (
+        serving(empty_database, logs[0]) as first,
+        serving(empty_database, logs[1]) as second,
+    ):
+        await asyncio.gather(healthy(*first, logs[0]), healthy(*second, logs[1]))
+
+    engine = create_engine(empty_database)
+    try:
+        async with engine.connect() as connection:
+            workspaces = (await connection.execute(text("SELECT name FROM workspace"))).all()
+        assert await current_revision(engine) == revisions()[-1]
+    finally:
+        await engine.dispose()
+    assert [name for (name,) in workspaces] == ["Default"]  # bootstrapped once
