@@ -28,6 +28,7 @@ from accessplane.auth.authenticate import USAGE_HOOK
 from accessplane.auth.credentials import Credentials
 from accessplane.auth.oidc import OidcLogin
 from accessplane.auth.principals import Principal
+from accessplane.console import Console
 from accessplane.context import Context
 from accessplane.db import create_engine
 from accessplane.db.session import RequestSession, request_sessions
@@ -83,12 +84,19 @@ class GraphQLApp(GraphQL[Context, None]):
         sessions: async_sessionmaker[RequestSession],
         settings: Settings,
         credentials: Credentials | None = None,
+        console: Console | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(build_schema(settings), **kwargs)
         self.sessions = sessions
         self.settings = settings
         self.credentials = credentials or Credentials(settings)
+        self.console = console
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # GraphiQL from the console's build works offline; Strawberry's page needs a CDN.
+        page = self.console.graphiql() if self.console else None
+        return page or await super().render_graphql_ide(request)
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         # One session per request, closed when the response is ready.
@@ -134,10 +142,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     credentials = Credentials(settings)
     oidc = OidcLogin(settings, sessions, credentials)
+    console = Console(settings)
     graphql = GraphQLApp(
         sessions=sessions,
         settings=settings,
         credentials=credentials,
+        console=console,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,  # a GET must never change state or leak via logs/referers
         # Client logos are uploaded as GraphQL multipart requests; cookie sessions still need
@@ -260,6 +270,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             Route("/logos/{client_id}", logo, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *console.routes(),  # last: the console's history fallback takes what is left
         ],
         middleware=middleware,
         lifespan=lifespan,

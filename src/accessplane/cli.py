@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -140,6 +141,32 @@ def worker(
     report = asyncio.run(run_worker(settings, once=once))
     if report is not None:
         typer.echo(f"sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+
+
+@app.command()
+def schema(
+    breaking_against: Path | None = typer.Option(
+        None,
+        help="Instead of the SDL, list the breaking changes from this older schema file.",
+    ),
+) -> None:
+    """Print the GraphQL schema (SDL): `accessplane schema > schema.graphql`."""
+    from graphql import build_schema as parse_sdl
+    from graphql import find_breaking_changes
+
+    from accessplane.schema.build import build_schema
+
+    current = build_schema(Settings()).as_str()
+    if breaking_against is None:
+        typer.echo(current)
+        return
+    changes = find_breaking_changes(
+        parse_sdl(breaking_against.read_text(encoding="utf-8")), parse_sdl(current)
+    )
+    if not changes:
+        typer.echo("No breaking changes.")
+    for change in changes:
+        typer.echo(f"BREAKING {change.type.name}: {change.description}")
 
 
 @app.command()

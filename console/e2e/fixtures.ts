@@ -1,0 +1,77 @@
+import AxeBuilder from "@axe-core/playwright";
+import { test as base, expect, type Page, type Request } from "@playwright/test";
+import { resolve } from "node:path";
+
+const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/console");
+
+export interface Server {
+  url: string;
+  key: string;
+}
+
+/** Seeds data with the Owner key, the way an integration would (the story then uses the UI). */
+export class Api {
+  constructor(
+    private readonly page: Page,
+    private readonly server: Server,
+  ) {}
+
+  async gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const response = await this.page.request.post(`${this.server.url}/graphql`, {
+      headers: { Authorization: `Bearer ${this.server.key}` },
+      data: { query, variables },
+    });
+    const body = (await response.json()) as { data: T; errors?: unknown };
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    return body.data;
+  }
+}
+
+export class GraphQLRequests {
+  readonly seen: Request[] = [];
+  constructor(page: Page) {
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/graphql" && request.method() === "POST") this.seen.push(request);
+    });
+  }
+  /** How many GraphQL requests `action` caused, once the page has settled. */
+  async during(page: Page, action: () => Promise<void>): Promise<number> {
+    const before = this.seen.length;
+    await action();
+    await page.waitForLoadState("networkidle");
+    return this.seen.length - before;
+  }
+}
+
+export const test = base.extend<{ server: Server; api: Api; graphqlRequests: GraphQLRequests }>({
+  server: async ({}, use) => {
+    const url = process.env.ACCESSPLANE_E2E_URL;
+    const key = process.env.ACCESSPLANE_E2E_KEY;
+    if (!url || !key) throw new Error("e2e/server.ts did not start the server");
+    await use({ url, key });
+  },
+  baseURL: async ({ server }, use) => use(server.url),
+  api: async ({ page, server }, use) => use(new Api(page, server)),
+  graphqlRequests: async ({ page }, use) => use(new GraphQLRequests(page)),
+});
+
+export { expect };
+
+export async function signIn(page: Page, key: string, path = "/"): Promise<void> {
+  await page.goto(path);
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in with an API key" }).click();
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+}
+
+/** No serious or critical accessibility violation, and the screen's picture for the docs. */
+export async function checkScreen(page: Page, name: string): Promise<void> {
+  await page.waitForLoadState("networkidle");
+  const results = await new AxeBuilder({ page }).analyze();
+  const severe = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(
+    severe.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`),
+    `accessibility of ${name}`,
+  ).toEqual([]);
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png` });
+}

@@ -1,0 +1,59 @@
+// Starts `accessplane serve` on a fresh SQLite file and a free port, reads the Owner key it
+// prints at first start, and hands both to the tests through the environment.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const REPO = resolve(import.meta.dirname, "../..");
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? done(address.port) : fail(new Error("no port"))));
+    });
+  });
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "accessplane-e2e-"));
+  const python = process.env.ACCESSPLANE_PYTHON ?? join(REPO, ".venv/bin/python");
+  const child: ChildProcess = spawn(python, ["-m", "accessplane.cli", "serve"], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      ACCESSPLANE_DATABASE_URL: `sqlite+aiosqlite:///${dir}/e2e.db`,
+      ACCESSPLANE_PORT: String(port),
+      ACCESSPLANE_SECRET_KEY: "e2e-secret-0123456789abcdef0123456789",
+      ACCESSPLANE_OIDC_ISSUERS: process.env.ACCESSPLANE_E2E_OIDC_ISSUERS ?? "[]",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const key = await new Promise<string>((done, fail) => {
+    let found: string | null = null;
+    const timer = setTimeout(() => fail(new Error(`accessplane serve did not start:\n${output}`)), 60_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      found ??= output.match(/apk_[A-Za-z0-9]{36}/)?.[0] ?? null;
+      if (found && output.includes("Uvicorn running")) {
+        clearTimeout(timer);
+        done(found);
+      }
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    child.on("exit", (code) => fail(new Error(`accessplane serve exited (${code}):\n${output}`)));
+  });
+  process.env.ACCESSPLANE_E2E_URL = `http://127.0.0.1:${port}`;
+  process.env.ACCESSPLANE_E2E_KEY = key;
+  return async () => {
+    child.kill("SIGTERM");
+    await new Promise((done) => child.once("exit", done));
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

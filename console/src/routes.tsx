@@ -1,0 +1,17 @@
+// Every screen of the console: SECTIONS feed the navigation, ROUTES the router. A new screen is
+// a folder under src/ named like the back end's aggregate, and one entry in each list here.
+import type { ReactElement } from "react";
+import { ApiDetailPage } from "./apis/ApiDetailPage";
+import { ApiListPage } from "./apis/ApiListPage";
+
+export interface Section {
+  path: string; // below /workspaces/:workspaceId/
+  label: string;
+}
+
+export const SECTIONS: Section[] = [{ path: "apis", label: "API access" }];
+
+export const ROUTES: { path: string; element: ReactElement }[] = [
+  { path: "apis", element: <ApiListPage /> },
+  { path: "apis/:apiId", element: <ApiDetailPage /> },
+];
