@@ -3,10 +3,12 @@ the logs (ours, SQLAlchemy's echo with parameters and rows, the drivers'), not o
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -271,3 +273,67 @@ async def test_app_tokens_appear_nowhere_in_the_database_the_audit_log_or_the_lo
             assert part not in database
             assert part not in logs
             assert part not in output
+
+
+async def test_a_key_signing_in_to_the_console_appears_in_no_cookie_row_or_log(
+    app: Any,
+    engine: AsyncEngine,
+    scenario: Scenario,
+    session: AsyncSession,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    engine.echo = True
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
+    world = await scenario.workspace()
+    key = await scenario.api_key(world, name="console")
+    mistyped = key[:-1] + ("x" if key[-1] != "x" else "y")
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    cookies: list[str] = []
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        refused = await browser.post("/auth/key", json={"key": mistyped})
+        signed_in = await browser.post("/auth/key", json={"key": key})
+        csrf = signed_in.json()["csrfToken"]
+        used = await browser.post(
+            "/graphql", json={"query": VIEWER}, headers={"X-CSRF-Token": csrf}
+        )
+        described = await browser.get("/auth/session")
+        during = await dump_database(session)  # with the session's row
+        logged_out = await browser.post("/auth/logout", headers={"Accept": "application/json"})
+        for response in (refused, signed_in, used, described, logged_out):
+            cookies += response.headers.get_list("set-cookie")
+    engine.echo = False
+
+    assert refused.status_code == 401
+    assert used.json() == {"data": {"viewer": {"name": "console"}}}
+    assert described.json()["method"] == "api_key"
+    assert logged_out.status_code == 200
+    # The session cookie's payload is base64 JSON before its signature: read it as well.
+    payloads = [
+        base64.b64decode(c.split("=", 1)[1].split(".")[0] + "==").decode()
+        for c in cookies
+        if c.startswith("accessplane_session=") and not c.startswith("accessplane_session=null")
+    ]
+    assert any('"sid"' in payload for payload in payloads)
+    database = during + "\n" + await dump_database(session)
+    logs = caplog.text + "\n".join(
+        f"{record.getMessage()} {record.args!r} {record.exc_text or ''}"
+        for record in caplog.records
+    )
+    captured = capfd.readouterr()
+    output = captured.out + captured.err
+
+    # What is searched does hold the key's traces: its keyed hash was looked up, and the
+    # session's row was there.
+    assert "console_session: [(" in during
+    assert token_digest(key, SECRET.encode()) in logs
+    assert "console_session" in logs
+    for token in (key, mistyped):
+        for part in secret_parts(token):
+            assert part not in database
+            assert part not in logs
+            assert part not in output
+            assert not any(part in cookie for cookie in cookies)
+            assert not any(part in payload for payload in payloads)

@@ -26,6 +26,7 @@ from strawberry.asgi import GraphQL
 
 from accessplane.auth.authenticate import USAGE_HOOK
 from accessplane.auth.credentials import Credentials
+from accessplane.auth.key_sign_in import KeySignIn
 from accessplane.auth.oidc import OidcLogin
 from accessplane.auth.principals import Principal
 from accessplane.console import Console
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     credentials = Credentials(settings)
     oidc = OidcLogin(settings, sessions, credentials)
+    key_sign_in = KeySignIn(settings, sessions, credentials)
     console = Console(settings)
     graphql = GraphQLApp(
         sessions=sessions,
@@ -266,6 +268,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         routes=[
             *extra_routes,
             *oidc.routes(),
+            *key_sign_in.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/logos/{client_id}", logo, methods=["GET"]),
             Route("/healthz", healthz),

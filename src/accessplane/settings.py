@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     # A refetch of the JWKS on an unknown ``kid`` happens at most this often per issuer.
     jwks_min_refetch_interval: float = Field(default=30.0, ge=0)
     http_timeout: float = Field(default=5.0, gt=0)
+    # Each console login first re-fetches the provider's discovery document, this fast, so a
+    # provider that is down is answered 503 provider_unavailable at once.
+    oidc_discovery_timeout: float = Field(default=2.0, gt=0)
+    # Console sign-in with an API key (POST /auth/key): failed attempts allowed per client IP
+    # within the window, then 429 until the window has passed.
+    key_sign_in_max_failures: int = Field(default=10, ge=1)
+    key_sign_in_window_seconds: int = Field(default=300, ge=1)
 
     # API Access keys (docs/api-access.md)
     api_access_max_lifetime_days: int = Field(default=365, ge=1, le=3650)

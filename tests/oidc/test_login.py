@@ -425,6 +425,69 @@ async def test_login_fails_clearly_when_the_provider_is_down(
     assert response.json()["error"] == "provider_unavailable"
 
 
+async def test_login_answers_503_when_the_provider_went_down_after_a_first_login(
+    own_provider: ProviderProcess, engine: AsyncEngine, database_url: str
+) -> None:
+    app = create_app(oidc_settings(database_url, issuer_config(own_provider)), engine=engine)
+    account = account_name()
+    await own_provider.set_account(account, email=f"{account}@example.com")
+    async with browser_client(app) as http:
+        # The first login loads (and caches) the provider's metadata.
+        assert (await login(Browser(http), account)).status_code == 303
+    own_provider.stop()
+
+    async with browser_client(app) as http:
+        response = await http.get(f"{APP_BASE_URL}/auth/login")
+        page = await http.get(
+            f"{APP_BASE_URL}/auth/login",
+            headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+        )
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": "provider_unavailable",
+        "message": "The identity provider cannot be reached; try later.",
+    }
+    assert response.headers["retry-after"] == "30"
+    # A browser gets a page saying so, not a redirect to the dead provider.
+    assert page.status_code == 503
+    assert page.headers["content-type"].startswith("text/html")
+    assert "The identity provider cannot be reached" in page.text
+    assert "provider_unavailable" in page.text
+
+
+async def test_a_cookie_copied_before_logout_is_refused_after_it(
+    app: Starlette, browser: Browser, provider: ProviderProcess, session: AsyncSession
+) -> None:
+    account = account_name()
+    await provider.set_account(account, email=f"{account}@example.com", name="Mallory's victim")
+    assert (await login(browser, account)).status_code == 303
+    described = (await browser.http.get(f"{APP_BASE_URL}/auth/session")).json()
+    assert described["method"] == "oidc"
+    assert described["user"]["email"] == f"{account}@example.com"
+    token = described["csrfToken"]
+    copied = browser.http.cookies["accessplane_session"]
+
+    response = await browser.http.post(
+        f"{APP_BASE_URL}/auth/logout", headers={"Accept": "application/json"}
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["authenticated"] is False
+    assert body["logoutUrl"].startswith(provider.issuer + "/session/end?")
+    stolen = {"Cookie": f"accessplane_session={copied}"}
+    async with browser_client(app) as thief:
+        described = await thief.get(f"{APP_BASE_URL}/auth/session", headers=stolen)
+        replayed = await thief.post(
+            f"{APP_BASE_URL}/graphql",
+            json={"query": VIEWER},
+            headers={**stolen, "X-CSRF-Token": token},
+        )
+    assert described.json() == {"authenticated": False}
+    assert reason(replayed.json()) == ("UNAUTHENTICATED", "revoked")
+
+
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_logout_without_a_session_goes_home(browser: Browser, method: str) -> None:
     response = await browser.http.request(method, f"{APP_BASE_URL}/auth/logout")

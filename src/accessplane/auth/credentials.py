@@ -8,15 +8,17 @@
 - Otherwise the console session cookie, for POSTs only with the CSRF token of that session in
   ``X-CSRF-Token`` and, when the browser sends an ``Origin``, one that is this site or allowed
   by CORS. An ``Authorization`` header always wins: the cookie is then ignored, so bearer
-  requests need no CSRF token.
+  requests need no CSRF token. The cookie's session id must still have its row in
+  ``console_session`` (auth/console_sessions.py): logout ends a session on the server, and a
+  session opened with an API key acts as that key for as long as the key stays valid.
 """
 
 from __future__ import annotations
 
 import hmac
 import time
-import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from accessplane.auth.authenticate import bearer_token, principal_for_api_key, principal_for_user
+from accessplane.auth.console_sessions import (
+    ConsoleSessions,
+    LiveSession,
+    principal_for_key_session,
+)
 from accessplane.auth.jwt import JwtValidator, VerifiedToken
 from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import TokenKind
@@ -61,8 +68,13 @@ class Credentials:
     def __init__(self, settings: Settings, jwt: JwtValidator | None = None) -> None:
         self.settings = settings
         self.jwt = jwt or JwtValidator(settings)
+        self.console_sessions = ConsoleSessions(settings.secret_key.get_secret_value().encode())
         # The wall clock for console sessions' lifetime; tests move it instead of waiting.
         self.clock: Callable[[], float] = time.time
+
+    def now(self) -> datetime:
+        """``clock`` as a timezone-aware UTC datetime."""
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     async def authenticate(
         self,
@@ -156,9 +168,17 @@ class Credentials:
             actor=sync_actor(issuer, ip=ip, request_id=request_id),
         )
 
-    async def _principal_for_session(
-        self, request: Request, session: AsyncSession, data: dict[str, Any]
-    ) -> Principal:
+    async def console_session(self, request: Request, session: AsyncSession) -> LiveSession | None:
+        """The request's live console session; None without a session cookie. A cookie whose
+        session is over (lifetime, logout, its key deleted, regenerated or expired) is
+        UNAUTHENTICATED with a ``reason``, and dropped from the browser."""
+        data = session_data(request)
+        if data is None:
+            return None
+        self._check_lifetime(request, data)
+        return await self._live(request, session, data)
+
+    def _check_lifetime(self, request: Request, data: dict[str, Any]) -> None:
         logged_in_at = data.get("at")
         if (
             not isinstance(logged_in_at, int | float)
@@ -166,17 +186,30 @@ class Credentials:
         ):
             request.session.pop(SESSION_KEY, None)
             raise Unauthenticated("The session has expired; log in again.", reason="expired")
+
+    async def _live(
+        self, request: Request, session: AsyncSession, data: dict[str, Any]
+    ) -> LiveSession:
+        session_id = data.get("sid")
+        try:
+            if not isinstance(session_id, str):
+                # A cookie from before sessions had ids: it cannot be checked, so it is over.
+                raise Unauthenticated("The session has ended; sign in again.", reason="revoked")
+            return await self.console_sessions.find(session, session_id, now=self.now())
+        except Unauthenticated:
+            request.session.pop(SESSION_KEY, None)
+            raise
+
+    async def _principal_for_session(
+        self, request: Request, session: AsyncSession, data: dict[str, Any]
+    ) -> Principal:
+        self._check_lifetime(request, data)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             self._check_csrf(request, data)
-        try:
-            user_id = uuid.UUID(str(data.get("uid")))
-        except ValueError:
-            raise Unauthenticated("The session is invalid.", reason="malformed") from None
-        user = await session.get(User, user_id)
-        if user is None:
-            request.session.pop(SESSION_KEY, None)
-            raise Unauthenticated("The session's user no longer exists.", reason="unknown_user")
-        return await principal_for_user(session, user)
+        live = await self._live(request, session, data)
+        if live.user is not None:
+            return await principal_for_user(session, live.user)
+        return principal_for_key_session(session, live, self.now())
 
     def _check_csrf(self, request: Request, data: dict[str, Any]) -> None:
         origin = request.headers.get("origin")
