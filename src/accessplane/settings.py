@@ -139,6 +139,10 @@ class Settings(BaseSettings):
     # Shared rate-limit and quota counters (``redis://host:6379/0``); unset: in memory, exact
     # for one instance only.
     redis_url: str | None = None
+    # When those shared counters cannot be reached: ``closed`` answers ``limiter_unavailable``
+    # (503) for credentials with a rate limit or quota; ``open`` counts them in this instance's
+    # memory until the shared counters are back (docs/decision.md).
+    limiter_failure_mode: Literal["closed", "open"] = "closed"
     # GET /metrics (Prometheus); with a token set it must come as ``Authorization: Bearer``.
     metrics_enabled: bool = True
     metrics_token: SecretStr | None = None

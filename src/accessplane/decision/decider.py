@@ -27,7 +27,7 @@ from accessplane.decision import loading
 from accessplane.decision.cache import DecisionCache
 from accessplane.decision.issuers import TokenRefused, TrustedIssuers, UnverifiedToken, scopes_of
 from accessplane.decision.policies import AppPolicy, MemberAccess, Principal
-from accessplane.decision.ratelimits import Limiter, LimitState
+from accessplane.decision.ratelimits import FailureMode, Limiter, LimitState
 from accessplane.decision.reasons import PrincipalType, Reason
 from accessplane.errors import Unauthenticated
 from accessplane.settings import Settings
@@ -114,6 +114,8 @@ class Decider:
         self.sessions = sessions
         self.cache = cache
         self.limiter = limiter
+        # How decisions fail while the shared rate-limit counters are unreachable.
+        limiter.failure_mode = FailureMode(settings.limiter_failure_mode)
         self.issuers = TrustedIssuers(settings)
         self.member_tokens = member_tokens
         self.usage = usage

@@ -153,7 +153,8 @@ class DecisionEndpoints:
         return decision
 
     async def check(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
-        """``POST /v1/check``: the decision as JSON, 200 whenever one could be made."""
+        """``POST /v1/check``: the decision as JSON, 200 whenever one could be made (503, with
+        the same body, when the rate-limit counters are unreachable and limits fail closed)."""
         if scope["method"] != "POST":
             raise BadRequest(405, "method_not_allowed", "Use POST.")
         try:
@@ -188,7 +189,9 @@ class DecisionEndpoints:
             ),
         )
         limit = decision.limit.headers() if decision.limit is not None else None
-        await _send(send, 200, decision.as_json(), limit)
+        # No decision could be made without the rate-limit counters (failing closed): 503.
+        status = 503 if decision.reason is Reason.LIMITER_UNAVAILABLE else 200
+        await _send(send, status, decision.as_json(), limit)
 
     async def authorize(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         """``/v1/authorize``: forward auth for nginx, Traefik, Envoy and Caddy."""

@@ -18,11 +18,12 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from accessplane.decision.ratelimits import FailureMode, LimiterStats
 from accessplane.decision.reasons import Reason
 
 ENDPOINTS = ("check", "authorize")
@@ -63,11 +64,40 @@ class _CacheEntries(Collector):
         return [family]
 
 
+class _LimiterCounters(Collector):
+    """Outages of the shared rate-limit counters and the decisions taken during them, read
+    from the limiter's own counts at each scrape (nothing to do per request)."""
+
+    def __init__(self, stats: LimiterStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterable[Metric]:
+        outages = CounterMetricFamily(
+            "accessplane_limiter_outages",  # exposed as accessplane_limiter_outages_total
+            "Times the shared rate-limit counters (Redis) became unreachable.",
+            value=self.stats.outages,
+        )
+        decisions = CounterMetricFamily(
+            "accessplane_limiter_unavailable_decisions",
+            "Decisions with a rate limit or quota taken while the shared counters were "
+            "unreachable, by failure mode (closed: refused, open: counted in memory).",
+            labels=["mode"],
+        )
+        for mode in FailureMode:
+            decisions.add_metric([mode.value], self.stats.decisions[mode])
+        return [outages, decisions]
+
+
 class DecisionMetrics:
     """Decisions by endpoint and reason, their duration, the caches' sizes and the process's
-    own metrics (CPU, resident memory, open files), in a registry of its own."""
+    own metrics (CPU, resident memory, open files), in a registry of its own; with
+    ``limiter_stats``, the outages of the shared rate-limit counters too."""
 
-    def __init__(self, cache_sizes: Callable[[], Mapping[str, int]] | None = None) -> None:
+    def __init__(
+        self,
+        cache_sizes: Callable[[], Mapping[str, int]] | None = None,
+        limiter_stats: LimiterStats | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
@@ -86,6 +116,8 @@ class DecisionMetrics:
         )
         if cache_sizes is not None:
             self.registry.register(_CacheEntries(cache_sizes))
+        if limiter_stats is not None:
+            self.registry.register(_LimiterCounters(limiter_stats))
         # Every series exists from the start (a rate over a series that appears late misses
         # its first increase), and ``observe`` finds its children by one dict lookup rather
         # than the label validation and lock of ``labels()``.

@@ -22,6 +22,8 @@ class Reason(StrEnum):
     OUTSIDE_TIME_WINDOW = "outside_time_window"
     RATE_LIMITED = "rate_limited"
     QUOTA_EXCEEDED = "quota_exceeded"
+    # The shared rate-limit counters are unreachable and the limiter fails closed.
+    LIMITER_UNAVAILABLE = "limiter_unavailable"
 
     @property
     def status(self) -> int:
@@ -38,6 +40,7 @@ _STATUS: dict[Reason, int] = {
     Reason.REVOKED: 401,
     Reason.RATE_LIMITED: 429,
     Reason.QUOTA_EXCEEDED: 429,
+    Reason.LIMITER_UNAVAILABLE: 503,
 }
 
 
