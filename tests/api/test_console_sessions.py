@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from accessplane.app import create_app
 from accessplane.auth.tokens import TokenKind, issue_token
-from accessplane.models import ConsoleSession
+from accessplane.models import ApiAccess, ConsoleSession
 from accessplane.settings import Settings
 from tests.conftest import SECRET, QueryCounter
 from tests.support.graphql import GraphQLClient
@@ -295,6 +295,49 @@ async def test_a_new_sign_in_ends_the_browsers_previous_session(
 
     assert await session_rows(session) == 1
     assert (await browser.get("/auth/session")).json()["apiAccess"]["name"] == "second"
+
+
+async def test_all_sessions_of_a_key_end_together(
+    app: Starlette, scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    key = await scenario.api_key(world, name="shared")
+    async with client_for(app) as first, client_for(app) as second:
+        await sign_in(first, key)
+        await sign_in(second, key)
+        other = await scenario.api_key(world, name="other")
+        async with client_for(app) as third:
+            await sign_in(third, other)
+            key_row = await session.scalar(select(ApiAccess).where(ApiAccess.name == "shared"))
+            assert key_row is not None
+
+            ended = await app.state.credentials.console_sessions.end_all(
+                session, api_access_id=key_row.id
+            )
+            await session.commit()
+
+            assert ended == 2
+            assert (await first.get("/auth/session")).json() == {"authenticated": False}
+            assert (await second.get("/auth/session")).json() == {"authenticated": False}
+            assert (await third.get("/auth/session")).json()["authenticated"] is True
+
+
+async def test_opening_a_session_prunes_expired_ones(
+    app: Starlette, scenario: Scenario, session: AsyncSession, settings: Settings
+) -> None:
+    world = await scenario.workspace()
+    key = await scenario.api_key(world)
+    credentials = app.state.credentials
+    started = credentials.clock()
+    async with client_for(app) as first, client_for(app) as second:
+        await sign_in(first, key)
+        await sign_in(second, key)
+        assert await session_rows(session) == 2
+        credentials.clock = lambda: started + settings.session_max_age + 1
+        async with client_for(app) as later:
+            assert (await sign_in(later, key)).status_code == 200
+
+    assert await session_rows(session) == 1
 
 
 async def test_sign_in_refuses_other_sites_and_other_bodies(

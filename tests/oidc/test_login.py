@@ -456,6 +456,29 @@ async def test_login_answers_503_when_the_provider_went_down_after_a_first_login
     assert "provider_unavailable" in page.text
 
 
+async def test_logout_while_the_provider_is_down_goes_home_and_still_ends_the_session(
+    own_provider: ProviderProcess, engine: AsyncEngine, database_url: str
+) -> None:
+    app = create_app(oidc_settings(database_url, issuer_config(own_provider)), engine=engine)
+    account = account_name()
+    await own_provider.set_account(account, email=f"{account}@example.com")
+    async with browser_client(app) as http:
+        browser = Browser(http)
+        assert (await login(browser, account)).status_code == 303
+        copied = http.cookies["accessplane_session"]
+        own_provider.stop()
+
+        response = await http.post(f"{APP_BASE_URL}/auth/logout")
+
+        # Not to the dead provider's end-session endpoint (known from the login's metadata).
+        assert response.status_code == 303
+        assert response.headers["location"] == f"{APP_BASE_URL}/"
+        replayed = await http.get(
+            f"{APP_BASE_URL}/auth/session", headers={"Cookie": f"accessplane_session={copied}"}
+        )
+        assert replayed.json() == {"authenticated": False}
+
+
 async def test_a_cookie_copied_before_logout_is_refused_after_it(
     app: Starlette, browser: Browser, provider: ProviderProcess, session: AsyncSession
 ) -> None:

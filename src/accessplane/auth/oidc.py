@@ -351,10 +351,12 @@ class OidcLogin:
             return home
         client = self.oauth.create_client(issuer.key)
         try:
-            metadata = await client.load_server_metadata()
-        except UNREACHABLE:
+            # Afresh, as for a login: a provider that is down is not where to send the browser.
+            await self._refresh_metadata(client, issuer)
+        except UNREACHABLE as failure:
+            logger.warning("logout: %s unreachable: %s", issuer.issuer, type(failure).__name__)
             return home  # logged out here all the same
-        if not metadata.get("end_session_endpoint"):
+        if not client.server_metadata.get("end_session_endpoint"):
             return home
         logout = await client.create_logout_url(
             post_logout_redirect_uri=home, client_id=issuer.client_id
