@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench clean console console-check
+.PHONY: serve test lint format bench clean console console-check fuzz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "AccessPlane needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -62,6 +62,11 @@ $(OIDC_PROVIDER_STAMP): $(OIDC_PROVIDER)/package-lock.json
 	else \
 		echo "npm not found: the OIDC tests will be skipped (they fail under CI=true)"; \
 	fi
+
+## The property-based sweep of every GraphQL operation, with many more (randomized) examples
+## than the suite's bounded run (SQLite; PostgreSQL too when ACCESSPLANE_TEST_DATABASE_URL is set).
+fuzz: $(STAMP)
+	ACCESSPLANE_SWEEP_PROFILE=long $(BIN)/pytest tests/api/test_sweep.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
