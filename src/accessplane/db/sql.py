@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Insert, String
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import SQLModel
@@ -43,7 +44,7 @@ def _fold_case_sqlite(element: FoldCase, compiler: SQLCompiler, **kw: Any) -> st
     return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"
 
 
-def fold(value: ColumnElement[str] | str) -> ColumnElement[str]:
+def fold(value: ColumnElement[Any] | Mapped[Any] | str) -> ColumnElement[str]:
     """``value`` lower-cased in SQL, for any alphabet."""
     return FoldCase(value)
 

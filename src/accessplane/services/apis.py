@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -50,6 +51,23 @@ async def _check_unique(
         )
 
 
+async def _recheck_unique(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    name: str | None,
+    identifier: str | None,
+    exclude: uuid.UUID | None = None,
+) -> None:
+    """After a write met a unique constraint: DUPLICATE if a concurrent create or edit took the
+    name or the identifier; returns when neither is taken, for the caller to re-raise."""
+    checks = Checks()
+    await _check_unique(
+        checks, session, workspace_id, name=name, identifier=identifier, exclude=exclude
+    )
+    checks.raise_if_any()
+
+
 async def create_api(
     *,
     session: AsyncSession,
@@ -71,35 +89,40 @@ async def create_api(
     description = checks.text("description", description, max_length=2000, required=False)
     await _check_unique(checks, session, workspace_id, name=name, identifier=identifier)
     checks.raise_if_any()
-    async with transaction(session):
-        api = Api(
-            workspace_id=workspace_id,
-            name=name,
-            identifier=identifier,
-            base_url=base_url,
-            description=description,
-        )
-        session.add(api)
-        await session.flush()
-        if membership.member_id is not None and not membership.all_apis:
-            session.add(
-                ApiGrant(
-                    workspace_id=workspace_id,
-                    api_id=api.id,
-                    member_id=membership.member_id,
-                    granted_by_id=actor.id,
-                    granted_by_name=actor.name,
-                )
+    try:
+        async with transaction(session):
+            api = Api(
+                workspace_id=workspace_id,
+                name=name,
+                identifier=identifier,
+                base_url=base_url,
+                description=description,
             )
-        record(
-            session,
-            actor=actor,
-            workspace_id=workspace_id,
-            action="createApi",
-            target_type="Api",
-            target_id=api.id,
-            after=_summary(api),
-        )
+            session.add(api)
+            await session.flush()
+            if membership.member_id is not None and not membership.all_apis:
+                session.add(
+                    ApiGrant(
+                        workspace_id=workspace_id,
+                        api_id=api.id,
+                        member_id=membership.member_id,
+                        granted_by_id=actor.id,
+                        granted_by_name=actor.name,
+                    )
+                )
+            record(
+                session,
+                actor=actor,
+                workspace_id=workspace_id,
+                action="createApi",
+                target_type="Api",
+                target_id=api.id,
+                after=_summary(api),
+            )
+    except IntegrityError:
+        # A concurrent create took the name or the identifier: say which.
+        await _recheck_unique(session, workspace_id, name=name, identifier=identifier)
+        raise
     return api
 
 
@@ -129,26 +152,33 @@ async def update_api(
         checks, session, api.workspace_id, name=name, identifier=identifier, exclude=api.id
     )
     checks.raise_if_any()
-    async with transaction(session):
-        for attribute, value in (
-            ("name", name),
-            ("identifier", identifier),
-            ("base_url", base_url),
-            ("description", description),
-        ):
-            if value is not None:
-                setattr(api, attribute, value)
-        session.add(api)
-        record(
-            session,
-            actor=actor,
-            workspace_id=api.workspace_id,
-            action="updateApi",
-            target_type="Api",
-            target_id=api.id,
-            before=before,
-            after=_summary(api),
+    workspace_id = api.workspace_id
+    try:
+        async with transaction(session):
+            for attribute, value in (
+                ("name", name),
+                ("identifier", identifier),
+                ("base_url", base_url),
+                ("description", description),
+            ):
+                if value is not None:
+                    setattr(api, attribute, value)
+            session.add(api)
+            record(
+                session,
+                actor=actor,
+                workspace_id=api.workspace_id,
+                action="updateApi",
+                target_type="Api",
+                target_id=api.id,
+                before=before,
+                after=_summary(api),
+            )
+    except IntegrityError:
+        await _recheck_unique(
+            session, workspace_id, name=name, identifier=identifier, exclude=api_id
         )
+        raise
     return api
 
 

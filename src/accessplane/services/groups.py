@@ -18,7 +18,7 @@ from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced, get_scoped
-from accessplane.services.uniqueness import check_unique_name
+from accessplane.services.uniqueness import check_unique_name, recheck_unique_name
 from accessplane.services.validation import Checks
 
 LABEL = "A group"  # how userErrors name this kind of object
@@ -53,20 +53,28 @@ async def create_group(
         checks=checks,
     )
     checks.raise_if_any()
-    async with transaction(session):
-        group = Group(workspace_id=workspace_id, name=name, description=description)
-        session.add(group)
-        await session.flush()
-        session.add_all(GroupMember(group_id=group.id, member_id=m.id) for m in members)
-        record(
-            session,
-            actor=actor,
-            workspace_id=workspace_id,
-            action="createGroup",
-            target_type="Group",
-            target_id=group.id,
-            after={**_summary(group), "memberIds": [str(m.id) for m in members]},
+    try:
+        async with transaction(session):
+            group = Group(workspace_id=workspace_id, name=name, description=description)
+            session.add(group)
+            await session.flush()
+            session.add_all(GroupMember(group_id=group.id, member_id=m.id) for m in members)
+            record(
+                session,
+                actor=actor,
+                workspace_id=workspace_id,
+                action="createGroup",
+                target_type="Group",
+                target_id=group.id,
+                after={**_summary(group), "memberIds": [str(m.id) for m in members]},
+            )
+    except IntegrityError:
+        # A concurrent create took the name, or a member was removed meanwhile.
+        await recheck_unique_name(session, Group, workspace_id, name, label=LABEL)
+        await get_referenced(
+            session, Member, member_ids or [], workspace_id, field="memberIds", label="member"
         )
+        raise
     return group
 
 
@@ -92,20 +100,26 @@ async def update_group(
     if description is not None:
         description = checks.text("description", description, max_length=1000, required=False)
     checks.raise_if_any()
-    async with transaction(session):
-        group.name = group.name if name is None else name
-        group.description = group.description if description is None else description
-        session.add(group)
-        record(
-            session,
-            actor=actor,
-            workspace_id=group.workspace_id,
-            action="updateGroup",
-            target_type="Group",
-            target_id=group.id,
-            before=before,
-            after=_summary(group),
-        )
+    workspace_id = group.workspace_id
+    try:
+        async with transaction(session):
+            group.name = group.name if name is None else name
+            group.description = group.description if description is None else description
+            session.add(group)
+            record(
+                session,
+                actor=actor,
+                workspace_id=workspace_id,
+                action="updateGroup",
+                target_type="Group",
+                target_id=group.id,
+                before=before,
+                after=_summary(group),
+            )
+    except IntegrityError:
+        if name is not None:  # a concurrent create or rename took the name
+            await recheck_unique_name(session, Group, workspace_id, name, group_id, label=LABEL)
+        raise
     return group
 
 
@@ -138,6 +152,7 @@ async def add_group_members(
     members = await get_referenced(
         session, Member, member_ids, group.workspace_id, field="memberIds", label="member"
     )
+    workspace_id = group.workspace_id
     rows = [GroupMember(group_id=group.id, member_id=m.id) for m in members]
     try:
         async with transaction(session):
@@ -164,7 +179,7 @@ async def add_group_members(
         # A foreign key: the group or a member was deleted meanwhile; say which.
         await get_scoped(session, actor, Group, group_id, Permission.MANAGE_GROUPS, label="Group")
         await get_referenced(
-            session, Member, member_ids, group.workspace_id, field="memberIds", label="member"
+            session, Member, member_ids, workspace_id, field="memberIds", label="member"
         )
         raise
     return group
