@@ -179,6 +179,20 @@ async def test_return_to_accepts_only_paths_of_this_site(
     assert response.headers["location"] == "/graphql?tab=apis"
 
 
+async def test_the_callback_lands_in_the_console_at_the_root_by_default(
+    browser: Browser, provider: ProviderProcess
+) -> None:
+    account = account_name()
+    await provider.set_account(account, email=f"{account}@example.com")
+
+    # The console's sign-in links carry no return_to, or an empty one.
+    without = await login(browser, account)
+    empty = await login(browser, account, return_to="")
+
+    assert (without.status_code, without.headers["location"]) == (303, "/")
+    assert (empty.status_code, empty.headers["location"]) == (303, "/")
+
+
 async def test_an_unknown_issuer_is_refused(browser: Browser) -> None:
     response = await browser.http.get(f"{APP_BASE_URL}/auth/login", params={"issuer": "nope"})
     assert response.status_code == 400

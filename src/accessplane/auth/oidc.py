@@ -4,13 +4,17 @@
 keeps them in the signed session cookie); ``/auth/callback`` completes it: Authlib checks the
 state, exchanges the code with the PKCE verifier and validates the ID token (signature, issuer,
 audience, lifetime, nonce). The user is provisioned by (issuer, subject), their groups claim is
-synchronised, and the session records who logged in, when, and the session's CSRF token.
-``/auth/logout`` ends the session and sends the browser to the provider's end-session endpoint
-when it has one. ``/auth/session`` tells an SPA who is logged in and its CSRF token.
+synchronised, and a console session is opened (auth/console_sessions.py): its random id and
+CSRF token go in the cookie, its row on the server. ``/auth/logout`` ends the session on the
+server too and sends the browser to the provider's end-session endpoint when it has one.
+``/auth/session`` tells an SPA who is signed in (a person, or an API key: auth/key_sign_in.py)
+and its CSRF token. Each login and logout fetches the provider's discovery document afresh
+with a short timeout, so a provider that is down is answered at once, never redirected to.
 
-Errors are JSON: 400 for a bad request (unknown issuer, foreign ``return_to``, state mismatch,
-an error the provider reported), 401 when the provider's answer does not hold (code refused,
-ID token invalid), 503 when the provider cannot be reached. Tokens and secrets are not logged.
+Errors are an HTML page for a browser and JSON otherwise: 400 for a bad request (unknown
+issuer, foreign ``return_to``, state mismatch, an error the provider reported), 401 when the
+provider's answer does not hold (code refused, ID token invalid), 503 when the provider cannot
+be reached. Tokens and secrets are not logged.
 """
 
 from __future__ import annotations
