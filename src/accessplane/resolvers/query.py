@@ -80,14 +80,12 @@ NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
 
 async def resolve_node(info: Info, global_id: relay.GlobalID) -> relay.Node:
     """Fetch any object by global id, with the visibility rules of its type."""
+    pk = decode_any_id(global_id, field="id")
     entry = NODES.get(global_id.type_name)
     if entry is None:
         raise NotFound(f"No type named '{global_id.type_name}'.")
     fetch, convert = entry
-    row = await fetch(
-        info.context.session, info.context.principal, decode_any_id(global_id, field="id")
-    )
-    return convert(row)
+    return convert(await fetch(info.context.session, info.context.principal, pk))
 
 
 @strawberry.type
@@ -106,6 +104,7 @@ class Query:
 
     @strawberry.field(extensions=authenticated())
     async def workspace(self, info: Info, id: relay.GlobalID) -> Workspace:
+        decode_any_id(id, field="id")  # a malformed id is BAD_USER_INPUT, another type's absent
         if id.type_name != "Workspace":
             raise NotFound("Workspace not found.")
         node = await resolve_node(info, id)

@@ -16,6 +16,7 @@ from strawberry.relay.types import NodeType  # Connection must reuse relay's typ
 from accessplane import errors
 from accessplane.db import conflicts
 from accessplane.errors import InputError, UserErrorCode
+from accessplane.schema.scalars import MALFORMED_TYPE_NAME, refuse_invalid_inputs
 from accessplane.services.pagination import Page, PageArgs, count, page_args
 
 P = ParamSpec("P")
@@ -108,6 +109,8 @@ def parse_page(first: int | None, after: str | None, *, maximum: int) -> PageArg
 
 def decode_id(global_id: relay.GlobalID, type_name: str, *, field: str) -> uuid.UUID:
     """The database id inside a global id of ``type_name``, or a userError on ``field``."""
+    if global_id.type_name == MALFORMED_TYPE_NAME:
+        raise InputError.one(field, "The ID is malformed.", UserErrorCode.INVALID_ID)
     if global_id.type_name != type_name:
         raise InputError.one(field, f"Expected the ID of a {type_name}.", UserErrorCode.INVALID_ID)
     try:
@@ -151,6 +154,7 @@ def user_errors_as_payload(
     @functools.wraps(resolver)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            refuse_invalid_inputs(kwargs.values())
             return await resolver(*args, **kwargs)
         except InputError as error:
             return payload([UserError.from_domain(e) for e in error.errors])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -18,9 +19,10 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from accessplane.errors import DomainError
+from accessplane.errors import DomainError, ErrorCode
 from accessplane.resolvers.access_profiles import AccessProfileMutations
 from accessplane.resolvers.access_requests import AccessRequestMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
@@ -36,6 +38,7 @@ from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
 from accessplane.resolvers.workspaces import WorkspaceMutations
+from accessplane.schema.scalars import SCALARS, check_scalar_arguments
 from accessplane.settings import Settings
 
 
@@ -63,6 +66,11 @@ class AccessPlaneSchema(strawberry.Schema):
     """Logs only the server's own errors: a caller's missing token or bad id is an answer,
     not an incident (and its message might echo what the caller sent)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Strawberry keeps the graphql-core schema it built in ``_schema``.
+        check_scalar_arguments(self._schema)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -72,13 +80,36 @@ class AccessPlaneSchema(strawberry.Schema):
 
 
 PARSE_CACHE_SIZE = VALIDATION_CACHE_SIZE = 1000
+BAD_USER_INPUT = ErrorCode.BAD_USER_INPUT.value
 
 
 def _is_internal(error: GraphQLError) -> bool:
-    """Mask what is not the caller's to know: anything but domain errors and the GraphQL
-    errors of parsing and validation (which have no original error)."""
+    """Mask what is not the caller's to know: anything but domain errors, the GraphQL errors
+    of parsing and validation (which have no original error) and variables that failed
+    coercion."""
     original = error.original_error
-    return original is not None and not isinstance(original, DomainError)
+    return (
+        original is not None
+        and not isinstance(original, DomainError)
+        and not _is_coercion_error(error)
+    )
+
+
+def _is_coercion_error(error: GraphQLError) -> bool:
+    """A variable that failed coercion (a wrong type, an unparsable scalar): graphql-core
+    reports it before execution (so without a path), wrapping the scalar's GraphQL error."""
+    return error.path is None and isinstance(error.original_error, GraphQLError)
+
+
+class CoercionErrorCodes(SchemaExtension):
+    """Give variables that failed coercion the code of every other bad input."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            if _is_coercion_error(error):
+                error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -98,7 +129,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(ParserCache, maxsize=PARSE_CACHE_SIZE),
         partial(ValidationCache, maxsize=VALIDATION_CACHE_SIZE),
         partial(MaskErrors, should_mask_error=_is_internal),
+        CoercionErrorCodes,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return AccessPlaneSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return AccessPlaneSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )
