@@ -42,7 +42,9 @@ async def test_queries_over_get_are_refused(http) -> None:
     response = await http.get("/graphql", params={"query": "{ permissionCatalog { name } }"})
 
     assert response.status_code == 400
-    assert "not allowed" in response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert "not allowed" in error["message"]
 
 
 async def test_graphiql_can_be_turned_off(engine, settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import re
 import uuid
@@ -12,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from cross_web import HTTPException  # Strawberry's view raises it for a bad request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -29,6 +31,7 @@ from accessplane.auth.credentials import Credentials
 from accessplane.auth.key_sign_in import KeySignIn
 from accessplane.auth.oidc import OidcLogin
 from accessplane.auth.principals import Principal
+from accessplane.bodylimit import BodyLimit
 from accessplane.console import Console
 from accessplane.context import Context
 from accessplane.db import create_engine
@@ -105,10 +108,27 @@ class GraphQLApp(GraphQL[Context, None]):
             async with self.sessions() as session:
                 context = await self._context(request, session)
                 return await super().run(request, context=context)
+        except HTTPException as refused:
+            # A request that is not a GraphQL request at all (unparsable body, wrong method):
+            # a GraphQL error list with the HTTP status, as JSON like every other answer.
+            return JSONResponse(
+                {"errors": [{"message": refused.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=refused.status_code,
+            )
         finally:
             # Closes the spooled files of a multipart upload (Starlette closes them only for
             # the requests of its own endpoints).
             await request.close()
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The body's JSON, which must be an object (or a list, refused as a batch)."""
+        try:
+            decoded = json.loads(data)
+        except ValueError:  # not JSON, or not UTF-8
+            raise HTTPException(400, "The body is not valid JSON.") from None
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The body must be a JSON object with a 'query'.")
+        return decoded
 
     async def _context(self, request: Request, session: AsyncSession) -> Context:
         settings = self.settings
@@ -235,6 +255,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # First: gateways' decisions skip the console's session, CORS and routing entirely.
         Middleware(DecisionEndpoints, decider=decider, settings=settings, metrics=metrics),
         Middleware(RequestIdMiddleware),
+        # Bodies are bounded while read; a multipart request may add the largest logo.
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            multipart_max_bytes=settings.max_body_bytes + settings.client_logo_max_bytes,
+        ),
     ]
     if settings.cors_origins:
         middleware.append(

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 5000
     max_page_size: int = 100
+    # The largest request body read (413 beyond it); multipart uploads may add the largest
+    # client logo (client_logo_max_bytes) to it. /v1/check reads at most 64 KiB.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # Bootstrap on first start of an empty database (``accessplane serve``)
     bootstrap_workspace_name: str = "Default"

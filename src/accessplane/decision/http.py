@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from accessplane.bodylimit import too_large_message
 from accessplane.decision.decider import Decider, Decision, DecisionRequest
 from accessplane.decision.reasons import Reason
 from accessplane.net import client_ip
@@ -22,7 +23,8 @@ from accessplane.settings import Settings
 
 CHECK_PATH = "/v1/check"
 AUTHORIZE_PATH = "/v1/authorize"
-# The largest /v1/check body read: a JWT is at most 16 KiB (auth.jwt.MAX_TOKEN_LENGTH).
+# The largest /v1/check body read (or ACCESSPLANE_MAX_BODY_BYTES if smaller): a JWT is at
+# most 16 KiB (auth.jwt.MAX_TOKEN_LENGTH).
 MAX_BODY = 64 * 1024
 
 Headers = dict[bytes, bytes]
@@ -85,7 +87,9 @@ def _api_parameter(query: bytes) -> str:
     return parse_qs(query.decode("latin-1")).get("api", [""])[0]
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The body, refused with 413 as soon as more than ``limit`` bytes have arrived (a
+    chunked body has no Content-Length to check first)."""
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -93,8 +97,8 @@ async def _read_body(receive: Receive) -> bytes:
             raise BadRequest(400, "invalid_request", "The client went away.")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise BadRequest(413, "invalid_request", f"The body exceeds {MAX_BODY} bytes.")
+        if size > limit:
+            raise BadRequest(413, "payload_too_large", too_large_message(limit))
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -118,6 +122,7 @@ class DecisionEndpoints:
         secret = settings.decision_gateway_secret
         self._secret = secret.get_secret_value().encode() if secret else None
         self._hosts = {host.lower(): api for host, api in settings.decision_api_hosts.items()}
+        self._max_body = min(MAX_BODY, settings.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -158,7 +163,7 @@ class DecisionEndpoints:
         if scope["method"] != "POST":
             raise BadRequest(405, "method_not_allowed", "Use POST.")
         try:
-            body: Any = json.loads(await _read_body(receive))
+            body: Any = json.loads(await _read_body(receive, self._max_body))
         except (ValueError, UnicodeDecodeError):
             body = None
         if not isinstance(body, dict):
