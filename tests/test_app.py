@@ -53,6 +53,8 @@ async def test_graphiql_can_be_turned_off(engine, settings) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert "graphiql" not in response.text.lower()
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
 
 
 async def test_query_depth_is_limited(graphql, scenario) -> None:

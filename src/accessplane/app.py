@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from http import HTTPStatus
 from typing import Any
 
 from cross_web import HTTPException  # Strawberry's view raises it for a bad request
@@ -109,10 +110,11 @@ class GraphQLApp(GraphQL[Context, None]):
                 context = await self._context(request, session)
                 return await super().run(request, context=context)
         except HTTPException as refused:
-            # A request that is not a GraphQL request at all (unparsable body, wrong method):
-            # a GraphQL error list with the HTTP status, as JSON like every other answer.
+            # A request that is not a GraphQL request at all (unparsable body, GET query): a
+            # GraphQL error list with the HTTP status (as its code, e.g. BAD_REQUEST), as JSON.
+            code = HTTPStatus(refused.status_code).name
             return JSONResponse(
-                {"errors": [{"message": refused.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                {"errors": [{"message": refused.reason, "extensions": {"code": code}}]},
                 status_code=refused.status_code,
             )
         finally:
