@@ -707,3 +707,75 @@ async def test_an_oversized_table_filter_is_a_bad_user_input_error(
     assert result.error_codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["message"].startswith(message)
     assert len(result.errors[0]["message"]) < 200
+
+
+@pytest.mark.parametrize(
+    ("subject", "refused"),
+    [
+        ("{{ 9**10000000 }}", "the operator **"),  # would hold the server for half a minute
+        ("{{ 9**1000 }}", "the operator **"),
+        ('{{ "x" * 100000 }}', "the operator *"),
+        ("{% for i in range(1000) %}{{ key_name }}{% endfor %}", "loops"),
+        ("{{ range(10)|join }}", "function calls"),
+        ("{{ key_name|center(100000) }}", "the filter 'center'"),
+        ("{% set x = key_name %}{{ x }}", "{% set %}"),
+        ("{{ key_name.upper() }}", "function calls"),
+    ],
+)
+async def test_a_subject_with_unbounded_cost_is_refused_when_saved(
+    graphql, scenario, session, subject: str, refused: str
+) -> None:
+    world = await scenario.workspace()
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        SETTINGS,
+        input={"workspaceId": world.id, "subjects": [{"kind": "EXPIRED", "subject": subject}]},
+    )
+
+    [error] = result.user_errors("updateNotificationSettings")
+    assert (error["field"], error["code"]) == ("subjects", "INVALID")
+    assert error["message"].startswith(f"expired: A subject may not use {refused}")
+    assert await count(session, NotificationSettings) == 0
+
+
+async def test_a_subject_whose_filters_would_grow_without_bound_is_refused(
+    graphql, scenario, session
+) -> None:
+    world = await scenario.workspace()
+    # Each join puts "xx" between the characters: the text triples at every step.
+    subject = "{{ key_name" + '|join("xx")' * 14 + " }}"
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        SETTINGS,
+        input={"workspaceId": world.id, "subjects": [{"kind": "EXPIRED", "subject": subject}]},
+    )
+
+    [error] = result.user_errors("updateNotificationSettings")
+    assert error["message"] == "expired: The filter 'join' produced too long a text."
+    assert await count(session, NotificationSettings) == 0
+
+
+async def test_a_subject_may_use_placeholders_conditions_and_simple_filters(
+    graphql, scenario, session
+) -> None:
+    world = await scenario.workspace()
+    subject = (
+        '[{{ workspace_name|upper }}] "{{ key_name|truncate(20) }}" in {{ days_left + 0 }} '
+        'day{{ "" if days_left == 1 else "s" }}{% if days_left < 2 %} (last notice){% endif %}'
+    )
+
+    payload = (
+        await graphql.as_principal(world.owner.principal).execute(
+            SETTINGS,
+            input={
+                "workspaceId": world.id,
+                "subjects": [{"kind": "EXPIRING", "subject": subject}],
+            },
+        )
+    ).payload("updateNotificationSettings")
+
+    subjects = {s["kind"]: s["subject"] for s in payload["notificationSettings"]["subjects"]}
+    assert subjects["EXPIRING"] == subject
+    row = await session.get(NotificationSettings, world.workspace.id)
+    assert row is not None
+    assert row.subjects == {"expiring": subject}
