@@ -21,8 +21,10 @@ import httpx
 import pytest
 import uvicorn
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from accessplane.app import create_app
 from accessplane.auth.tokens import TokenKind, issue_token
 from accessplane.models import Api, ApiProduct, AuthMethod, Client, Plan, RateLimitPeriod
 from accessplane.services import access_profiles, plans
@@ -370,3 +372,20 @@ async def test_over_the_rate_limit_the_client_gets_429_with_retry_after(
     assert limited["X-RateLimit-Limit"] == "2"
     assert limited["X-RateLimit-Remaining"] == "0"
     assert len(gateway.upstream_log()) == 2
+
+
+async def test_with_the_rate_limiter_unreachable_the_client_gets_503(
+    settings: Settings, engine: AsyncEngine, orders: Orders, scenario: Scenario, tmp_path: Path
+) -> None:
+    # Shared counters in a Redis nobody listens on: the limiter fails closed (the default).
+    unreachable = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    issued = await orders.app(scenario)
+    port = free_port()
+    async with (
+        serving(create_app(unreachable, engine=engine), port),
+        running_gateway(tmp_path / "nginx", accessplane=port, secret=GATEWAY_SECRET) as gateway,
+    ):
+        call = await gateway.get(headers=bearer(issued.token))
+
+    assert (call.response.status_code, call.reached) == (503, False)
+    assert gateway.upstream_log() == []
