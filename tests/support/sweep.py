@@ -6,7 +6,8 @@ The operations come from introspecting the schema the app serves, so a new query
 from the argument types: global IDs of the right and wrong types, of another workspace and
 malformed; empty, huge, unicode and control-character strings; extreme integers; odd
 DateTimes; empty and long lists; nested inputs; nulls where allowed; and, now and then, a value
-of the wrong JSON type.
+of the wrong JSON type. Some examples are plausible instead (IDs of the right type, realistic
+strings, small numbers), so that the code behind input validation runs too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -269,6 +270,12 @@ class IdPool:
         else:
             self.ours.setdefault(type_name, []).append(gid(type_name, pk))
 
+    def right_ids(self, hint: str) -> st.SearchStrategy[str]:
+        """IDs of the hinted type (any of ours without a hint)."""
+        if self.ours.get(hint):
+            return st.sampled_from(self.ours[hint])
+        return st.sampled_from([i for values in self.ours.values() for i in values])
+
     def ids(self, hint: str) -> st.SearchStrategy[str]:
         """Right type first (what shrinking tends to), then any type of ours, another
         workspace's, unknown UUIDs and malformed text."""
@@ -467,6 +474,12 @@ def strings(hint: str) -> st.SearchStrategy[str]:
     return st.one_of(choices)
 
 
+def plausible_strings(hint: str) -> st.SearchStrategy[str]:
+    """A realistic value for the argument, or short plain text."""
+    text = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=16)
+    return st.one_of(st.sampled_from(_REALISTIC[hint]), text) if hint in _REALISTIC else text
+
+
 def ints() -> st.SearchStrategy[int]:
     return st.one_of(
         st.sampled_from([1, 0, -1, 2, 100, 2**31 - 1, -(2**31)]),
@@ -485,18 +498,25 @@ class Values:
 
     pool: IdPool
     schema: GraphQLSchema
+    # Plausible values (IDs of the right type, realistic strings, small numbers) reach the
+    # code behind validation; wild ones test validation itself.
+    wild: bool = True
 
     def variables(self, operation: Operation) -> st.SearchStrategy[dict[str, Any]]:
-        """The variables of one call: mostly of the right types, one in eight times with one
-        value of the wrong JSON type at the top."""
+        """The variables of one call: three in eight times plausible, four in eight wild, one
+        in eight with a value of the wrong JSON type at the top."""
         arguments = operation.arguments
         if not arguments:
             return st.just({})
-        typed = self._object({a.name: (a.type, a.hint) for a in arguments})
-        mistyped = st.tuples(typed, st.sampled_from(arguments), st.sampled_from(MISTYPED)).map(
+        fields = {a.name: (a.type, a.hint) for a in arguments}
+        plausible = replace(self, wild=False)._object(fields)
+        wild = self._object(fields)
+        mistyped = st.tuples(wild, st.sampled_from(arguments), st.sampled_from(MISTYPED)).map(
             lambda t: {**t[0], t[1].name: t[2]}
         )
-        return st.integers(0, 7).flatmap(lambda i: mistyped if i == 7 else typed)
+        return st.integers(0, 7).flatmap(
+            lambda i: plausible if i < 3 else mistyped if i == 7 else wild
+        )
 
     def _object(
         self, fields: dict[str, tuple[GraphQLInputType, str]]
@@ -519,6 +539,8 @@ class Values:
     def _non_null(self, graphql_type: GraphQLInputType, hint: str) -> st.SearchStrategy[Any]:
         if isinstance(graphql_type, GraphQLList):
             item = self.value(graphql_type.of_type, hint)
+            if not self.wild:
+                return st.lists(item, max_size=3)
             return st.one_of(
                 st.lists(item, max_size=3),
                 st.just([]),
@@ -541,19 +563,20 @@ class Values:
 
     def _scalar(self, name: str, hint: str) -> st.SearchStrategy[Any]:
         if name == "ID":
-            return self.pool.ids(hint)
+            return self.pool.ids(hint) if self.wild else self.pool.right_ids(hint)
         if name == "String":
             if hint == "name" and self.pool.permission_names:
-                return st.one_of(st.sampled_from(self.pool.permission_names), strings(hint))
-            return strings(hint)
+                names = st.sampled_from(self.pool.permission_names)
+                return st.one_of(names, strings(hint) if self.wild else plausible_strings(hint))
+            return strings(hint) if self.wild else plausible_strings(hint)
         if name == "Int":
-            return ints()
+            return ints() if self.wild else st.integers(1, 1000)
         if name == "Float":
             return st.floats(allow_nan=False, allow_infinity=False)
         if name == "Boolean":
             return st.booleans()
         if name == "DateTime":
-            return st.sampled_from(DATETIMES)
+            return st.sampled_from(DATETIMES if self.wild else DATETIMES[:2])
         if name == "Upload":
             # A JSON request cannot carry a file: whatever stands in for one must be refused.
             return st.sampled_from(["not a file", "", "x" * 1024])
