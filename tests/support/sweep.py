@@ -242,7 +242,7 @@ def id_hint(name: str, owner: str, node_types: list[str]) -> str:
     node type its input or field is about (the longest type name inside ``owner``); otherwise
     the argument's own name, which picks realistic strings."""
     stem = re.sub(r"Ids?$", "", name)
-    if stem in ("id", "i"):
+    if name in ("id", "ids"):
         candidates = [t for t in node_types if t.lower() in owner.lower()]
         return max(candidates, key=len) if candidates else ""
     if stem != name and stem:
