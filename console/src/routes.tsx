@@ -3,15 +3,26 @@
 import type { ReactElement } from "react";
 import { ApiDetailPage } from "./apis/ApiDetailPage";
 import { ApiListPage } from "./apis/ApiListPage";
+import { AuditLogPage } from "./audit/AuditLogPage";
+import { ApiAccessListPage } from "./keys/ApiAccessListPage";
+import { NotificationSettingsPage } from "./notifications/NotificationSettingsPage";
 
 export interface Section {
   path: string; // below /workspaces/:workspaceId/
   label: string;
 }
 
-export const SECTIONS: Section[] = [{ path: "apis", label: "API access" }];
+export const SECTIONS: Section[] = [
+  { path: "apis", label: "API access" },
+  { path: "keys", label: "Access keys" }, // not "API access…": that is the grants screen
+  { path: "audit", label: "Audit log" },
+  { path: "notifications", label: "Notification settings" },
+];
 
 export const ROUTES: { path: string; element: ReactElement }[] = [
   { path: "apis", element: <ApiListPage /> },
   { path: "apis/:apiId", element: <ApiDetailPage /> },
+  { path: "keys", element: <ApiAccessListPage /> },
+  { path: "audit", element: <AuditLogPage /> },
+  { path: "notifications", element: <NotificationSettingsPage /> },
 ];
