@@ -84,7 +84,8 @@ def changed(session: Session | Any, *tags: str) -> None:
     sync.info.setdefault(_TAGS, set()).update(tags)
 
 
-def _row_tags(instance: Any) -> Iterable[str]:
+def row_tags(instance: Any) -> Iterable[str]:
+    """The tags of one changed row of the tables decisions read (none for other tables)."""
     table = getattr(instance, "__tablename__", None)
     match table:
         case "access_profile":
@@ -117,7 +118,7 @@ def _row_tags(instance: Any) -> Iterable[str]:
 def _after_flush(session: Session, _context: Any) -> None:
     found: set[str] = set()
     for instance in (*session.new, *session.dirty, *session.deleted):
-        found.update(_row_tags(instance))
+        found.update(row_tags(instance))
     if found:
         session.info.setdefault(_TAGS, set()).update(found)
 

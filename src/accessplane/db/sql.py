@@ -14,6 +14,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import SQLModel
 
+from accessplane.db import changes
+
 # The SQLite function registered on every connection by ``create_engine``: SQLite's own
 # lower() folds ASCII letters only, so "Équipe" and "équipe" would differ.
 SQLITE_LOWER = "unicode_lower"
@@ -52,7 +54,11 @@ def fold(value: ColumnElement[Any] | Mapped[Any] | str) -> ColumnElement[str]:
 def insert_new(session: AsyncSession, model: type[SQLModel], rows: Sequence[SQLModel]) -> Insert:
     """``INSERT`` of ``rows`` that skips those a unique constraint already holds (``ON CONFLICT
     DO NOTHING``): concurrent identical inserts all succeed and store one row. Add
-    ``.returning(...)`` to learn which rows were new."""
+    ``.returning(...)`` to learn which rows were new.
+
+    The statement bypasses the unit of work, so the rows' change tags are recorded here: the
+    decision caches must forget what these rows change, as for rows added to the session."""
+    changes.changed(session, *(tag for row in rows for tag in changes.row_tags(row)))
     dialect = session.get_bind().dialect.name
     values = [row.model_dump() for row in rows]
     if dialect == "postgresql":
