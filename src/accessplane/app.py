@@ -187,16 +187,17 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     reads = async_sessionmaker(engine, expire_on_commit=False)
     decision_usage = DecisionUsage(reads)
+    limiter = Limiter(storage_for(settings.redis_url))
     decider = Decider(
         settings=settings,
         sessions=reads,
         cache=decision_cache,
-        limiter=Limiter(storage_for(settings.redis_url)),
+        limiter=limiter,
         member_tokens=credentials.jwt,
         usage=decision_usage,
     )
     invalidator = subscribe(engine, decision_cache)
-    metrics = DecisionMetrics(decision_cache.sizes)
+    metrics = DecisionMetrics(decision_cache.sizes, limiter.stats)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -250,6 +251,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             in_process_worker(settings, engine),
         ):
             yield
+        await limiter.aclose()
         if own_engine:
             await engine.dispose()
 

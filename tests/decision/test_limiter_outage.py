@@ -167,6 +167,13 @@ async def test_failing_closed_answers_503_limiter_unavailable_until_redis_return
     assert not any(r.exc_info for r in caplog.records)  # Redis's outage is not our bug
     scraped = (await http.get("/metrics")).text
     assert decisions(scraped, "limiter_unavailable") == 7
+    outages = [
+        sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "accessplane_limiter_outages_total"
+    ]
+    assert outages == [1]  # the application's /metrics shows the limiter's own counts
 
     await redis.start()
     await until_ok(gate, limited)
