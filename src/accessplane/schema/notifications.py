@@ -10,7 +10,11 @@ from strawberry import relay
 from accessplane import models
 from accessplane.models import NotificationKind
 from accessplane.schema.base import UserError
-from accessplane.services.notifications import effective_subjects
+from accessplane.services.notifications import (
+    default_subject,
+    effective_subjects,
+    template_variables,
+)
 
 NotificationKindEnum = strawberry.enum(NotificationKind, name="NotificationKind")
 
@@ -22,6 +26,12 @@ class NotificationSubject:
     kind: NotificationKindEnum  # type: ignore[valid-type]
     subject: str
     is_default: bool
+    default_subject: str = strawberry.field(
+        description="The subject used when the workspace sets none."
+    )
+    variables: list[str] = strawberry.field(
+        description="The variables this kind's templates may use, e.g. key_name."
+    )
 
 
 @strawberry.type
@@ -36,7 +46,13 @@ class NotificationSettings:
         own = settings.subjects
         return cls(
             subjects=[
-                NotificationSubject(kind=kind, subject=subject, is_default=not own.get(kind.value))
+                NotificationSubject(
+                    kind=kind,
+                    subject=subject,
+                    is_default=not own.get(kind.value),
+                    default_subject=default_subject(kind),
+                    variables=template_variables(kind),
+                )
                 for kind, subject in effective_subjects(settings).items()
             ],
             workspace_id=settings.workspace_id,

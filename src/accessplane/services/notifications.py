@@ -19,7 +19,7 @@ from accessplane.db import transaction
 from accessplane.errors import UserErrorCode
 from accessplane.models import Notification, NotificationKind, NotificationSettings
 from accessplane.models.base import utcnow
-from accessplane.notify.rendering import DEFAULT_SUBJECTS, render, subject_error
+from accessplane.notify.rendering import DEFAULT_SUBJECTS, SAMPLE_CONTEXT, render, subject_error
 from accessplane.services.audit import record
 from accessplane.services.validation import Checks
 
@@ -57,6 +57,16 @@ def enqueue(
     )
     session.add(notification)
     return notification
+
+
+def default_subject(kind: NotificationKind) -> str:
+    """The subject template a kind of mail has when the workspace sets none."""
+    return DEFAULT_SUBJECTS[kind]
+
+
+def template_variables(kind: NotificationKind) -> list[str]:
+    """The variables a kind's templates are rendered with, by name."""
+    return sorted(SAMPLE_CONTEXT[kind])
 
 
 def effective_subjects(settings: NotificationSettings | None) -> dict[NotificationKind, str]:
