@@ -3,6 +3,9 @@
 import type { ReactElement } from "react";
 import { ApiDetailPage } from "./apis/ApiDetailPage";
 import { ApiListPage } from "./apis/ApiListPage";
+import { ExplainPage } from "./access/ExplainPage";
+import { GroupDetailPage } from "./groups/GroupDetailPage";
+import { GroupListPage } from "./groups/GroupListPage";
 import { AuditLogPage } from "./audit/AuditLogPage";
 import { ApiAccessListPage } from "./keys/ApiAccessListPage";
 import { NotificationSettingsPage } from "./notifications/NotificationSettingsPage";
@@ -14,6 +17,8 @@ export interface Section {
 
 export const SECTIONS: Section[] = [
   { path: "apis", label: "API access" },
+  { path: "explain", label: "Explain access" },
+  { path: "groups", label: "Groups" },
   { path: "keys", label: "Access keys" }, // not "API access…": that is the grants screen
   { path: "audit", label: "Audit log" },
   { path: "notifications", label: "Notification settings" },
@@ -22,6 +27,9 @@ export const SECTIONS: Section[] = [
 export const ROUTES: { path: string; element: ReactElement }[] = [
   { path: "apis", element: <ApiListPage /> },
   { path: "apis/:apiId", element: <ApiDetailPage /> },
+  { path: "explain", element: <ExplainPage /> },
+  { path: "groups", element: <GroupListPage /> },
+  { path: "groups/:groupId", element: <GroupDetailPage /> },
   { path: "keys", element: <ApiAccessListPage /> },
   { path: "audit", element: <AuditLogPage /> },
   { path: "notifications", element: <NotificationSettingsPage /> },

@@ -1,4 +1,4 @@
-import { Anchor, createTheme, type CSSVariablesResolver } from "@mantine/core";
+import { Alert, Anchor, Modal, MultiSelect, Notification, Select, createTheme, type CSSVariablesResolver } from "@mantine/core";
 
 export const theme = createTheme({
   primaryColor: "blue",
@@ -8,6 +8,13 @@ export const theme = createTheme({
   components: {
     // Links inside text must not rely on colour alone.
     Anchor: Anchor.extend({ defaultProps: { underline: "always" } }),
+    // The close button is an icon: it needs a name.
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close" } } }),
+    Notification: Notification.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close" } } }),
+    Select: Select.extend({ defaultProps: { clearButtonProps: { "aria-label": "Clear" } } }),
+    MultiSelect: MultiSelect.extend({ defaultProps: { clearButtonProps: { "aria-label": "Clear" } } }),
+    // Light alerts' coloured titles fall below 4.5:1; the colour stays on the background.
+    Alert: Alert.extend({ styles: { title: { color: "var(--mantine-color-black)" } } }),
   },
 });
 

@@ -330,7 +330,6 @@ export function ApiDetailPage() {
           apiId={api.id}
           kind={adding}
           options={adding === "people" ? peopleOptions : groupOptions}
-          opened
           onClose={() => setAdding(null)}
           onDone={refresh}
         />

@@ -1,7 +1,7 @@
 import { ActionIcon, Button, Group, Menu, MultiSelect, Stack, Table, Text, TextInput, Title, VisuallyHidden } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { usePaging } from "../core/paging";
 import { Empty, Loading, QueryError } from "../core/states";
@@ -58,8 +58,10 @@ export function ApiListPage() {
   const { membership } = useWorkspace();
   const navigate = useNavigate();
   const [search, setSearch] = useState("");
-  const [people, setPeople] = useState<string[]>([]);
-  const [groups, setGroups] = useState<string[]>([]);
+  // ?person= and ?group= preselect the filters (links from a member's or a group's page).
+  const [params] = useSearchParams();
+  const [people, setPeople] = useState<string[]>(params.getAll("person"));
+  const [groups, setGroups] = useState<string[]>(params.getAll("group"));
   const [debounced] = useDebouncedValue(search, 250);
   const paging = usePaging();
   const [{ data, error, fetching }] = useQuery({

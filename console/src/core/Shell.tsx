@@ -101,6 +101,7 @@ export function Shell() {
               to={`${base}/${section.path}`}
               label={section.label}
               onClick={close}
+              variant="filled"
             />
           ))}
           <NavLink component="a" href="/graphql" label="GraphiQL" />

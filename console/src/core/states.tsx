@@ -5,8 +5,8 @@ import { describeError } from "./errors";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
-    <Center py="xl" aria-busy="true">
-      <Loader size="sm" aria-label={label} />
+    <Center py="xl" role="status" aria-label={label} aria-busy="true">
+      <Loader size="sm" />
     </Center>
   );
 }
