@@ -27,6 +27,10 @@ test("Notification settings: set a subject, see a bad template refused on its fi
   await page.reload();
   await expect(expiring).toHaveValue(subject);
   await expect(expiring).not.toHaveAttribute("aria-invalid", "true");
+  // The default stays in view beside a changed subject, with the variables it may use.
+  const card = page.getByRole("group", { name: "API key expiring" });
+  await expect(card).toContainText('Default: API key "{{ key_name }}" expires in');
+  await expect(card).toContainText("{{ days_left }}");
 
   await page.getByRole("button", { name: "Restore the default subject of API key expiring" }).click();
   await page.getByRole("button", { name: "Save" }).click();

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Code, Group, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useState } from "react";
 import { useMutation, useQuery } from "urql";
@@ -19,6 +19,8 @@ const NotificationSettingsDocument = graphql(`
           kind
           subject
           isDefault
+          defaultSubject
+          variables
         }
       }
     }
@@ -33,6 +35,8 @@ const UpdateNotificationSettingsDocument = graphql(`
           kind
           subject
           isDefault
+          defaultSubject
+          variables
         }
       }
       userErrors {
@@ -95,11 +99,11 @@ export function NotificationSettingsPage() {
         }}
       >
         <Stack>
-          {saved.map(({ kind, subject, isDefault }) => {
+          {saved.map(({ kind, subject, isDefault, defaultSubject, variables }) => {
             const value = edited[kind] ?? subject;
             const title = kindTitle(kind);
             return (
-              <Paper key={kind} withBorder p="sm">
+              <Paper key={kind} withBorder p="sm" role="group" aria-label={title}>
                 <TextInput
                   label={
                     <Group gap={6} component="span">
@@ -122,6 +126,20 @@ export function NotificationSettingsPage() {
                   error={errors[kind]}
                   maxLength={300}
                 />
+                <Text size="xs" c="dimmed" mt={6}>
+                  Variables:{" "}
+                  {variables.map((name, index) => (
+                    <span key={name}>
+                      {index > 0 && ", "}
+                      <Code>{`{{ ${name} }}`}</Code>
+                    </span>
+                  ))}
+                </Text>
+                {!isDefault && (
+                  <Text size="xs" c="dimmed" mt={4}>
+                    Default: <Code>{defaultSubject}</Code>
+                  </Text>
+                )}
                 {!isDefault && manage.allowed && (
                   <Button
                     mt={6}
