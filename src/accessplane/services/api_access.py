@@ -56,7 +56,7 @@ from accessplane.periodic import flushing
 from accessplane.services.audit import record
 from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
-from accessplane.services.roles import check_role_assignable, role_in_workspace
+from accessplane.services.roles import check_role_assignable, recheck_role, role_in_workspace
 from accessplane.services.scoping import get_scoped
 from accessplane.services.uniqueness import check_unique_name, duplicate_error
 from accessplane.services.validation import Checks, excerpt
@@ -255,7 +255,8 @@ async def create_api_access(
                 target_id=key.id,
                 after=_summary(key, role),
             )
-    except IntegrityError:  # a concurrent create took the name between check and commit
+    except IntegrityError:  # a concurrent deleteRole won, or a create took the name
+        await recheck_role(session, role_id)
         raise _duplicate(name) from None
     return IssuedApiAccess(api_access=key, token=issued.plaintext)
 
@@ -312,7 +313,9 @@ async def update_api_access(
                 before=before,
                 after=_summary(key, role),
             )
-    except IntegrityError:
+    except IntegrityError:  # a concurrent deleteRole won, or a create took the name
+        if role_id is not None:
+            await recheck_role(session, role_id)
         raise _duplicate(new_name) from None
     return key
 

@@ -112,7 +112,7 @@ async def grant_access(
             (Group, group_ids, "groupIds", "group"),
         ):
             await get_referenced(
-                session, model, ids, api.workspace_id, field=field_name, label=label
+                session, model, ids, common["workspace_id"], field=field_name, label=label
             )
         raise
     return GrantChange(api, new_members, new_groups)

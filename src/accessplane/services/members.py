@@ -6,12 +6,14 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accessplane.auth.permissions import OWNER_ROLE, Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
+from accessplane.db.sql import insert_new
 from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import GroupMember, Member, MemberKind, Role, User
 from accessplane.services.audit import record
@@ -19,6 +21,7 @@ from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import (
     check_holder_manageable,
     check_role_assignable,
+    recheck_role,
     role_in_workspace,
 )
 from accessplane.services.scoping import get_scoped
@@ -63,9 +66,10 @@ async def get_or_create_user(session: AsyncSession, email: str, name: str = "") 
     """The user with this (lower-cased) email, created if new."""
     user = await session.scalar(select(User).where(col(User.email) == email))
     if user is None:
-        user = User(email=email, name=name)
-        session.add(user)
-        await session.flush()
+        # ON CONFLICT DO NOTHING: a concurrent request creating the same user is no error.
+        await session.execute(insert_new(session, User, [User(email=email, name=name)]))
+        user = await session.scalar(select(User).where(col(User.email) == email))
+        assert user is not None
     return user
 
 
@@ -88,31 +92,46 @@ async def add_member(
     if role is not None:
         check_role_assignable(checks, actor, role)
     if email and not checks.errors:
-        existing = await session.scalar(
-            select(col(Member.id))
-            .join(User, col(User.id) == col(Member.user_id))
-            .where(col(Member.workspace_id) == workspace_id, col(User.email) == email)
-        )
-        if existing is not None:
-            checks.add("email", f"{email} is a member already.", UserErrorCode.DUPLICATE)
+        await _check_not_member(checks, session, workspace_id, email)
     checks.raise_if_any()
     assert role is not None
-    async with transaction(session):
-        user = await get_or_create_user(session, email, name)
-        member = Member(
-            workspace_id=workspace_id, user_id=user.id, role_id=role.id, kind=MemberKind.HUMAN
-        )
-        session.add(member)
-        record(
-            session,
-            actor=actor,
-            workspace_id=workspace_id,
-            action="addMember",
-            target_type="Member",
-            target_id=member.id,
-            after={"email": email, "role": role.name},
-        )
+    role_name = role.name
+    try:
+        async with transaction(session):
+            user = await get_or_create_user(session, email, name)
+            member = Member(
+                workspace_id=workspace_id, user_id=user.id, role_id=role_id, kind=MemberKind.HUMAN
+            )
+            session.add(member)
+            record(
+                session,
+                actor=actor,
+                workspace_id=workspace_id,
+                action="addMember",
+                target_type="Member",
+                target_id=member.id,
+                after={"email": email, "role": role_name},
+            )
+    except IntegrityError:
+        # A concurrent request deleted the role, or added the same person, first.
+        await recheck_role(session, role_id)
+        checks = Checks()
+        await _check_not_member(checks, session, workspace_id, email)
+        checks.raise_if_any()
+        raise
     return member
+
+
+async def _check_not_member(
+    checks: Checks, session: AsyncSession, workspace_id: uuid.UUID, email: str
+) -> None:
+    existing = await session.scalar(
+        select(col(Member.id))
+        .join(User, col(User.id) == col(Member.user_id))
+        .where(col(Member.workspace_id) == workspace_id, col(User.email) == email)
+    )
+    if existing is not None:
+        checks.add("email", f"{email} is a member already.", UserErrorCode.DUPLICATE)
 
 
 async def update_member_role(
@@ -135,19 +154,23 @@ async def update_member_role(
     checks.raise_if_any()
     assert role is not None
     previous = await session.get(Role, member.role_id)
-    async with transaction(session):
-        member.role_id = role.id
-        session.add(member)
-        record(
-            session,
-            actor=actor,
-            workspace_id=member.workspace_id,
-            action="updateMemberRole",
-            target_type="Member",
-            target_id=member.id,
-            before={"role": previous.name if previous else None},
-            after={"role": role.name},
-        )
+    try:
+        async with transaction(session):
+            member.role_id = role.id
+            session.add(member)
+            record(
+                session,
+                actor=actor,
+                workspace_id=member.workspace_id,
+                action="updateMemberRole",
+                target_type="Member",
+                target_id=member.id,
+                before={"role": previous.name if previous else None},
+                after={"role": role.name},
+            )
+    except IntegrityError:
+        await recheck_role(session, role_id)  # a concurrent deleteRole won
+        raise
     return member
 
 

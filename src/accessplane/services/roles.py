@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -280,13 +281,10 @@ async def update_role(
     return role
 
 
-async def delete_role(*, session: AsyncSession, actor: Principal, role_id: uuid.UUID) -> Role:
-    """Delete a custom role that no member and no API Access holds."""
-    role = await get_scoped(session, actor, Role, role_id, Permission.DELETE_ROLE, label="Role")
-    if role.built_in:
-        raise InputError.one("id", "Built-in roles cannot be deleted.", UserErrorCode.BUILT_IN)
-    holders = await session.scalar(select(func.count()).where(col(Member.role_id) == role.id))
-    keys = await session.scalar(select(func.count()).where(col(ApiAccess.role_id) == role.id))
+async def _check_not_held(session: AsyncSession, role_id: uuid.UUID) -> None:
+    """IN_USE if a member or an API Access holds the role."""
+    holders = await session.scalar(select(func.count()).where(col(Member.role_id) == role_id))
+    keys = await session.scalar(select(func.count()).where(col(ApiAccess.role_id) == role_id))
     if holders or keys:
         raise InputError.one(
             "id",
@@ -294,18 +292,39 @@ async def delete_role(*, session: AsyncSession, actor: Principal, role_id: uuid.
             "assign them another role first.",
             UserErrorCode.IN_USE,
         )
-    async with transaction(session):
-        record(
-            session,
-            actor=actor,
-            workspace_id=role.workspace_id,
-            action="deleteRole",
-            target_type="Role",
-            target_id=role.id,
-            before=role_summary(role),
-        )
-        await session.delete(role)
+
+
+async def delete_role(*, session: AsyncSession, actor: Principal, role_id: uuid.UUID) -> Role:
+    """Delete a custom role that no member and no API Access holds."""
+    role = await get_scoped(session, actor, Role, role_id, Permission.DELETE_ROLE, label="Role")
+    if role.built_in:
+        raise InputError.one("id", "Built-in roles cannot be deleted.", UserErrorCode.BUILT_IN)
+    await _check_not_held(session, role.id)
+    try:
+        async with transaction(session):
+            record(
+                session,
+                actor=actor,
+                workspace_id=role.workspace_id,
+                action="deleteRole",
+                target_type="Role",
+                target_id=role.id,
+                before=role_summary(role),
+            )
+            await session.delete(role)
+    except IntegrityError:
+        # The foreign key: a concurrent request gave the role to someone after the check.
+        await _check_not_held(session, role_id)
+        raise
     return role
+
+
+async def recheck_role(session: AsyncSession, role_id: uuid.UUID) -> None:
+    """After a write assigning ``role_id`` met an integrity error: NOT_FOUND on ``roleId`` if
+    the role is gone (a concurrent deleteRole won), as if the requests had come one after the
+    other. Returns when it still exists, for the caller to re-raise what it caught."""
+    if await session.scalar(select(col(Role.id)).where(col(Role.id) == role_id)) is None:
+        raise InputError.one("roleId", "Role not found in this workspace.", UserErrorCode.NOT_FOUND)
 
 
 async def list_roles(
