@@ -9,10 +9,11 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from accessplane.models import ApiGrant, AuditEvent, Group, GroupMember
+from accessplane.db.conflicts import is_conflict
+from accessplane.models import ApiGrant, AuditEvent, Group, GroupMember, Workspace
 from accessplane.schema.build import Mutation
 from accessplane.services import grants as grants_service
 from accessplane.services import groups as groups_service
@@ -228,3 +229,26 @@ def test_every_mutation_maps_user_errors_and_conflicts() -> None:
         if not getattr(field.base_resolver.wrapped_func, "maps_user_errors", False)
     ]
     assert unwrapped == [], "decorate these resolvers with @user_errors_as_payload"
+
+
+async def test_a_postgresql_serialization_failure_counts_as_a_conflict(
+    engine, scenario: Scenario, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("serialization failures are PostgreSQL's; SQLite admits one writer at a time")
+    world = await scenario.workspace()
+    rename = update(Workspace).where(Workspace.id == world.workspace.id)
+
+    async with engine.connect() as first, engine.connect() as second:
+        await first.execution_options(isolation_level="REPEATABLE READ")
+        await first.execute(select(Workspace.name).where(Workspace.id == world.workspace.id))
+        await second.execute(rename.values(name="Renamed by the second"))
+        await second.commit()
+        with pytest.raises(DBAPIError) as failure:
+            await first.execute(rename.values(name="Renamed by the first"))
+        await first.rollback()
+
+    assert not isinstance(failure.value, IntegrityError)
+    assert is_conflict(failure.value)
+    assert is_conflict(IntegrityError("INSERT …", {}, Exception("UNIQUE constraint failed")))
+    assert not is_conflict(DBAPIError("SELECT …", {}, Exception("connection reset")))
