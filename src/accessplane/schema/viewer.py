@@ -6,6 +6,7 @@ import strawberry
 
 from accessplane.auth.principals import Principal, PrincipalKind
 from accessplane.context import Info
+from accessplane.schema.roles import RolePermission
 from accessplane.schema.workspaces import Workspace
 
 PrincipalKindEnum = strawberry.enum(PrincipalKind, name="PrincipalKind")
@@ -19,6 +20,11 @@ class ViewerMembership:
     role_name: str
     permissions: list[str]
     all_apis: bool
+    permission_constraints: list[RolePermission] = strawberry.field(
+        description="The viewer's permissions that carry a constraint, with it (e.g. "
+        "createApiAccess limited to names matching namePattern), so a client can say so "
+        "before the server refuses."
+    )
 
 
 @strawberry.type
@@ -42,6 +48,14 @@ class Viewer:
                     role_name=membership.role_name,
                     permissions=sorted(p.value for p in membership.grants),
                     all_apis=membership.all_apis,
+                    permission_constraints=[
+                        RolePermission(
+                            name=grant.permission.value,
+                            name_pattern=grant.constraints.get("namePattern"),
+                        )
+                        for grant in sorted(membership.grants.values(), key=lambda g: g.permission)
+                        if grant.constraints
+                    ],
                 )
             )
         return result
