@@ -83,7 +83,7 @@ class BodyLimit:
             }
         else:
             body = {"error": "payload_too_large", "message": message}
-        payload = json.dumps(body).encode()
+        payload = json.dumps(body, separators=(",", ":")).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -260,6 +260,21 @@ async def test_an_unparsable_datetime_is_refused_on_its_field(
     assert _errors_logged(caplog) == []
 
 
+@pytest.mark.parametrize(
+    "target", [t for t in DATETIME_TARGETS if t.parent != "Workspace"], ids=str
+)
+async def test_without_a_credential_an_unparsable_datetime_is_unauthenticated_first(
+    graphql, world: World, target: Target, caplog: pytest.LogCaptureFixture
+) -> None:
+    for bad in BAD_DATETIMES:
+        variables = target.variables(id_value=world.id, datetime_value=bad, workspace=world.id)
+
+        result = await graphql.anonymous().execute(target.operation(), **variables)
+
+        assert result.error_codes == ["UNAUTHENTICATED"], (bad, result.errors)
+    assert _errors_logged(caplog) == []
+
+
 def test_the_datetime_inputs_are_found() -> None:
     assert {str(t) for t in DATETIME_TARGETS} >= {
         "Mutation.createApiAccess",
