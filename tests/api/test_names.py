@@ -164,3 +164,29 @@ async def test_concurrent_creates_of_one_name_store_one_and_answer_duplicate(
     lost = {("CONFLICT",), ("DUPLICATE",)} if kind == "role" else {("DUPLICATE",)}
     assert set(codes[1:]) <= lost
     assert await names_stored(session, model, world) == 1
+
+
+SEARCH = """
+query Search($id: ID!, $search: String) {
+  workspace(id: $id) {
+    groups(search: $search) { edges { node { name } } }
+    apis(filter: {search: $search}) { edges { node { name } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("search", ["équipe", "ÉQUIPE", "Équipe"])
+async def test_search_ignores_case_in_every_alphabet(
+    graphql, scenario: Scenario, search: str
+) -> None:
+    world = await scenario.workspace()
+    caller = graphql.as_principal(world.owner.principal)
+    for kind in ("group", "api"):
+        create, created, make_input, _ = KINDS[kind]
+        (await caller.execute(create, input=make_input(world, "Équipe Paris"))).payload(created)
+
+    data = (await caller.execute(SEARCH, id=world.id, search=search)).ok()["workspace"]
+
+    assert [e["node"]["name"] for e in data["groups"]["edges"]] == ["Équipe Paris"]
+    assert [e["node"]["name"] for e in data["apis"]["edges"]] == ["Équipe Paris"]

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -14,6 +14,7 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
+from accessplane.db.sql import fold
 from accessplane.models import Api, ApiGrant
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -239,8 +240,8 @@ async def list_apis(
         term = filter.search.strip().lower()
         query = query.where(
             or_(
-                func.lower(col(Api.name)).contains(term, autoescape=True),
-                func.lower(col(Api.identifier)).contains(term, autoescape=True),
+                fold(col(Api.name)).contains(term, autoescape=True),
+                fold(col(Api.identifier)).contains(term, autoescape=True),
             )
         )
     return await paginate(session, query, sort=[col(Api.name), col(Api.id)], args=args)

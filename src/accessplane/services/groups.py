@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -13,7 +13,7 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import changes, transaction
-from accessplane.db.sql import insert_new
+from accessplane.db.sql import fold, insert_new
 from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -228,7 +228,5 @@ async def list_groups(
     query = select(Group).where(col(Group.workspace_id) == workspace_id)
     if search:
         # autoescape: a "_" or "%" in the search is a character, not a wildcard
-        query = query.where(
-            func.lower(col(Group.name)).contains(search.strip().lower(), autoescape=True)
-        )
+        query = query.where(fold(col(Group.name)).contains(search.strip().lower(), autoescape=True))
     return await paginate(session, query, sort=[col(Group.name), col(Group.id)], args=args)

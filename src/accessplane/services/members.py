@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -13,7 +13,7 @@ from sqlmodel import col
 from accessplane.auth.permissions import OWNER_ROLE, Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.db.sql import insert_new
+from accessplane.db.sql import fold, insert_new
 from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import GroupMember, Member, MemberKind, Role, User
 from accessplane.services.audit import record
@@ -238,8 +238,8 @@ async def list_members(
         term = filter.search.strip().lower()
         query = query.where(
             or_(
-                func.lower(col(User.email)).contains(term, autoescape=True),
-                func.lower(col(User.name)).contains(term, autoescape=True),
+                fold(col(User.email)).contains(term, autoescape=True),
+                fold(col(User.name)).contains(term, autoescape=True),
             )
         )
     return await paginate(session, query, sort=[col(User.email), col(Member.id)], args=args)
