@@ -208,7 +208,10 @@ test("API Access keys: the role field says why it is disabled, and a name patter
   await other.getByRole("link", { name: "Access keys", exact: true }).click();
   await other.getByRole("button", { name: "Create API Access" }).click();
   const otherForm = other.getByRole("dialog", { name: "Create API Access" });
+  await expect(otherForm).toContainText("Must match ci-.* (your createApiAccess permission).");
   await otherForm.getByLabel("Access Name").fill(`deploy-${RUN}`);
+  // Said as the name is typed, and refused by the server on the same field.
+  await expect(otherForm.getByLabel("Access Name")).toHaveAttribute("aria-invalid", "true");
   await choose(other, otherForm, "Role", `ci-only-${RUN}`);
   await otherForm.getByRole("button", { name: "Create" }).click();
   await expect(otherForm.getByLabel("Access Name")).toHaveAttribute("aria-invalid", "true");

@@ -7,6 +7,7 @@ import type { ApiAccessFieldsFragment } from "../gql/graphql";
 import { CreateApiAccessDocument, UpdateApiAccessDocument } from "./documents";
 import { DEFAULT_EXPIRY, EXPIRY_PRESETS, expiresAt, localInputValue } from "./expiry";
 import { normaliseTags } from "./filters";
+import { patternError } from "./namePattern";
 
 export interface RoleOption {
   value: string;
@@ -77,6 +78,7 @@ function ExpiryFields({
 export function ApiAccessFormModal({
   apiAccess,
   roles,
+  namePattern,
   opened,
   onClose,
   onCreated,
@@ -84,6 +86,7 @@ export function ApiAccessFormModal({
 }: {
   apiAccess: ApiAccessFieldsFragment | null; // null: create
   roles: RoleOption[];
+  namePattern: string | null; // of the viewer's createApiAccess permission
   opened: boolean;
   onClose: () => void;
   onCreated: (key: ApiAccessFieldsFragment, token: string) => void;
@@ -162,9 +165,14 @@ export function ApiAccessFormModal({
             label="Access Name"
             required
             maxLength={100}
+            description={namePattern ? `Must match ${namePattern} (your createApiAccess permission).` : undefined}
             value={values.name}
-            onChange={(event) => patch({ name: event.currentTarget.value })}
-            error={errors.name}
+            onChange={(event) => {
+              patch({ name: event.currentTarget.value });
+              // The server's verdict on the old name no longer applies.
+              setErrors((current) => Object.fromEntries(Object.entries(current).filter(([field]) => field !== "name")));
+            }}
+            error={errors.name ?? patternError(namePattern, values.name)}
             data-autofocus
           />
           <Textarea

@@ -30,6 +30,7 @@ import type { ApiAccessFieldsFragment, ApiAccessOrderField } from "../gql/graphq
 import { ApiAccessDetail } from "./ApiAccessDetail";
 import { ApiAccessFormModal } from "./ApiAccessFormModal";
 import { DeleteModal } from "./DeleteModal";
+import { namePatternOf } from "./namePattern";
 import { ApiAccessListDocument } from "./documents";
 import { NO_FILTER, isFiltered, toApiFilter, type KeyFilterState, type StatusChoice } from "./filters";
 import { StatusBadge, TagList } from "./parts";
@@ -92,6 +93,9 @@ export function ApiAccessListPage() {
   const roles = (workspace?.roles?.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }));
   const knownTags = [...new Set(keys.flatMap((key) => key.tags))].sort();
   const detail = keys.find((key) => key.id === detailId) ?? null;
+  const namePattern = namePatternOf(
+    data?.viewer.memberships.find((m) => m.workspace.id === membership.workspace.id)?.permissionConstraints,
+  );
   const pageIds = keys.map((key) => key.id);
   const allOnPage = pageIds.length > 0 && pageIds.every((id) => selected.includes(id));
 
@@ -349,6 +353,7 @@ export function ApiAccessListPage() {
           key={dialog.kind === "edit" ? dialog.key.id : "new"}
           apiAccess={dialog.kind === "edit" ? dialog.key : null}
           roles={roles}
+          namePattern={namePattern}
           opened
           onClose={() => setDialog(null)}
           onCreated={(key, token) => {

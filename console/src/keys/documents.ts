@@ -1,7 +1,8 @@
 import { graphql } from "../gql";
 
 // Everything the table, the filter panel, the detail panel and the forms show, in one request;
-// roles only when the viewer may read them (without getRole, `role` would fail the whole list).
+// roles only when the viewer may read them (without getRole, `role` would fail the whole list),
+// and the viewer's own name pattern for new keys.
 export const ApiAccessListDocument = graphql(`
   query ApiAccessList(
     $workspaceId: ID!
@@ -31,6 +32,17 @@ export const ApiAccessListDocument = graphql(`
             id
             name
           }
+        }
+      }
+    }
+    viewer {
+      memberships {
+        workspace {
+          id
+        }
+        permissionConstraints {
+          name
+          namePattern
         }
       }
     }
