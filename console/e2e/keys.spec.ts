@@ -168,6 +168,7 @@ test("API Access keys: the role field says why it is disabled, and a name patter
   browser,
   server,
   api,
+  graphqlRequests,
 }) => {
   const { workspaceId, roles } = await workspaceOf(api);
   const createRole = `mutation($input: CreateRoleInput!) { createRole(input: $input) { role { id } userErrors { message } } }`;
@@ -200,6 +201,13 @@ test("API Access keys: the role field says why it is disabled, and a name patter
   await expect(form.getByRole("textbox", { name: "Role" })).toBeDisabled();
   await expect(form).toContainText("lacks the getRole permission. It is needed to assign a role.");
   await form.getByRole("button", { name: "Cancel" }).click();
+  // A screen the role cannot read says why, without asking the server.
+  const asked = await graphqlRequests.during(page, async () => {
+    await page.getByRole("link", { name: "Audit log", exact: true }).click();
+    await expect(page.getByText("Not available with your role")).toBeVisible();
+  });
+  expect(asked).toBe(0);
+  await expect(page.getByText("lacks the getAuditLog permission")).toBeVisible();
 
   // Another person's browser: a key limited to names matching ci-.*.
   const context = await browser.newContext({ baseURL: server.url });

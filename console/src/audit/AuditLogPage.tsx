@@ -145,6 +145,19 @@ function Changes({ event }: { event: AuditEvent }) {
 
 /** The audit log: who did what to what, when; newest first. */
 export function AuditLogPage() {
+  const allowed = usePermission("getAuditLog");
+  if (!allowed.allowed) {
+    return (
+      <Stack>
+        <Title order={2}>Audit log</Title>
+        <Empty title="Not available with your role">{allowed.reason}</Empty>
+      </Stack>
+    );
+  }
+  return <AuditLog />;
+}
+
+function AuditLog() {
   const { membership } = useWorkspace();
   const workspaceId = membership.workspace.id;
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);

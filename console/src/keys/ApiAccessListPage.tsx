@@ -65,6 +65,19 @@ const ORDER_CHOICES = [
 
 /** API Access keys: the table with its filter panel, bulk delete, the detail panel and forms. */
 export function ApiAccessListPage() {
+  const allowed = usePermission("getApiAccess");
+  if (!allowed.allowed) {
+    return (
+      <Stack>
+        <Title order={2}>API Access keys</Title>
+        <Empty title="Not available with your role">{allowed.reason}</Empty>
+      </Stack>
+    );
+  }
+  return <ApiAccessList />;
+}
+
+function ApiAccessList() {
   const { membership } = useWorkspace();
   const getRole = usePermission("getRole");
   const deleteAllowed = usePermission("deleteApiAccess").allowed;

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { describeError } from "../core/errors";
 import { Guarded } from "../core/Guarded";
-import { Loading, QueryError } from "../core/states";
+import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
 import { graphql } from "../gql";
 import type { NotificationKind } from "../gql/graphql";
@@ -50,6 +50,19 @@ const UpdateNotificationSettingsDocument = graphql(`
 
 /** Notification settings: the subject of each kind of email, as a template. */
 export function NotificationSettingsPage() {
+  const allowed = usePermission("getWorkspace");
+  if (!allowed.allowed) {
+    return (
+      <Stack>
+        <Title order={2}>Notification settings</Title>
+        <Empty title="Not available with your role">{allowed.reason}</Empty>
+      </Stack>
+    );
+  }
+  return <NotificationSettingsForm />;
+}
+
+function NotificationSettingsForm() {
   const { membership } = useWorkspace();
   const workspaceId = membership.workspace.id;
   const manage = usePermission("manageNotifications");
