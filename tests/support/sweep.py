@@ -132,10 +132,11 @@ def operations(schema: GraphQLSchema) -> list[Operation]:
     assert query is not None
     for name, graphql_field in query.fields.items():
         arguments = _arguments(graphql_field, name, node_types)
+        call = _call(schema, name, graphql_field, arguments)
         found.append(
             Operation(
                 name=f"Query.{name}",
-                document=_document("query", arguments, _call(name, graphql_field, arguments)),
+                document=_document("query", arguments, call),
                 arguments=arguments,
             )
         )
@@ -143,7 +144,7 @@ def operations(schema: GraphQLSchema) -> list[Operation]:
     assert isinstance(workspace, GraphQLObjectType)
     for name, graphql_field in workspace.fields.items():
         arguments = _arguments(graphql_field, name, node_types)
-        call = _call(name, graphql_field, arguments)
+        call = _call(schema, name, graphql_field, arguments)
         outer = Argument(WORKSPACE_VARIABLE, GraphQLNonNull(_id_type(schema)), "Workspace")
         found.append(
             Operation(
@@ -161,10 +162,11 @@ def operations(schema: GraphQLSchema) -> list[Operation]:
     assert mutation is not None
     for name, graphql_field in mutation.fields.items():
         arguments = _arguments(graphql_field, name, node_types)
+        call = _call(schema, name, graphql_field, arguments)
         found.append(
             Operation(
                 name=f"Mutation.{name}",
-                document=_document("mutation", arguments, _call(name, graphql_field, arguments)),
+                document=_document("mutation", arguments, call),
                 arguments=arguments,
             )
         )
@@ -197,20 +199,32 @@ def _document(kind: str, arguments: Sequence[Argument], body: str) -> str:
     return f"{kind} Sweep{f'({declared})' if declared else ''} {{ {body} }}"
 
 
-def _call(name: str, graphql_field: GraphQLField, arguments: Sequence[Argument]) -> str:
+def _call(
+    schema: GraphQLSchema,
+    name: str,
+    graphql_field: GraphQLField,
+    arguments: Sequence[Argument],
+) -> str:
     passed = ", ".join(f"{a.name}: ${a.name}" for a in arguments)
-    return f"{name}{f'({passed})' if passed else ''} {selection(graphql_field.type)}".strip()
+    result = selection(graphql_field.type, schema=schema)
+    return f"{name}{f'({passed})' if passed else ''} {result}".strip()
 
 
-def selection(graphql_type: Any, depth: int = SELECTION_DEPTH) -> str:
+def selection(
+    graphql_type: Any, depth: int = SELECTION_DEPTH, schema: GraphQLSchema | None = None
+) -> str:
     """A few fields of a result: scalars first (``userErrors`` of payloads always), then a few
-    nested objects while ``depth`` lasts; fields that require arguments are left out."""
+    nested objects while ``depth`` lasts; fields that require arguments are left out. An
+    interface gets the scalars of each of its types (``schema`` tells which they are)."""
     named = get_named_type(graphql_type)
     if is_leaf_type(named):
         return ""
-    if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
-        has_id = isinstance(named, GraphQLInterfaceType) and "id" in named.fields
-        return "{ __typename id }" if has_id else "{ __typename }"
+    if isinstance(named, GraphQLUnionType):
+        return "{ __typename }"
+    if isinstance(named, GraphQLInterfaceType):
+        implementations = schema.get_implementations(named).objects if schema else []
+        fragments = [f"... on {t.name} {selection(t, 1)}" for t in implementations]
+        return f"{{ __typename {' '.join(fragments)} }}"
     assert isinstance(named, GraphQLObjectType)
     scalars: list[str] = []
     objects: list[str] = []
@@ -226,7 +240,7 @@ def selection(graphql_type: Any, depth: int = SELECTION_DEPTH) -> str:
         elif name == "userErrors":
             objects.insert(0, f"{name} {selection(graphql_field.type, 1)}")
         elif depth > 1:
-            nested = selection(graphql_field.type, depth - 1)
+            nested = selection(graphql_field.type, depth - 1, schema)
             if nested:
                 objects.append(f"{name} {nested}")
     chosen = scalars[:SCALARS_PER_LEVEL] + objects[:OBJECTS_PER_LEVEL]
