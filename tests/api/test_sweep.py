@@ -22,9 +22,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from accessplane.settings import OidcIssuer, Settings
 from tests.support.graphql import GraphQLClient
 from tests.support.scenario import Scenario
 from tests.support.sweep import (
+    SWEEP_ISSUER,
     WORKSPACE_VARIABLE,
     Answer,
     Callers,
@@ -68,6 +70,14 @@ settings.register_profile(
     phases=tuple(Phase),
 )
 PROFILE = settings.get_profile(os.environ.get("ACCESSPLANE_SWEEP_PROFILE", "ci"))
+
+
+@pytest.fixture(name="settings")
+def trusting_settings(settings: Settings) -> Settings:
+    """The suite's settings, trusting an identity provider (never contacted: the sweep sends
+    no tokens of it), so linkServiceAccount and setGroupClaimMapping get past the issuer."""
+    issuer = OidcIssuer(issuer=SWEEP_ISSUER, groups_claim="groups")
+    return settings.model_copy(update={"oidc_issuers": [issuer]})
 
 
 @pytest.fixture

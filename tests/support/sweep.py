@@ -425,6 +425,9 @@ DATETIMES = [
     "",
 ]
 
+# The identity provider the sweep's settings trust.
+SWEEP_ISSUER = "https://idp.example.com"
+
 # Realistic strings by argument name, so that some inputs pass validation and reach the deeper
 # code; each list mixes good and bad values. The values that only cost time (catastrophic
 # patterns, huge template arithmetic) are the liveness tests' business, not the sweep's.
@@ -435,8 +438,8 @@ _REALISTIC: dict[str, list[str]] = {
     "slug": ["sweep-space", "BAD SLUG", "-"],
     "baseUrl": ["https://api.example.com", "ftp://example.com", "not a url"],
     "logoUrl": ["https://example.com/logo.png", "javascript:alert(1)", "http://127.0.0.1:1/x"],
-    "trustedIssuer": ["https://idp.example.com", "not a url"],
-    "issuer": ["https://idp.example.com", "not a url"],
+    "trustedIssuer": [SWEEP_ISSUER, "not a url"],
+    "issuer": [SWEEP_ISSUER, "https://other.example.com", "not a url"],
     "namePattern": ["^sweep-.*$", "[", "(?P<x>", "a{2,1}", ""],
     "allowedIps": ["10.0.0.0/8", "::1", "203.0.113.7", "300.1.1.1", "10.0.0.0/33", "a,b"],
     "subject": ["{{ workspace }}", "Access {{ status }}", "{{", "{% if %}", "{{ 9 ** 9 }}"],
@@ -489,9 +492,10 @@ def strings(hint: str) -> st.SearchStrategy[str]:
 
 
 def plausible_strings(hint: str) -> st.SearchStrategy[str]:
-    """A realistic value for the argument, or short plain text."""
-    text = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=16)
-    return st.one_of(st.sampled_from(_REALISTIC[hint]), text) if hint in _REALISTIC else text
+    """A realistic value for the argument, or short plain text for an argument without any."""
+    if hint in _REALISTIC:
+        return st.sampled_from(_REALISTIC[hint])
+    return st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=16)
 
 
 def ints() -> st.SearchStrategy[int]:
