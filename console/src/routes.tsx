@@ -6,6 +6,8 @@ import { ApiListPage } from "./apis/ApiListPage";
 import { ExplainPage } from "./access/ExplainPage";
 import { GroupDetailPage } from "./groups/GroupDetailPage";
 import { GroupListPage } from "./groups/GroupListPage";
+import { MemberListPage } from "./members/MemberListPage";
+import { RoleListPage } from "./roles/RoleListPage";
 import { AuditLogPage } from "./audit/AuditLogPage";
 import { ApiAccessListPage } from "./keys/ApiAccessListPage";
 import { NotificationSettingsPage } from "./notifications/NotificationSettingsPage";
@@ -13,12 +15,15 @@ import { NotificationSettingsPage } from "./notifications/NotificationSettingsPa
 export interface Section {
   path: string; // below /workspaces/:workspaceId/
   label: string;
+  permission?: string; // shown only to roles holding it
 }
 
 export const SECTIONS: Section[] = [
   { path: "apis", label: "API access" },
-  { path: "explain", label: "Explain access" },
-  { path: "groups", label: "Groups" },
+  { path: "explain", label: "Explain access", permission: "getApiGrants" },
+  { path: "members", label: "Members", permission: "getMember" },
+  { path: "groups", label: "Groups", permission: "getGroup" },
+  { path: "roles", label: "Roles", permission: "getRole" },
   { path: "keys", label: "Access keys" }, // not "API access…": that is the grants screen
   { path: "audit", label: "Audit log" },
   { path: "notifications", label: "Notification settings" },
@@ -30,6 +35,8 @@ export const ROUTES: { path: string; element: ReactElement }[] = [
   { path: "explain", element: <ExplainPage /> },
   { path: "groups", element: <GroupListPage /> },
   { path: "groups/:groupId", element: <GroupDetailPage /> },
+  { path: "members", element: <MemberListPage /> },
+  { path: "roles", element: <RoleListPage /> },
   { path: "keys", element: <ApiAccessListPage /> },
   { path: "audit", element: <AuditLogPage /> },
   { path: "notifications", element: <NotificationSettingsPage /> },

@@ -5,7 +5,7 @@ import { useQuery } from "urql";
 import { DateTime } from "../core/dates";
 import { Guarded } from "../core/Guarded";
 import { Empty, Loading, QueryError } from "../core/states";
-import { useWorkspace } from "../core/workspace";
+import { permissionOf, useWorkspace } from "../core/workspace";
 import { graphql } from "../gql";
 import { AddGrantModal } from "../grants/AddGrantModal";
 import { peopleLosingAccess } from "../grants/impact";
@@ -14,7 +14,7 @@ import { RevokeModal } from "../grants/RevokeModal";
 import { memberLabel } from "../members/labels";
 
 const ApiDetailDocument = graphql(`
-  query ApiDetail($id: ID!, $workspaceId: ID!) {
+  query ApiDetail($id: ID!, $workspaceId: ID!, $withPeople: Boolean!, $withGroups: Boolean!) {
     node(id: $id) {
       __typename
       ... on Api {
@@ -63,7 +63,7 @@ const ApiDetailDocument = graphql(`
     }
     workspace(id: $workspaceId) {
       id
-      members(first: 100) {
+      members(first: 100) @include(if: $withPeople) {
         edges {
           node {
             id
@@ -74,7 +74,7 @@ const ApiDetailDocument = graphql(`
           }
         }
       }
-      groups(first: 100) {
+      groups(first: 100) @include(if: $withGroups) {
         edges {
           node {
             id
@@ -93,7 +93,13 @@ export function ApiDetailPage() {
   const { membership } = useWorkspace();
   const [{ data, error, fetching }, reexecute] = useQuery({
     query: ApiDetailDocument,
-    variables: { id: apiId, workspaceId: membership.workspace.id },
+    variables: {
+      id: apiId,
+      workspaceId: membership.workspace.id,
+      // The "+ Add" choices, only for those who may grant (and list people and groups).
+      withPeople: permissionOf(membership, "grantApiAccess").allowed && permissionOf(membership, "getMember").allowed,
+      withGroups: permissionOf(membership, "grantApiAccess").allowed && permissionOf(membership, "getGroup").allowed,
+    },
   });
   const [selectedPeople, setSelectedPeople] = useState<string[]>([]);
   const [selectedGroups, setSelectedGroups] = useState<string[]>([]);
@@ -119,10 +125,10 @@ export function ApiDetailPage() {
     setSelectedGroups([]);
     reexecute({ requestPolicy: "network-only" });
   };
-  const peopleOptions = (data?.workspace.members.edges ?? [])
+  const peopleOptions = (data?.workspace.members?.edges ?? [])
     .filter(({ node }) => !directIds.includes(node.id))
     .map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }));
-  const groupOptions = (data?.workspace.groups.edges ?? [])
+  const groupOptions = (data?.workspace.groups?.edges ?? [])
     .filter(({ node }) => !groups.some((g) => g.id === node.id))
     .map(({ node }) => ({ value: node.id, label: node.name }));
   const toggle = (list: string[], id: string) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);

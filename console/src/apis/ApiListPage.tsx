@@ -5,14 +5,21 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { usePaging } from "../core/paging";
 import { Empty, Loading, QueryError } from "../core/states";
-import { useWorkspace } from "../core/workspace";
+import { permissionOf, useWorkspace } from "../core/workspace";
 import { graphql } from "../gql";
 import { memberLabel } from "../members/labels";
 
 export const PAGE_SIZE = 25;
 
 const ApiListDocument = graphql(`
-  query ApiList($workspaceId: ID!, $first: Int!, $after: String, $filter: ApiFilter) {
+  query ApiList(
+    $workspaceId: ID!
+    $first: Int!
+    $after: String
+    $filter: ApiFilter
+    $withPeople: Boolean!
+    $withGroups: Boolean!
+  ) {
     workspace(id: $workspaceId) {
       id
       apis(first: $first, after: $after, filter: $filter) {
@@ -31,7 +38,7 @@ const ApiListDocument = graphql(`
           }
         }
       }
-      members(first: 100) {
+      members(first: 100) @include(if: $withPeople) {
         edges {
           node {
             id
@@ -42,7 +49,7 @@ const ApiListDocument = graphql(`
           }
         }
       }
-      groups(first: 100) {
+      groups(first: 100) @include(if: $withGroups) {
         edges {
           node {
             id
@@ -56,6 +63,9 @@ const ApiListDocument = graphql(`
 
 export function ApiListPage() {
   const { membership } = useWorkspace();
+  // The filters' choices need these permissions; without them the filter is disabled.
+  const withPeople = permissionOf(membership, "getMember").allowed;
+  const withGroups = permissionOf(membership, "getGroup").allowed;
   const navigate = useNavigate();
   const [search, setSearch] = useState("");
   // ?person= and ?group= preselect the filters (links from a member's or a group's page).
@@ -69,6 +79,8 @@ export function ApiListPage() {
     variables: {
       workspaceId: membership.workspace.id,
       first: PAGE_SIZE,
+      withPeople,
+      withGroups,
       after: paging.after,
       filter: {
         search: debounced || null,
@@ -99,7 +111,8 @@ export function ApiListPage() {
           placeholder="Filter by people"
           searchable
           clearable
-          data={(workspace?.members.edges ?? []).map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }))}
+          disabled={!withPeople}
+          data={(workspace?.members?.edges ?? []).map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }))}
           value={people}
           onChange={(value) => {
             setPeople(value);
@@ -112,7 +125,8 @@ export function ApiListPage() {
           placeholder="Filter by groups"
           searchable
           clearable
-          data={(workspace?.groups.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }))}
+          disabled={!withGroups}
+          data={(workspace?.groups?.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }))}
           value={groups}
           onChange={(value) => {
             setGroups(value);

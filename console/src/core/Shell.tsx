@@ -94,7 +94,7 @@ export function Shell() {
           </Group>
         </AppShell.Header>
         <AppShell.Navbar p="xs" aria-label="Sections">
-          {SECTIONS.map((section) => (
+          {SECTIONS.filter((s) => !s.permission || membership.permissions.includes(s.permission)).map((section) => (
             <NavLink
               key={section.path}
               component={RouterLink}
