@@ -105,7 +105,6 @@ test("Sarah's access: group grant, direct grant, removal from the team, revocati
 
   // The team gets a grant: she has access, through the group.
   await openApi(page, graphqlRequests);
-  await checkScreen(page, "api-detail");
   await add(page, "Groups", "Frontend Team");
   await expect(section(page, "Groups")).toContainText("Frontend Team");
   await expect(page.getByRole("heading", { name: "Groups (1)" })).toBeVisible();
@@ -120,6 +119,7 @@ test("Sarah's access: group grant, direct grant, removal from the team, revocati
   await openApi(page, graphqlRequests);
   await add(page, "People", "Sarah");
   await expect(page.getByRole("heading", { name: "People (1)" })).toBeVisible();
+  await checkScreen(page, "api-detail");
   await explain(page, /can see Web Application API because:/, ["direct grant by Bootstrap owner key", "via group Frontend Team"]);
 
   // Removed from the team: the direct grant keeps her access.
