@@ -252,3 +252,68 @@ async def test_a_postgresql_serialization_failure_counts_as_a_conflict(
     assert is_conflict(failure.value)
     assert is_conflict(IntegrityError("INSERT …", {}, Exception("UNIQUE constraint failed")))
     assert not is_conflict(DBAPIError("SELECT …", {}, Exception("connection reset")))
+
+
+UPDATE_GROUP = """
+mutation UpdateGroup($input: UpdateGroupInput!) {
+  updateGroup(input: $input) { group { name } userErrors { field message code } }
+}
+"""
+DELETE_GROUP = """
+mutation DeleteGroup($input: DeleteGroupInput!) {
+  deleteGroup(input: $input) { deletedGroupId userErrors { field message code } }
+}
+"""
+UPDATE_API = """
+mutation UpdateApi($input: UpdateApiInput!) {
+  updateApi(input: $input) { api { name } userErrors { field message code } }
+}
+"""
+DELETE_API = """
+mutation DeleteApi($input: DeleteApiInput!) {
+  deleteApi(input: $input) { deletedApiId userErrors { field message code } }
+}
+"""
+
+
+def verdict(result: Result, name: str) -> str:
+    """ "ok", a userError code, or a GraphQL error code (e.g. NOT_FOUND)."""
+    if result.errors:
+        return str(result.error_codes[0] or result.errors[0]["message"])
+    user_errors = result.data[name]["userErrors"]  # type: ignore[index]
+    return user_errors[0]["code"] if user_errors else "ok"
+
+
+async def test_editing_what_a_concurrent_request_deletes_is_never_an_internal_error(
+    graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+    caller = graphql.as_principal(world.owner.principal)
+    teams = [await scenario.group(world) for _ in range(RACERS // 4)]
+    targets = [await scenario.api(world) for _ in range(RACERS // 4)]
+
+    results = await asyncio.gather(
+        *(
+            call
+            for i, team in enumerate(teams)
+            for call in (
+                caller.execute(UPDATE_GROUP, input={"id": gid("Group", team.id), "name": f"R{i}"}),
+                caller.execute(DELETE_GROUP, input={"id": gid("Group", team.id)}),
+            )
+        ),
+        *(
+            call
+            for i, api in enumerate(targets)
+            for call in (
+                caller.execute(UPDATE_API, input={"id": gid("Api", api.id), "name": f"R{i}"}),
+                caller.execute(DELETE_API, input={"id": gid("Api", api.id)}),
+            )
+        ),
+    )
+
+    names = ["updateGroup", "deleteGroup"] * len(teams) + ["updateApi", "deleteApi"] * len(targets)
+    verdicts = [verdict(r, n) for r, n in zip(results, names, strict=True)]
+    # The deletion always wins in the end; the edit came before it, found it gone, or lost to it.
+    assert set(verdicts[1::2]) == {"ok"}
+    assert set(verdicts[::2]) <= {"ok", "NOT_FOUND", "CONFLICT"}, verdicts
+    assert await count(session, Group, Group.id.in_([t.id for t in teams])) == 0

@@ -1,13 +1,15 @@
 """Database errors that mean "a concurrent change won", not "the server is broken".
 
 A unique or foreign key violation that escaped a service's own checks (two requests passed the
-check before either committed), or on PostgreSQL a serialization failure or deadlock, is the
-caller's to retry: shown as CONFLICT, logged as a warning without a traceback.
+check before either committed), an edit of a row a concurrent request deleted meanwhile, or on
+PostgreSQL a serialization failure or deadlock, is the caller's to retry: shown as CONFLICT,
+logged as a warning without a traceback.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 # PostgreSQL SQLSTATEs of a transaction rolled back for a concurrent one: serialization_failure,
 # deadlock_detected.
@@ -16,7 +18,8 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 def is_conflict(error: BaseException) -> bool:
     """Whether ``error`` is an integrity violation or a transaction lost to a concurrent one."""
-    if isinstance(error, IntegrityError):
+    if isinstance(error, IntegrityError | StaleDataError):
+        # StaleDataError: an UPDATE matched no row, deleted since it was read.
         return True
     if isinstance(error, DBAPIError):
         original = error.orig
