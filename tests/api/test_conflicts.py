@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from accessplane.db.conflicts import is_conflict
+from accessplane.errors import Conflict
 from accessplane.models import ApiGrant, AuditEvent, Group, GroupMember, Workspace
 from accessplane.schema.build import Mutation
 from accessplane.services import grants as grants_service
@@ -317,3 +318,30 @@ async def test_editing_what_a_concurrent_request_deletes_is_never_an_internal_er
     assert set(verdicts[1::2]) == {"ok"}
     assert set(verdicts[::2]) <= {"ok", "NOT_FOUND", "CONFLICT"}, verdicts
     assert await count(session, Group, Group.id.in_([t.id for t in teams])) == 0
+
+
+EXPLAIN = """
+query Explain($workspace: ID!, $member: ID!, $api: ID!) {
+  workspace(id: $workspace) { explainAccess(memberId: $member, apiId: $api) { hasAccess } }
+}
+"""
+
+
+async def test_a_conflict_outside_a_mutation_is_a_graphql_error_with_its_code(
+    graphql, scenario: Scenario, monkeypatch
+) -> None:
+    world = await scenario.workspace()
+    api = await scenario.api(world)
+
+    async def lost(**_: Any) -> None:
+        raise Conflict()
+
+    monkeypatch.setattr(grants_service, "explain_access", lost)
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        EXPLAIN, workspace=world.id, member=world.owner.id, api=gid("Api", api.id)
+    )
+
+    assert [(e["message"], e["extensions"]["code"]) for e in result.errors] == [
+        ("A concurrent change won; nothing was written. Try again.", "CONFLICT")
+    ]
