@@ -247,3 +247,30 @@ async def test_adding_one_person_concurrently_adds_them_once(
 
     assert sorted(outcomes) == ["DUPLICATE"] * (PAIRS - 1) + ["ok"]
     assert await count(session, Member, Member.workspace_id == world.workspace.id) == 2
+
+
+async def test_creating_groups_with_members_who_are_being_removed(
+    engine: AsyncEngine, scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    people = [await scenario.member(world) for _ in range(PAIRS)]
+
+    def create(i: int, person: Any) -> Callable[[AsyncSession], Awaitable[Any]]:
+        return lambda s: groups.create_group(
+            session=s,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=f"Team {i}",
+            member_ids=[person.member.id],
+        )
+
+    def remove(person: Any) -> Callable[[AsyncSession], Awaitable[Any]]:
+        return lambda s: members.remove_member(
+            session=s, actor=world.owner.principal, member_id=person.member.id
+        )
+
+    outcomes = await race(engine, [(remove(p), create(i, p)) for i, p in enumerate(people)])
+
+    # Created first, the group loses its member with the removal; created after, it is refused.
+    assert set(outcomes) <= {("ok", "ok"), ("ok", "NOT_FOUND")}, outcomes
+    assert await count(session, GroupMember) == 0
