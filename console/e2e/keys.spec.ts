@@ -73,6 +73,7 @@ test("API Access keys: create, copy, filter, edit, regenerate and bulk delete th
   await form.getByRole("textbox", { name: "Tags" }).press("Enter");
   await choose(page, form, "Role", "Developer");
   await choose(page, form, "Expiration", "30 days");
+  await checkScreen(page, "keys-create");
   await form.getByRole("button", { name: "Create" }).click();
   await expect(form).toBeHidden();
   const banner = page.getByRole("status", { name: `API Access “${DEPLOY}” created` });
@@ -137,9 +138,11 @@ test("API Access keys: create, copy, filter, edit, regenerate and bulk delete th
   const detail = page.getByRole("dialog", { name: DEPLOY, exact: true });
   await expect(detail.getByRole("table", { name: "Key details" })).toContainText("Developer");
   await expect(detail).toContainText("Usage count");
+  await checkScreen(page, "keys-detail");
   await detail.getByRole("button", { name: "Regenerate" }).click();
   const regenerate = page.getByRole("dialog", { name: `Regenerate ${DEPLOY}` });
   await choose(page, regenerate, "New expiration", "90 days");
+  await checkScreen(page, "keys-regenerate");
   await regenerate.getByRole("button", { name: "Regenerate" }).click();
   const regenerated = page.getByRole("status", { name: `“${DEPLOY}” regenerated` });
   await expect(regenerated).toContainText("you will not see it again");

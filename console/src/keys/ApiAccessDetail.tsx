@@ -31,7 +31,14 @@ export function ApiAccessDetail({
   onDelete: () => void;
 }) {
   return (
-    <Drawer opened onClose={onClose} position="right" size="md" title={apiAccess.name}>
+    <Drawer
+      opened
+      onClose={onClose}
+      position="right"
+      size="md"
+      title={apiAccess.name}
+      closeButtonProps={{ "aria-label": "Close the details" }}
+    >
       <Stack>
         <Table variant="vertical" layout="fixed" aria-label="Key details">
           <Table.Tbody>

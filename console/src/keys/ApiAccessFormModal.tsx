@@ -190,6 +190,7 @@ export function ApiAccessFormModal({
             onChange={(tags) => patch({ tags })}
             error={errors.tags}
             clearable
+            clearButtonProps={{ "aria-label": "Clear tags" }}
           />
           <Select
             label="Role"

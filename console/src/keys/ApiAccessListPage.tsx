@@ -177,6 +177,7 @@ function ApiAccessList() {
             value={filter.tags}
             onChange={(tags) => changeFilter({ tags })}
             clearable
+            clearButtonProps={{ "aria-label": "Clear tags" }}
             w={200}
           />
           <Select

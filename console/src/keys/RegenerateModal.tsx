@@ -91,7 +91,7 @@ export function RegenerateModal({
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" color="orange" loading={fetching}>
+            <Button type="submit" loading={fetching}>
               Regenerate
             </Button>
           </Group>
