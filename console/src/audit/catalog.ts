@@ -70,7 +70,12 @@ export function withSeen(known: readonly string[], seen: Iterable<string>): stri
   return [...known, ...extra];
 }
 
-const ACTOR_KINDS: Record<string, string> = { MEMBER: "Person", SERVICE: "Service", API_ACCESS: "API Access key" };
+const ACTOR_KINDS: Record<string, string> = {
+  MEMBER: "Person",
+  SERVICE: "Service",
+  API_ACCESS: "API Access key",
+  SYSTEM: "AccessPlane itself",
+};
 
 export function actorKindLabel(kind: string): string {
   return ACTOR_KINDS[kind] ?? kind;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { actorKindLabel, targetTypeLabel, withSeen } from "./catalog";
 import { compareSides, instant, show, targetLabel } from "./changes";
 
 describe("compareSides", () => {
@@ -41,5 +42,19 @@ describe("instant", () => {
     expect(instant(local)).toBe(new Date(2030, 4, 1, 10, 0).toISOString());
     expect(instant("")).toBeNull();
     expect(instant("garbage")).toBeNull();
+  });
+});
+
+describe("catalog", () => {
+  it("names actor kinds and target types for people, and keeps unknown ones", () => {
+    expect(actorKindLabel("API_ACCESS")).toBe("API Access key");
+    expect(actorKindLabel("SYSTEM")).toBe("AccessPlane itself");
+    expect(actorKindLabel("ROBOT")).toBe("ROBOT");
+    expect(targetTypeLabel("ApiAccess")).toBe("API Access key");
+    expect(targetTypeLabel("Gadget")).toBe("Gadget");
+  });
+
+  it("offers known values first, then those seen in the data", () => {
+    expect(withSeen(["a", "b"], ["c", "a", "c", "0"])).toEqual(["a", "b", "0", "c"]);
   });
 });
