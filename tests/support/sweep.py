@@ -64,8 +64,8 @@ SELECTION_DEPTH = 3
 SCALARS_PER_LEVEL = 8
 OBJECTS_PER_LEVEL = 3
 
-# Bounds of the "huge" and "long" values: far past every documented limit, yet under the size
-# of a request body the server accepts.
+# Bounds of the "huge" and "long" values: far past every documented limit. A long list of huge
+# strings can pass the request body limit too, which is answered clearly (413).
 HUGE_STRING = 20_000
 LONG_LIST = 150
 
@@ -100,7 +100,7 @@ class Argument:
 
     name: str
     type: GraphQLInputType
-    hint: str  # the field's name, or for an ``id`` the type its input is about
+    hint: str  # for an ID, the node type it should name; otherwise the argument's name
 
 
 @dataclass(frozen=True)
