@@ -1,4 +1,6 @@
 import { Alert, Group, List, Select, Stack, Text, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { Loading, QueryError } from "../core/states";
@@ -8,10 +10,34 @@ import { memberLabel } from "../members/labels";
 import { NO_ACCESS_REASON, describePath, headline, personName } from "./explain";
 
 const ExplainAccessDocument = graphql(`
-  query ExplainAccess($workspaceId: ID!, $memberId: ID!, $apiId: ID!, $explain: Boolean!) {
+  query ExplainAccess(
+    $workspaceId: ID!
+    $memberId: ID!
+    $apiId: ID!
+    $explain: Boolean!
+    $withMember: Boolean!
+    $withApi: Boolean!
+    $memberSearch: String
+    $apiSearch: String
+  ) {
+    member: node(id: $memberId) @include(if: $withMember) {
+      ... on Member {
+        id
+        user {
+          email
+          name
+        }
+      }
+    }
+    api: node(id: $apiId) @include(if: $withApi) {
+      ... on Api {
+        id
+        name
+      }
+    }
     workspace(id: $workspaceId) {
       id
-      members(first: 100) {
+      members(first: 50, filter: { search: $memberSearch }) {
         edges {
           node {
             id
@@ -22,7 +48,7 @@ const ExplainAccessDocument = graphql(`
           }
         }
       }
-      apis(first: 100) {
+      apis(first: 50, filter: { search: $apiSearch }) {
         edges {
           node {
             id
@@ -67,9 +93,25 @@ export function ExplainPage() {
   const [params, setParams] = useSearchParams();
   const memberId = params.get("member") ?? "";
   const apiId = params.get("api") ?? "";
+  // The choices are searched on the server (a workspace may have thousands of each); the
+  // chosen ones come by id, so their names show whatever the search.
+  const [memberSearch, setMemberSearch] = useState("");
+  const [apiSearch, setApiSearch] = useState("");
+  const [memberTerm] = useDebouncedValue(memberSearch, 250);
+  const [apiTerm] = useDebouncedValue(apiSearch, 250);
+  const [chosen, setChosen] = useState<{ member: string; api: string }>({ member: "", api: "" });
   const [{ data, error, fetching }] = useQuery({
     query: ExplainAccessDocument,
-    variables: { workspaceId: membership.workspace.id, memberId, apiId, explain: Boolean(memberId && apiId) },
+    variables: {
+      workspaceId: membership.workspace.id,
+      memberId,
+      apiId,
+      explain: Boolean(memberId && apiId),
+      withMember: Boolean(memberId),
+      withApi: Boolean(apiId),
+      memberSearch: memberTerm && memberTerm !== chosen.member ? memberTerm : null,
+      apiSearch: apiTerm && apiTerm !== chosen.api ? apiTerm : null,
+    },
   });
   const pick = (key: "member" | "api", value: string | null) => {
     const next = new URLSearchParams(params);
@@ -79,6 +121,19 @@ export function ExplainPage() {
   };
   const workspace = data?.workspace;
   const explanation = workspace?.explainAccess;
+  const memberOptions = withChosen(
+    (workspace?.members.edges ?? []).map(({ node }) => ({ value: node.id, label: memberLabel(node.user) })),
+    data?.member && "user" in data.member ? { value: data.member.id, label: memberLabel(data.member.user) } : null,
+  );
+  const apiOptions = withChosen(
+    (workspace?.apis.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name })),
+    data?.api && "name" in data.api ? { value: data.api.id, label: data.api.name } : null,
+  );
+  // A chosen item's label in the search box is not a search (links arrive with a choice made).
+  const memberLabelNow = memberOptions.find((o) => o.value === memberId)?.label ?? "";
+  const apiLabelNow = apiOptions.find((o) => o.value === apiId)?.label ?? "";
+  const labels = { member: memberLabelNow || chosen.member, api: apiLabelNow || chosen.api };
+  if (labels.member !== chosen.member || labels.api !== chosen.api) setChosen(labels);
 
   return (
     <Stack maw={760}>
@@ -93,9 +148,15 @@ export function ExplainPage() {
           placeholder="Search by name or email"
           searchable
           clearable
-          data={(workspace?.members.edges ?? []).map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }))}
+          data={memberOptions}
+          filter={({ options }) => options}
+          searchValue={memberSearch}
+          onSearchChange={setMemberSearch}
           value={memberId || null}
-          onChange={(value) => pick("member", value)}
+          onChange={(value, option) => {
+            setChosen((current) => ({ ...current, member: option?.label ?? "" }));
+            pick("member", value);
+          }}
           w={320}
         />
         <Select
@@ -103,9 +164,15 @@ export function ExplainPage() {
           placeholder="Search by name"
           searchable
           clearable
-          data={(workspace?.apis.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }))}
+          data={apiOptions}
+          filter={({ options }) => options}
+          searchValue={apiSearch}
+          onSearchChange={setApiSearch}
           value={apiId || null}
-          onChange={(value) => pick("api", value)}
+          onChange={(value, option) => {
+            setChosen((current) => ({ ...current, api: option?.label ?? "" }));
+            pick("api", value);
+          }}
           w={280}
         />
       </Group>
@@ -132,4 +199,11 @@ export function ExplainPage() {
       )}
     </Stack>
   );
+}
+
+type Option = { value: string; label: string };
+
+/** The search's options, with the chosen one added when the search left it out. */
+function withChosen(options: Option[], chosen: Option | null): Option[] {
+  return chosen && !options.some((o) => o.value === chosen.value) ? [chosen, ...options] : options;
 }

@@ -1,4 +1,4 @@
-import { ActionIcon, Button, Group, Menu, MultiSelect, Stack, Table, Text, TextInput, Title, VisuallyHidden } from "@mantine/core";
+import { ActionIcon, Button, Group, Menu, MultiSelect, Select, Stack, Table, Text, TextInput, Title, VisuallyHidden } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
@@ -9,7 +9,7 @@ import { permissionOf, useWorkspace } from "../core/workspace";
 import { graphql } from "../gql";
 import { memberLabel } from "../members/labels";
 
-export const PAGE_SIZE = 25;
+export const PAGE_SIZES = ["25", "50", "100"];
 
 const ApiListDocument = graphql(`
   query ApiList(
@@ -74,11 +74,12 @@ export function ApiListPage() {
   const [groups, setGroups] = useState<string[]>(params.getAll("group"));
   const [debounced] = useDebouncedValue(search, 250);
   const paging = usePaging();
+  const [pageSize, setPageSize] = useState("25");
   const [{ data, error, fetching }] = useQuery({
     query: ApiListDocument,
     variables: {
       workspaceId: membership.workspace.id,
-      first: PAGE_SIZE,
+      first: Number(pageSize),
       withPeople,
       withGroups,
       after: paging.after,
@@ -189,6 +190,18 @@ export function ApiListPage() {
               {workspace.apis.totalCount} APIs · page {paging.page}
             </Text>
             <Group gap="xs">
+              <Select
+                aria-label="Rows per page"
+                size="xs"
+                w={90}
+                data={PAGE_SIZES}
+                value={pageSize}
+                allowDeselect={false}
+                onChange={(value) => {
+                  setPageSize(value ?? "25");
+                  paging.reset();
+                }}
+              />
               <Button variant="default" size="xs" disabled={paging.page === 1} onClick={paging.previous}>
                 Previous
               </Button>
