@@ -8,11 +8,13 @@ DateTime is covered without touching this file.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 from graphql import (
     GraphQLEnumType,
@@ -105,13 +107,21 @@ class Target:
         declared = ", ".join(filter(None, ["$workspace: ID!", declared]))
         return f"query({declared}) {{ workspace(id: $workspace) {{ {call} {selection} }} }}"
 
-    def variables(self, *, id_value: Any, datetime_value: str, workspace: str) -> dict[str, Any]:
+    def variables(
+        self,
+        *,
+        id_value: Any,
+        datetime_value: str,
+        workspace: str,
+        text_value: str | None = None,
+    ) -> dict[str, Any]:
+        """Required arguments, and every argument holding an ID or a DateTime (and a String
+        when ``text_value`` is given) filled in."""
+        sample = Sample(id_value, datetime_value, text_value)
         values = {
-            name: _sample(argument.type, id_value, datetime_value)
+            name: sample.value(argument.type)
             for name, argument in self.field.args.items()
-            if is_non_null_type(argument.type)
-            or _holds(argument.type, "ID")
-            or _holds(argument.type, "DateTime")
+            if is_non_null_type(argument.type) or sample.fills(argument.type)
         }
         if self.parent == "Workspace":
             values["workspace"] = workspace
@@ -127,31 +137,46 @@ def _selection(field: GraphQLField) -> str:
     return "{ __typename }"
 
 
-def _sample(type_: GraphQLInputType, id_value: Any, datetime_value: str) -> Any:
-    """A value of ``type_``: required fields and every ID or DateTime field filled in."""
-    if is_non_null_type(type_):
-        type_ = type_.of_type
-    if is_list_type(type_):
-        return [_sample(type_.of_type, id_value, datetime_value)]
-    named: GraphQLNamedType = type_  # type: ignore[assignment]
-    if is_input_object_type(named):
+@dataclass(frozen=True)
+class Sample:
+    """Values for arguments: ``id_value`` in every ID, ``datetime_value`` in every DateTime,
+    ``text_value`` (or "x") in every String."""
+
+    id_value: Any
+    datetime_value: str
+    text_value: str | None
+
+    def fills(self, type_: GraphQLInputType) -> bool:
+        """Whether an optional argument or input field of ``type_`` is filled in."""
+        return (
+            _holds(type_, "ID")
+            or _holds(type_, "DateTime")
+            or (self.text_value is not None and _holds(type_, "String"))
+        )
+
+    def value(self, type_: GraphQLInputType) -> Any:
+        if is_non_null_type(type_):
+            type_ = type_.of_type
+        if is_list_type(type_):
+            return [self.value(type_.of_type)]
+        named: GraphQLNamedType = type_  # type: ignore[assignment]
+        if is_input_object_type(named):
+            return {
+                name: self.value(field.type)
+                for name, field in named.fields.items()
+                if (is_non_null_type(field.type) and field.default_value is Undefined)
+                or self.fills(field.type)
+            }
+        if isinstance(named, GraphQLEnumType):
+            return next(iter(named.values))
         return {
-            name: _sample(field.type, id_value, datetime_value)
-            for name, field in named.fields.items()
-            if (is_non_null_type(field.type) and field.default_value is Undefined)
-            or _holds(field.type, "ID")
-            or _holds(field.type, "DateTime")
-        }
-    if isinstance(named, GraphQLEnumType):
-        return next(iter(named.values))
-    return {
-        "ID": id_value,
-        "DateTime": datetime_value,
-        "String": "x",
-        "Int": 1,
-        "Float": 1.0,
-        "Boolean": False,
-    }.get(named.name)
+            "ID": self.id_value,
+            "DateTime": self.datetime_value,
+            "String": "x" if self.text_value is None else self.text_value,
+            "Int": 1,
+            "Float": 1.0,
+            "Boolean": False,
+        }.get(named.name)
 
 
 def _targets(scalar: str) -> list[Target]:
@@ -272,6 +297,46 @@ async def test_without_a_credential_an_unparsable_datetime_is_unauthenticated_fi
         result = await graphql.anonymous().execute(target.operation(), **variables)
 
         assert result.error_codes == ["UNAUTHENTICATED"], (bad, result.errors)
+    assert _errors_logged(caplog) == []
+
+
+TEXT_TARGETS = _targets("String")
+UNSTORABLE_TEXTS = ["a\x00b", "\ud800", "x\udfffy"]  # NUL; unpaired surrogates
+
+
+async def _post_ascii(
+    http: httpx.AsyncClient, token: str | None, query: str, variables: dict[str, Any]
+) -> Result:
+    """Over HTTP with the JSON escaped to ASCII: an unpaired surrogate cannot be UTF-8."""
+    body = json.dumps({"query": query, "variables": variables}, ensure_ascii=True)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = await http.post("/graphql", content=body.encode(), headers=headers)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    return Result(data=answer.get("data"), errors=answer.get("errors") or [])
+
+
+@pytest.mark.parametrize("target", TEXT_TARGETS, ids=str)
+async def test_text_no_database_can_store_is_refused_on_its_field(
+    http: httpx.AsyncClient,
+    world: World,
+    owner_key: str,
+    target: Target,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for bad in UNSTORABLE_TEXTS:
+        variables = target.variables(
+            id_value=world.id,
+            datetime_value=VALID_DATETIME,
+            workspace=world.id,
+            text_value=bad,
+        )
+
+        result = await _post_ascii(http, owner_key, target.operation(), variables)
+
+        _assert_refused(target, result, "String", "INVALID")
     assert _errors_logged(caplog) == []
 
 

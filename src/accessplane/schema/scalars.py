@@ -8,10 +8,14 @@ userError in a mutation, ``BAD_USER_INPUT`` in a query; never a failure of the w
   then checked first (``UNAUTHENTICATED`` comes before any complaint about the input), and
   ``decode_id`` answers ``INVALID_ID`` on the input field.
 - ``DateTime``: ISO 8601; a value that does not parse, or whose UTC time falls outside the
-  years 1 to 9999, becomes ``InvalidDateTime``. A mutation turns it into a userError on its
-  field (``refuse_invalid_inputs`` in ``user_errors_as_payload``); any other field refuses it
-  with ``BAD_USER_INPUT`` before its resolver runs. A literal in the document itself is
-  refused while the document is validated.
+  years 1 to 9999, becomes ``INVALID_DATETIME``. A literal in the document itself is refused
+  while the document is validated.
+- ``String``: text holding a NUL character or an unpaired surrogate (valid JSON escapes, but no
+  database stores them) becomes ``INVALID_TEXT``.
+
+A mutation turns an ``InvalidValue`` into a userError on its field (``refuse_invalid_inputs``
+in ``user_errors_as_payload``); any other field refuses it with ``BAD_USER_INPUT`` before its
+resolver runs.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from graphql import (
     GraphQLInputType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     StringValueNode,
     ValueNode,
     is_input_object_type,
@@ -50,10 +55,14 @@ DATETIME_FORMAT = "an ISO 8601 date and time such as 2030-01-31T00:00:00Z"
 
 
 @dataclass(frozen=True, slots=True)
-class InvalidDateTime:
-    """Stands for a ``DateTime`` input that could not be parsed, until it is refused."""
+class InvalidValue:
+    """Stands for an input value that cannot be used, until it is refused on its field."""
 
-    message = f"Not a valid date and time: use {DATETIME_FORMAT}."
+    message: str
+
+
+INVALID_DATETIME = InvalidValue(f"Not a valid date and time: use {DATETIME_FORMAT}.")
+INVALID_TEXT = InvalidValue("The text may not hold NUL characters or unpaired surrogates.")
 
 
 def _datetime(value: str) -> datetime:
@@ -63,14 +72,14 @@ def _datetime(value: str) -> datetime:
     return parsed
 
 
-def parse_datetime(value: object) -> datetime | InvalidDateTime:
+def parse_datetime(value: object) -> datetime | InvalidValue:
     """A date and time (naive ones are kept as such: services say they need an offset)."""
     if not isinstance(value, str):
         raise GraphQLError(f"DateTime must be a string: {DATETIME_FORMAT}.")
     try:
         return _datetime(value)
     except (ValueError, OverflowError):
-        return InvalidDateTime()
+        return INVALID_DATETIME
 
 
 def parse_datetime_literal(node: ValueNode, _variables: Any = None) -> datetime:
@@ -79,7 +88,7 @@ def parse_datetime_literal(node: ValueNode, _variables: Any = None) -> datetime:
     try:
         return _datetime(node.value)
     except (ValueError, OverflowError):
-        raise GraphQLError(InvalidDateTime.message, node) from None
+        raise GraphQLError(INVALID_DATETIME.message, node) from None
 
 
 DATETIME_SCALAR: ScalarDefinition = strawberry.scalar(
@@ -94,17 +103,15 @@ SCALARS: dict[object, ScalarDefinition] = {datetime: DATETIME_SCALAR}
 
 
 def refuse_invalid_inputs(values: Iterable[object]) -> None:
-    """Raise a userError for each ``InvalidDateTime`` in a mutation's input, on its field."""
-    fields = [name for value in values for name in _invalid_fields(value, None)]
-    if fields:
-        raise InputError(
-            [FieldError(name, InvalidDateTime.message, UserErrorCode.INVALID) for name in fields]
-        )
+    """Raise a userError for each ``InvalidValue`` in a mutation's input, on its field."""
+    errors = [error for value in values for error in _invalid_fields(value, None)]
+    if errors:
+        raise InputError(errors)
 
 
-def _invalid_fields(value: object, name: str | None) -> Iterator[str | None]:
-    if isinstance(value, InvalidDateTime):
-        yield name
+def _invalid_fields(value: object, name: str | None) -> Iterator[FieldError]:
+    if isinstance(value, InvalidValue):
+        yield FieldError(name, value.message, UserErrorCode.INVALID)
     elif isinstance(value, list):
         for item in value:
             yield from _invalid_fields(item, name)
@@ -124,8 +131,20 @@ def _is_global_id(value: object) -> bool:
     return True
 
 
-def _checked(value: Any, type_: GraphQLInputType, name: str, invalid: list[str]) -> Any:
-    """``value`` with its malformed IDs replaced; the names of its invalid date-times go to
+def _is_storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # an unpaired surrogate
+        return False
+    return True
+
+
+def _checked(value: Any, type_: GraphQLInputType, name: str, invalid: list[FieldError]) -> Any:
+    """``value`` with its malformed IDs and unstorable text replaced; its invalid values go to
     ``invalid``. Containers are copied: graphql-core shares default values across requests."""
     if is_non_null_type(type_):
         type_ = type_.of_type
@@ -138,13 +157,15 @@ def _checked(value: Any, type_: GraphQLInputType, name: str, invalid: list[str])
         return {key: _checked(item, fields[key].type, key, invalid) for key, item in value.items()}
     if type_ is GraphQLID:
         return value if _is_global_id(value) else MALFORMED_ID
-    if isinstance(value, InvalidDateTime):
-        invalid.append(name)
+    if type_ is GraphQLString and not _is_storable(value):
+        value = INVALID_TEXT
+    if isinstance(value, InvalidValue):
+        invalid.append(FieldError(name, value.message, UserErrorCode.INVALID))
     return value
 
 
 def _holds(type_: GraphQLInputType, seen: set[str]) -> bool:
-    """Whether values of ``type_`` can contain an ID or a DateTime."""
+    """Whether values of ``type_`` can contain an ID, a DateTime or a String."""
     while is_non_null_type(type_) or is_list_type(type_):
         type_ = type_.of_type
     if is_input_object_type(type_):
@@ -152,7 +173,7 @@ def _holds(type_: GraphQLInputType, seen: set[str]) -> bool:
             return False
         seen.add(type_.name)
         return any(_holds(f.type, seen) for f in type_.fields.values())
-    return type_ is GraphQLID or getattr(type_, "name", None) == DATETIME_SCALAR.name
+    return type_ in (GraphQLID, GraphQLString) or getattr(type_, "name", None) == "DateTime"
 
 
 def _wrap(field: GraphQLField, *, in_mutation: bool) -> None:
@@ -162,14 +183,12 @@ def _wrap(field: GraphQLField, *, in_mutation: bool) -> None:
     }
 
     def checked_resolve(source: Any, info: Any, **kwargs: Any) -> Any:
-        invalid: list[str] = []
+        invalid: list[FieldError] = []
         for name, type_ in arguments.items():
             if name in kwargs:
                 kwargs[name] = _checked(kwargs[name], type_, name, invalid)
         if invalid and not in_mutation:
-            raise InputError(
-                [FieldError(n, InvalidDateTime.message, UserErrorCode.INVALID) for n in invalid]
-            )
+            raise InputError(invalid)
         return resolve(source, info, **kwargs)
 
     checked_resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks it
@@ -177,8 +196,8 @@ def _wrap(field: GraphQLField, *, in_mutation: bool) -> None:
 
 
 def check_scalar_arguments(schema: GraphQLSchema) -> None:
-    """Check the ID and DateTime arguments of every field that takes some (as the module's
-    docstring says); other fields are left as they are, at no cost."""
+    """Check the ID, DateTime and String arguments of every field that takes some (as the
+    module's docstring says); other fields are left as they are, at no cost."""
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue
