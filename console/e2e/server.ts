@@ -1,12 +1,35 @@
 // Starts `accessplane serve` on a fresh SQLite file and a free port, reads the Owner key it
 // prints at first start, and hands both to the tests through the environment.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const REPO = resolve(import.meta.dirname, "../..");
+// The real OpenID Provider the Python suite runs (npm package oidc-provider), when installed.
+const PROVIDER = join(REPO, "tests/oidc/provider");
+
+async function startProvider(appBase: string): Promise<{ child: ChildProcess; issuer: string } | null> {
+  if (!existsSync(join(PROVIDER, "node_modules/oidc-provider"))) return null;
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(PROVIDER, "provider.mjs")], {
+    cwd: PROVIDER,
+    env: { ...process.env, PORT: String(port), APP_BASE_URL: appBase },
+    stdio: "ignore",
+  });
+  const issuer = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const ready = await fetch(`${issuer}/.well-known/openid-configuration`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return { child, issuer };
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  child.kill();
+  throw new Error("the OpenID Provider did not start");
+}
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -20,6 +43,18 @@ function freePort(): Promise<number> {
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const port = await freePort();
+  const provider = await startProvider(`http://127.0.0.1:${port}`);
+  const issuers = provider
+    ? JSON.stringify([
+        {
+          name: "local",
+          issuer: provider.issuer,
+          client_id: "accessplane-console",
+          client_secret: "console-secret",
+          bootstrap_owner: true,
+        },
+      ])
+    : "[]";
   const dir = mkdtempSync(join(tmpdir(), "accessplane-e2e-"));
   const python = process.env.ACCESSPLANE_PYTHON ?? join(REPO, ".venv/bin/python");
   const child: ChildProcess = spawn(python, ["-m", "accessplane.cli", "serve"], {
@@ -29,7 +64,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       ACCESSPLANE_DATABASE_URL: `sqlite+aiosqlite:///${dir}/e2e.db`,
       ACCESSPLANE_PORT: String(port),
       ACCESSPLANE_SECRET_KEY: "e2e-secret-0123456789abcdef0123456789",
-      ACCESSPLANE_OIDC_ISSUERS: process.env.ACCESSPLANE_E2E_OIDC_ISSUERS ?? "[]",
+      ACCESSPLANE_OIDC_ISSUERS: issuers,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -51,7 +86,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   process.env.ACCESSPLANE_E2E_URL = `http://127.0.0.1:${port}`;
   process.env.ACCESSPLANE_E2E_KEY = key;
+  process.env.ACCESSPLANE_E2E_OIDC = provider ? "local" : "";
   return async () => {
+    provider?.child.kill("SIGTERM");
     child.kill("SIGTERM");
     await new Promise((done) => child.once("exit", done));
     rmSync(dir, { recursive: true, force: true });
