@@ -32,6 +32,29 @@ test("Sign in with local: the provider's login, then the console, back at the pa
   await expect(page.getByText("ada@example.com · Owner")).toBeVisible();
   await checkScreen(page, "signed-in-oidc");
 
+  // A person in two workspaces switches between them in the header, on the same section.
+  const created = await page.evaluate(async () => {
+    const session = (await (await fetch("/auth/session")).json()) as { csrfToken: string };
+    const response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrfToken },
+      body: JSON.stringify({
+        query: "mutation { createWorkspace(input: { name: \"Partner Labs\" }) { workspace { id } userErrors { message } } }",
+      }),
+    });
+    return ((await response.json()) as { data: { createWorkspace: { workspace: { id: string } } } }).data.createWorkspace
+      .workspace.id;
+  });
+  await page.reload();
+  await page.getByRole("navigation").getByRole("link", { name: "Members" }).click();
+  const switcher = page.getByRole("textbox", { name: "Workspace" });
+  await expect(switcher).toHaveValue("Default");
+  await switcher.click();
+  await page.getByRole("option", { name: "Partner Labs" }).click();
+  await expect(page).toHaveURL(new RegExp(`/workspaces/${created.replace(/[=+/]/g, ".")}/members$`));
+  await expect(switcher).toHaveValue("Partner Labs");
+  await page.getByRole("navigation").getByRole("link", { name: "API access" }).click();
+
   // Signed out, a deep link goes through sign-in and the provider, and comes back to it.
   const members = page.url().replace(/apis$/, "members");
   await page.getByRole("button", { name: "Sign out" }).click();
