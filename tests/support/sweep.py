@@ -398,12 +398,13 @@ async def populate(scenario: Scenario) -> Populated:
     for model in NODE_MODELS:
         rows = await scenario.session.execute(
             select(model.id, model.workspace_id).where(
-                model.workspace_id.in_(list(workspaces)),  # type: ignore[attr-defined]
+                model.workspace_id.in_(list(workspaces)),
                 model.name != OWNER_KEY if model is models.ApiAccess else true(),
             )
         )
         for row_id, workspace_id in rows.all():
             pool.add(model.__name__, row_id, other=workspaces[workspace_id])
+    await scenario.session.commit()  # holds no snapshot or lock while the sweep runs
     return Populated(world, owner_token, nobody, pool)
 
 
