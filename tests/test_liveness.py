@@ -252,6 +252,23 @@ async def test_evil_requests_get_clear_answers_while_healthz_stays_prompt(
                 + b"x" * (10 * 1024 * 1024)
                 + b'"}}',
             )
+            # Within the body limit, but 250 000 values to coerce.
+            flood = await http.post(
+                "/graphql",
+                json={
+                    "query": "mutation($i: CreateAccessProfileInput!) "
+                    "{ createAccessProfile(input: $i) { userErrors { code } } }",
+                    "variables": {
+                        "i": {
+                            "clientId": client_id,
+                            "name": "Flood",
+                            "authMethod": "AUTH_TOKEN",
+                            "allowedIps": [""] * 250_000,
+                        }
+                    },
+                },
+                headers={"Authorization": f"Bearer {server.key}"},
+            )
         finally:
             poller.stop.set()
             await polling
@@ -279,5 +296,7 @@ async def test_evil_requests_get_clear_answers_while_healthz_stays_prompt(
     assert subject_error["field"] == "subjects"
     assert subject_error["message"].startswith("expired: A subject may not use the operator **")
     assert big_body.startswith(b"HTTP/1.1 413 "), big_body[:200]
+    assert flood.status_code == 400
+    assert flood.json()["errors"][0]["message"] == "The variables hold more than 10000 values."
     log = "".join(server.output)
     assert "Traceback" not in log, log[-3000:]

@@ -203,3 +203,39 @@ async def test_other_routes_answer_413_in_their_own_shape(limited: httpx.AsyncCl
         "error": "payload_too_large",
         "message": f"The request body exceeds {LIMIT} bytes.",
     }
+
+
+async def test_graphql_refuses_variables_with_too_many_values_before_coercing_them(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 250 000 empty strings fit in 1 MiB, yet coercing them would hold the event loop for
+    # seconds before any resolver could refuse the list.
+    query = (
+        "mutation($input: CreateAccessProfileInput!) "
+        "{ createAccessProfile(input: $input) { userErrors { code } } }"
+    )
+    variables = {"input": {"clientId": "x", "name": "n", "allowedIps": [""] * 250_000}}
+
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error == {
+        "message": "The variables hold more than 10000 values.",
+        "extensions": {"code": "BAD_REQUEST"},
+    }
+    assert _errors_logged(caplog) == []
+
+
+async def test_graphql_runs_variables_within_the_bound(http: httpx.AsyncClient) -> None:
+    query = (
+        "mutation($input: GrantApiAccessInput!) "
+        "{ grantApiAccess(input: $input) { userErrors { code } } }"
+    )
+    variables = {"input": {"apiId": "abc", "memberIds": ["abc"] * 9_000}}
+
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+
+    # Past the HTTP layer: GraphQL itself answers (here: no credential).
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -80,6 +80,21 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+def count_values(data: object, *, stop_after: int) -> int:
+    """How many values (containers and scalars) ``data`` holds, counting no further than
+    ``stop_after + 1``: a bound checked before graphql-core coerces every one of them."""
+    seen = 0
+    pending = [data]
+    while pending and seen <= stop_after:
+        value = pending.pop()
+        seen += 1
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return seen
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with one database session and one principal per request."""
 
@@ -130,6 +145,10 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(400, "The body is not valid JSON.") from None
         if not isinstance(decoded, dict | list):
             raise HTTPException(400, "The body must be a JSON object with a 'query'.")
+        if isinstance(decoded, dict):
+            limit = self.settings.max_variable_values
+            if count_values(decoded.get("variables"), stop_after=limit) > limit:
+                raise HTTPException(400, f"The variables hold more than {limit} values.")
         return decoded
 
     async def _context(self, request: Request, session: AsyncSession) -> Context:

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # The largest request body read (413 beyond it); multipart uploads may add the largest
     # client logo (client_logo_max_bytes) to it. /v1/check reads at most 64 KiB.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The most values (list items, object fields, scalars) a GraphQL request's variables may
+    # hold: coercing them costs CPU per value before any resolver can refuse a long list.
+    max_variable_values: int = Field(default=10_000, ge=100)
 
     # Bootstrap on first start of an empty database (``accessplane serve``)
     bootstrap_workspace_name: str = "Default"
