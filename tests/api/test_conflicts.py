@@ -18,6 +18,7 @@ from accessplane.models import ApiGrant, AuditEvent, Group, GroupMember, Workspa
 from accessplane.schema.build import Mutation
 from accessplane.services import grants as grants_service
 from accessplane.services import groups as groups_service
+from accessplane.services.roles import PermissionSpec
 from tests.support.graphql import Result
 from tests.support.scenario import Scenario, gid
 
@@ -345,3 +346,47 @@ async def test_a_conflict_outside_a_mutation_is_a_graphql_error_with_its_code(
     assert [(e["message"], e["extensions"]["code"]) for e in result.errors] == [
         ("A concurrent change won; nothing was written. Try again.", "CONFLICT")
     ]
+
+
+DELETE_ROLE = """
+mutation DeleteRole($input: DeleteRoleInput!) {
+  deleteRole(input: $input) { deletedRoleId userErrors { field message code } }
+}
+"""
+REMOVE_MEMBER = """
+mutation RemoveMember($input: RemoveMemberInput!) {
+  removeMember(input: $input) { removedMemberId userErrors { field message code } }
+}
+"""
+
+
+async def test_identical_concurrent_deletions_delete_once(
+    graphql, scenario: Scenario, session
+) -> None:
+    world = await scenario.workspace()
+    caller = graphql.as_principal(world.owner.principal)
+    team = await scenario.group(world)
+    api = await scenario.api(world)
+    role = await scenario.custom_role(world, "Temporary", [PermissionSpec("getApi")])
+    person = await scenario.member(world)
+    deletions = {
+        ("deleteGroup", "Group"): (DELETE_GROUP, gid("Group", team.id)),
+        ("deleteApi", "Api"): (DELETE_API, gid("Api", api.id)),
+        ("deleteRole", "Role"): (DELETE_ROLE, gid("Role", role.id)),
+        ("removeMember", "Member"): (REMOVE_MEMBER, person.id),
+    }
+    racers = RACERS // 5
+
+    for (name, target), (mutation, target_id) in deletions.items():
+        results = await asyncio.gather(
+            *(caller.execute(mutation, input={"id": target_id}) for _ in range(racers))
+        )
+
+        # One request deletes it; the others find it gone, as if they had come after.
+        assert sorted(verdict(r, name) for r in results) == ["NOT_FOUND"] * (racers - 1) + ["ok"], (
+            name
+        )
+        events = await count(
+            session, AuditEvent, AuditEvent.action == name, AuditEvent.target_type == target
+        )
+        assert events == 1, name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, String
+from sqlalchemy import ColumnElement, Insert, String, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -66,3 +66,15 @@ def insert_new(session: AsyncSession, model: type[SQLModel], rows: Sequence[SQLM
     if dialect == "sqlite":
         return sqlite.insert(model).values(values).on_conflict_do_nothing()
     raise NotImplementedError(f"insert_new does not know the {dialect} dialect")
+
+
+async def delete_row(session: AsyncSession, instance: Any) -> bool:
+    """``DELETE`` the row of ``instance`` (a model with an ``id``) at once; False when no row
+    matched because a concurrent request deleted it first, which the unit of work would only
+    warn about. The row's change tags are recorded, as a flush would."""
+    model = type(instance)
+    changes.changed(session, *changes.row_tags(instance))
+    deleted = await session.execute(
+        delete(model).where(model.id == instance.id).returning(model.id)
+    )
+    return deleted.first() is not None

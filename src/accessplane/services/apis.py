@@ -14,7 +14,8 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.db.sql import fold
+from accessplane.db.sql import delete_row, fold
+from accessplane.errors import NotFound
 from accessplane.models import Api, ApiGrant
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -196,7 +197,8 @@ async def delete_api(*, session: AsyncSession, actor: Principal, api_id: uuid.UU
             target_id=api.id,
             before=_summary(api),
         )
-        await session.delete(api)
+        if not await delete_row(session, api):  # a concurrent deleteApi won
+            raise NotFound("API not found.")
     return api
 
 

@@ -13,7 +13,8 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import changes, transaction
-from accessplane.db.sql import fold, insert_new
+from accessplane.db.sql import delete_row, fold, insert_new
+from accessplane.errors import NotFound
 from accessplane.models import Group, GroupMember, Member
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -138,7 +139,8 @@ async def delete_group(*, session: AsyncSession, actor: Principal, group_id: uui
             target_id=group.id,
             before=_summary(group),
         )
-        await session.delete(group)
+        if not await delete_row(session, group):  # a concurrent deleteGroup won
+            raise NotFound("Group not found.")
     return group
 
 

@@ -13,8 +13,8 @@ from sqlmodel import col
 from accessplane.auth.permissions import OWNER_ROLE, Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.db.sql import fold, insert_new
-from accessplane.errors import InputError, UserErrorCode
+from accessplane.db.sql import delete_row, fold, insert_new
+from accessplane.errors import InputError, NotFound, UserErrorCode
 from accessplane.models import GroupMember, Member, MemberKind, Role, User
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -195,7 +195,9 @@ async def remove_member(*, session: AsyncSession, actor: Principal, member_id: u
             target_id=member.id,
             before={"email": user.email if user else None},
         )
-        await session.delete(member)  # grants and group memberships cascade
+        # Grants and group memberships cascade.
+        if not await delete_row(session, member):  # a concurrent removeMember won
+            raise NotFound("Member not found.")
     return member
 
 

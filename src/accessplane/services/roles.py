@@ -16,7 +16,8 @@ from accessplane.auth.patterns import MAX_PATTERN_LENGTH, pattern_error
 from accessplane.auth.permissions import BUILT_IN_ROLES, CONSTRAINABLE, Permission
 from accessplane.auth.principals import Grant, Principal, grants_from_role
 from accessplane.db import transaction
-from accessplane.errors import InputError, UserErrorCode
+from accessplane.db.sql import delete_row
+from accessplane.errors import InputError, NotFound, UserErrorCode
 from accessplane.models import ApiAccess, Member, Role
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -311,7 +312,8 @@ async def delete_role(*, session: AsyncSession, actor: Principal, role_id: uuid.
                 target_id=role.id,
                 before=role_summary(role),
             )
-            await session.delete(role)
+            if not await delete_row(session, role):  # a concurrent deleteRole won
+                raise NotFound("Role not found.")
     except IntegrityError:
         # The foreign key: a concurrent request gave the role to someone after the check.
         await _check_not_held(session, role_id)
