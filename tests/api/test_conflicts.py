@@ -390,3 +390,15 @@ async def test_identical_concurrent_deletions_delete_once(
             session, AuditEvent, AuditEvent.action == name, AuditEvent.target_type == target
         )
         assert events == 1, name
+
+
+async def test_adding_no_one_to_a_group_adds_no_one(graphql, scenario: Scenario, session) -> None:
+    world = await scenario.workspace()
+    team = await scenario.group(world, "Alone")
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        ADD_GROUP_MEMBERS, input={"groupId": gid("Group", team.id), "memberIds": []}
+    )
+
+    assert result.payload("addGroupMembers")["group"] == {"name": "Alone"}
+    assert await count(session, GroupMember) == 0

@@ -57,7 +57,10 @@ def insert_new(session: AsyncSession, model: type[SQLModel], rows: Sequence[SQLM
     ``.returning(...)`` to learn which rows were new.
 
     The statement bypasses the unit of work, so the rows' change tags are recorded here: the
-    decision caches must forget what these rows change, as for rows added to the session."""
+    decision caches must forget what these rows change, as for rows added to the session.
+    ``rows`` may not be empty: an INSERT needs at least one row."""
+    if not rows:
+        raise ValueError("insert_new needs at least one row")
     changes.changed(session, *(tag for row in rows for tag in changes.row_tags(row)))
     dialect = session.get_bind().dialect.name
     values = [row.model_dump() for row in rows]

@@ -160,13 +160,12 @@ async def add_group_members(
         async with transaction(session):
             # Members already in the group (added earlier, or by a concurrent request) are
             # skipped, not refused; RETURNING tells which ones this request added.
-            made = set(
-                (
-                    await session.scalars(
-                        insert_new(session, GroupMember, rows).returning(col(GroupMember.member_id))
-                    )
-                ).all()
-            )
+            made = set()
+            if rows:  # an empty list adds no one, and is recorded as such
+                inserted = insert_new(session, GroupMember, rows)
+                made = set(
+                    (await session.scalars(inserted.returning(col(GroupMember.member_id)))).all()
+                )
             added = [m.id for m in members if m.id in made]
             record(
                 session,
