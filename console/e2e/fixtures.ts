@@ -81,3 +81,23 @@ export async function checkScreen(page: Page, name: string): Promise<void> {
   ).toEqual([]);
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png` });
 }
+
+/** Controls and text of the main area that stick out of a narrow window (outside a box that
+ * scrolls on its own), as the start of their HTML. */
+export async function outsideWindow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const main = document.querySelector("main");
+    const scrolls = (element: Element) => {
+      for (let node = element.parentElement; node && node !== main; node = node.parentElement) {
+        if (["auto", "scroll"].includes(getComputedStyle(node).overflowX)) return true;
+      }
+      return false;
+    };
+    return [...(main?.querySelectorAll("h2, h3, p, input, button, label, a") ?? [])]
+      .filter((element) => {
+        const box = element.getBoundingClientRect();
+        return box.width > 0 && !scrolls(element) && (box.left < 0 || box.right > window.innerWidth + 1);
+      })
+      .map((element) => element.outerHTML.slice(0, 80));
+  });
+}
