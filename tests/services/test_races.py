@@ -14,10 +14,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 
 from accessplane.errors import DomainError, InputError
-from accessplane.models import ApiAccess, ApiGrant, GroupMember, Member, Role
-from accessplane.services import api_access, apis, grants, groups, members, roles
+from accessplane.models import (
+    ApiAccess,
+    ApiGrant,
+    ApiProductApi,
+    AuthMethod,
+    GroupMember,
+    Member,
+    Role,
+)
+from accessplane.services import api_access, apis, grants, groups, members, products, roles
 from accessplane.services.roles import PermissionSpec
 from tests.conftest import SECRET
 from tests.support.scenario import Scenario, World
@@ -274,3 +283,31 @@ async def test_creating_groups_with_members_who_are_being_removed(
     # Created first, the group loses its member with the removal; created after, it is refused.
     assert set(outcomes) <= {("ok", "ok"), ("ok", "NOT_FOUND")}, outcomes
     assert await count(session, GroupMember) == 0
+
+
+async def test_deleting_an_api_while_products_are_created_with_it(
+    engine: AsyncEngine, scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    targets = [await scenario.api(world) for _ in range(PAIRS)]
+
+    def create(target: Any, i: int) -> Callable[[AsyncSession], Awaitable[Any]]:
+        return lambda s: products.create_product(
+            session=s,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            name=f"Bundle {i}",
+            auth_method=AuthMethod.AUTH_TOKEN,
+            api_ids=[target.id],
+        )
+
+    def delete_api(target: Any) -> Callable[[AsyncSession], Awaitable[Any]]:
+        return lambda s: apis.delete_api(session=s, actor=world.owner.principal, api_id=target.id)
+
+    outcomes = await race(engine, [(delete_api(t), create(t, i)) for i, t in enumerate(targets)])
+
+    # Never DUPLICATE (no other product has the name) nor an integrity error.
+    assert set(outcomes) <= {("ok", "NOT_FOUND"), ("ok", "ok"), ("IN_USE", "ok")}, outcomes
+    deleted = [t.id for t, (deletion, _) in zip(targets, outcomes, strict=True) if deletion == "ok"]
+    assert deleted
+    assert await count(session, ApiProductApi, col(ApiProductApi.api_id).in_(deleted)) == 0

@@ -20,7 +20,7 @@ from sqlmodel import col
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
-from accessplane.errors import Forbidden, InputError, NotFound, UserErrorCode
+from accessplane.errors import Forbidden, NotFound, UserErrorCode
 from accessplane.models import (
     AccessProfile,
     AccessProfileRevocation,
@@ -34,7 +34,10 @@ from accessplane.models.base import utcnow
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
-from accessplane.services.uniqueness import check_unique_name, duplicate_error
+from accessplane.services.uniqueness import (
+    check_unique_name,
+    recheck_unique_name,
+)
 from accessplane.services.validation import Checks
 
 MAX_MEMBERS = 100
@@ -162,10 +165,6 @@ def _summary(client: Client, member_ids: Sequence[uuid.UUID] | None = None) -> d
     return summary
 
 
-def _duplicate(name: str) -> InputError:
-    return duplicate_error(LABEL, name)
-
-
 async def _members(
     checks: Checks, session: AsyncSession, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[uuid.UUID]:
@@ -249,8 +248,11 @@ async def create_client(
                 target_id=client.id,
                 after=_summary(client, members),
             )
-    except IntegrityError:  # a concurrent create took the name between check and commit
-        raise _duplicate(name) from None
+    except IntegrityError:
+        # A concurrent create took the name (DUPLICATE), or a row this one refers to went
+        # (re-raised: CONFLICT, and a retry says which).
+        await recheck_unique_name(session, Client, workspace_id, name, label=LABEL)
+        raise
     return client
 
 
@@ -280,6 +282,7 @@ async def update_client(
     """Edit a client; fields left ``None`` keep their value, ``member_ids`` replaces the
     members, a new logo (upload or URL) replaces the old one, ``remove_logo`` drops it."""
     client = await get_managed_client(session, actor, client_id)
+    workspace_id = client.workspace_id  # read now: a rollback expires the client
     old_members = await _member_ids(session, client.id)
     before = _summary(client, old_members)
     checks = Checks()
@@ -344,7 +347,8 @@ async def update_client(
                 after=_summary(client, old_members if members is None else members),
             )
     except IntegrityError:
-        raise _duplicate(new_name) from None
+        await recheck_unique_name(session, Client, workspace_id, new_name, client_id, label=LABEL)
+        raise
     return client
 
 

@@ -32,7 +32,10 @@ from accessplane.models import (
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
-from accessplane.services.uniqueness import check_unique_name, duplicate_error
+from accessplane.services.uniqueness import (
+    check_unique_name,
+    recheck_unique_name,
+)
 from accessplane.services.validation import Checks
 
 MAX_REQUESTS = 1_000_000_000
@@ -139,10 +142,6 @@ def _summary(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _duplicate(name: str) -> InputError:
-    return duplicate_error(LABEL, name)
-
-
 def _apply_limits(
     checks: Checks,
     plan: Plan,
@@ -203,7 +202,10 @@ async def create_plan(
                 after=_summary(plan),
             )
     except IntegrityError:
-        raise _duplicate(plan.name) from None
+        # A concurrent create took the name (DUPLICATE), or a row this one refers to went
+        # (re-raised: CONFLICT, and a retry says which).
+        await recheck_unique_name(session, Plan, workspace_id, plan.name, label=LABEL)
+        raise
     return plan
 
 
@@ -222,6 +224,7 @@ async def update_plan(
     """Edit a plan; ``None`` clears a limit, ``KEEP`` (the default) keeps it. Apps on the plan
     get the new limits on their next decision."""
     plan = await get_scoped(session, actor, Plan, plan_id, Permission.MANAGE_PLANS, label="Plan")
+    workspace_id = plan.workspace_id  # read now: a rollback expires the plan
     before = _summary(plan)
     checks = Checks()
     new_name = plan.name if name is None else checks.text("name", name, max_length=100)
@@ -253,7 +256,8 @@ async def update_plan(
                 after=_summary(plan),
             )
     except IntegrityError:
-        raise _duplicate(new_name) from None
+        await recheck_unique_name(session, Plan, workspace_id, new_name, plan_id, label=LABEL)
+        raise
     return plan
 
 

@@ -33,7 +33,10 @@ from accessplane.models import (
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
-from accessplane.services.uniqueness import check_unique_name, duplicate_error
+from accessplane.services.uniqueness import (
+    check_unique_name,
+    recheck_unique_name,
+)
 from accessplane.services.validation import Checks
 
 MAX_APIS = 100
@@ -89,10 +92,6 @@ def _summary(product: ApiProduct, api_ids: Sequence[uuid.UUID] | None = None) ->
     if api_ids is not None:
         summary["apiIds"] = sorted(str(a) for a in api_ids)
     return summary
-
-
-def _duplicate(name: str) -> InputError:
-    return duplicate_error(LABEL, name)
 
 
 async def _apis(
@@ -151,7 +150,13 @@ async def create_product(
                 after=_summary(product, apis),
             )
     except IntegrityError:
-        raise _duplicate(name) from None
+        # A concurrent create took the name, or deleted an API: say which, as if the requests
+        # had come one after the other.
+        recheck = Checks()
+        await check_unique_name(recheck, session, ApiProduct, workspace_id, name, label=LABEL)
+        await _apis(recheck, session, workspace_id, api_ids)
+        recheck.raise_if_any()
+        raise
     return product
 
 
@@ -191,6 +196,7 @@ async def update_product(
     while apps hold the product or requests for it are pending (their credentials would no
     longer fit)."""
     product = await _get_managed(session, actor, product_id)
+    workspace_id = product.workspace_id  # read now: a rollback expires the product
     old_apis = await _api_ids(session, product.id)
     before = _summary(product, old_apis)
     checks = Checks()
@@ -247,7 +253,10 @@ async def update_product(
                 after=_summary(product, old_apis if apis is None else apis),
             )
     except IntegrityError:
-        raise _duplicate(new_name) from None
+        await recheck_unique_name(
+            session, ApiProduct, workspace_id, new_name, product_id, label=LABEL
+        )
+        raise
     return product
 
 
