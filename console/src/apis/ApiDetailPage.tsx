@@ -1,20 +1,83 @@
 import { Anchor, Button, Checkbox, Group, Paper, Stack, Table, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
-import { useQuery } from "urql";
+import { useClient, useQuery } from "urql";
 import { DateTime } from "../core/dates";
 import { Guarded } from "../core/Guarded";
 import { Empty, Loading, QueryError } from "../core/states";
-import { permissionOf, useWorkspace } from "../core/workspace";
+import { useWorkspace } from "../core/workspace";
 import { graphql } from "../gql";
+import type { GrantedGroupFragment, GrantedPersonFragment } from "../gql/graphql";
 import { AddGrantModal } from "../grants/AddGrantModal";
 import { peopleLosingAccess } from "../grants/impact";
 import { RevokeAllModal } from "../grants/RevokeAllModal";
 import { RevokeModal } from "../grants/RevokeModal";
 import { memberLabel } from "../members/labels";
 
+export const GrantedPersonFragmentDoc = graphql(`
+  fragment GrantedPerson on Member {
+    id
+    user {
+      email
+      name
+    }
+    role {
+      id
+      name
+    }
+  }
+`);
+
+export const GrantedGroupFragmentDoc = graphql(`
+  fragment GrantedGroup on Group {
+    id
+    name
+    membersCount
+    members(first: 100) {
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`);
+
+const ApiGrantsMoreDocument = graphql(`
+  query ApiGrantsMore($id: ID!, $peopleAfter: String, $groupsAfter: String, $withPeople: Boolean!, $withGroups: Boolean!) {
+    node(id: $id) {
+      __typename
+      ... on Api {
+        id
+        people(first: 100, after: $peopleAfter) @include(if: $withPeople) {
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            node {
+              ...GrantedPerson
+            }
+          }
+        }
+        groups(first: 100, after: $groupsAfter) @include(if: $withGroups) {
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            node {
+              ...GrantedGroup
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
 const ApiDetailDocument = graphql(`
-  query ApiDetail($id: ID!, $workspaceId: ID!, $withPeople: Boolean!, $withGroups: Boolean!) {
+  query ApiDetail($id: ID!) {
     node(id: $id) {
       __typename
       ... on Api {
@@ -28,57 +91,26 @@ const ApiDetailDocument = graphql(`
         groupsCount
         people(first: 100) {
           totalCount
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
           edges {
             node {
-              id
-              user {
-                email
-                name
-              }
-              role {
-                id
-                name
-              }
+              ...GrantedPerson
             }
           }
         }
         groups(first: 100) {
           totalCount
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
           edges {
             node {
-              id
-              name
-              membersCount
-              members(first: 100) {
-                edges {
-                  node {
-                    id
-                  }
-                }
-              }
+              ...GrantedGroup
             }
-          }
-        }
-      }
-    }
-    workspace(id: $workspaceId) {
-      id
-      members(first: 100) @include(if: $withPeople) {
-        edges {
-          node {
-            id
-            user {
-              email
-              name
-            }
-          }
-        }
-      }
-      groups(first: 100) @include(if: $withGroups) {
-        edges {
-          node {
-            id
-            name
           }
         }
       }
@@ -87,25 +119,55 @@ const ApiDetailDocument = graphql(`
 `);
 
 type Revocation = { memberIds: string[]; groupIds: string[] } | null;
+type Person = GrantedPersonFragment;
+type GrantedGroup = GrantedGroupFragment;
+type Cursor = string | null | undefined;
+
+/** The rest of the lists beyond the first page of 100, asked only when the person wants them. */
+function useRestOfLists(apiId: string) {
+  const client = useClient();
+  const [rest, setRest] = useState<{ people: Person[]; groups: GrantedGroup[] }>({ people: [], groups: [] });
+  const [loading, setLoading] = useState(false);
+  const load = async (peopleAfter: Cursor, groupsAfter: Cursor) => {
+    setLoading(true);
+    const people: Person[] = [];
+    const groups: GrantedGroup[] = [];
+    while (peopleAfter || groupsAfter) {
+      const result = await client
+        .query(ApiGrantsMoreDocument, {
+          id: apiId,
+          peopleAfter: peopleAfter ?? null,
+          groupsAfter: groupsAfter ?? null,
+          withPeople: Boolean(peopleAfter),
+          withGroups: Boolean(groupsAfter),
+        })
+        .toPromise();
+      const node = result.data?.node;
+      if (!node || node.__typename !== "Api") break;
+      people.push(...(node.people?.edges.map((e) => e.node) ?? []));
+      groups.push(...(node.groups?.edges.map((e) => e.node) ?? []));
+      peopleAfter = node.people?.pageInfo.hasNextPage ? node.people.pageInfo.endCursor : null;
+      groupsAfter = node.groups?.pageInfo.hasNextPage ? node.groups.pageInfo.endCursor : null;
+    }
+    setRest({ people, groups });
+    setLoading(false);
+  };
+  return { rest, loading, load, reset: () => setRest({ people: [], groups: [] }) };
+}
 
 export function ApiDetailPage() {
   const { apiId = "" } = useParams();
   const { membership } = useWorkspace();
   const [{ data, error, fetching }, reexecute] = useQuery({
     query: ApiDetailDocument,
-    variables: {
-      id: apiId,
-      workspaceId: membership.workspace.id,
-      // The "+ Add" choices, only for those who may grant (and list people and groups).
-      withPeople: permissionOf(membership, "grantApiAccess").allowed && permissionOf(membership, "getMember").allowed,
-      withGroups: permissionOf(membership, "grantApiAccess").allowed && permissionOf(membership, "getGroup").allowed,
-    },
+    variables: { id: apiId },
   });
   const [selectedPeople, setSelectedPeople] = useState<string[]>([]);
   const [selectedGroups, setSelectedGroups] = useState<string[]>([]);
   const [adding, setAdding] = useState<"people" | "groups" | null>(null);
   const [revoking, setRevoking] = useState<Revocation>(null);
   const [revokingAll, setRevokingAll] = useState(false);
+  const more = useRestOfLists(apiId);
 
   const api = data?.node.__typename === "Api" ? data.node : null;
   if (!api) {
@@ -114,23 +176,19 @@ export function ApiDetailPage() {
     return <Empty title="API not found" />;
   }
   const base = `/workspaces/${membership.workspace.id}`;
-  const people = api.people.edges.map((e) => e.node);
-  const groups = api.groups.edges.map((e) => e.node);
+  const people = [...api.people.edges.map((e) => e.node), ...more.rest.people];
+  const groups = [...api.groups.edges.map((e) => e.node), ...more.rest.groups];
+  const incomplete = people.length < api.people.totalCount || groups.length < api.groups.totalCount;
   const directIds = people.map((p) => p.id);
   const grantedGroups = groups.map((g) => ({ id: g.id, memberIds: g.members.edges.map((e) => e.node.id) }));
   const losing = (memberIds: string[], groupIds: string[]) =>
     peopleLosingAccess(directIds, grantedGroups, memberIds, groupIds);
   const refresh = () => {
+    more.reset();
     setSelectedPeople([]);
     setSelectedGroups([]);
     reexecute({ requestPolicy: "network-only" });
   };
-  const peopleOptions = (data?.workspace.members?.edges ?? [])
-    .filter(({ node }) => !directIds.includes(node.id))
-    .map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }));
-  const groupOptions = (data?.workspace.groups?.edges ?? [])
-    .filter(({ node }) => !groups.some((g) => g.id === node.id))
-    .map(({ node }) => ({ value: node.id, label: node.name }));
   const toggle = (list: string[], id: string) => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);
 
   return (
@@ -163,6 +221,26 @@ export function ApiDetailPage() {
         </Group>
       </Group>
 
+      {incomplete && (
+        <Group>
+          <Text size="sm">
+            Showing the first {api.people.edges.length} people and {api.groups.edges.length} groups.
+          </Text>
+          <Button
+            size="xs"
+            variant="default"
+            loading={more.loading}
+            onClick={() =>
+              more.load(
+                api.people.pageInfo.hasNextPage ? api.people.pageInfo.endCursor : null,
+                api.groups.pageInfo.hasNextPage ? api.groups.pageInfo.endCursor : null,
+              )
+            }
+          >
+            Show all
+          </Button>
+        </Group>
+      )}
       <Paper withBorder p="md" component="section" aria-labelledby="people-heading">
         <Group justify="space-between" mb="sm">
           <Title order={3} size="h4" id="people-heading">
@@ -335,7 +413,7 @@ export function ApiDetailPage() {
         <AddGrantModal
           apiId={api.id}
           kind={adding}
-          options={adding === "people" ? peopleOptions : groupOptions}
+          exclude={adding === "people" ? directIds : groups.map((g) => g.id)}
           onClose={() => setAdding(null)}
           onDone={refresh}
         />

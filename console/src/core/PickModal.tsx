@@ -1,39 +1,86 @@
 import { Alert, Button, Group, Modal, MultiSelect, Stack } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
+import { useQuery } from "urql";
+import { graphql } from "../gql";
+import { memberLabel } from "../members/labels";
+import { useWorkspace } from "./workspace";
 
 export interface Option {
   value: string;
   label: string;
 }
 
+const PickOptionsDocument = graphql(`
+  query PickOptions($workspaceId: ID!, $search: String, $people: Boolean!, $groups: Boolean!) {
+    workspace(id: $workspaceId) {
+      id
+      members(first: 50, filter: { search: $search }) @include(if: $people) {
+        edges {
+          node {
+            id
+            user {
+              email
+              name
+            }
+          }
+        }
+      }
+      groups(first: 50, search: $search) @include(if: $groups) {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
 /**
- * Pick several people or groups with a searchable multi-select, then act on them; `onSubmit`
- * answers an error to show, or null when done.
+ * Pick several people or groups with a multi-select searched on the server (any workspace
+ * size), then act on them; `onSubmit` answers an error to show, or null when done.
  */
 export function PickModal({
   title,
-  label,
-  placeholder,
+  kind,
   action,
-  options,
+  exclude,
   onClose,
   onSubmit,
   busy,
 }: {
   title: string;
-  label: string;
-  placeholder: string;
+  kind: "people" | "groups";
   action: string;
-  options: Option[];
+  exclude: string[]; // already there: not offered
   onClose: () => void;
   onSubmit: (ids: string[]) => Promise<string | null>;
   busy: boolean;
 }) {
+  const { membership } = useWorkspace();
   const [picked, setPicked] = useState<string[]>([]);
+  const [labels, setLabels] = useState<Record<string, string>>({});
+  const [search, setSearch] = useState("");
+  const [term] = useDebouncedValue(search, 250);
   const [error, setError] = useState("");
+  const [{ data }] = useQuery({
+    query: PickOptionsDocument,
+    variables: { workspaceId: membership.workspace.id, search: term || null, people: kind === "people", groups: kind === "groups" },
+  });
+  const found: Option[] =
+    kind === "people"
+      ? (data?.workspace.members?.edges ?? []).map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }))
+      : (data?.workspace.groups?.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }));
+  const options = [
+    ...picked.map((id) => ({ value: id, label: labels[id] ?? id })),
+    ...found.filter((o) => !exclude.includes(o.value) && !picked.includes(o.value)),
+  ];
+  const label = kind === "people" ? "People" : "Groups";
 
   async function submit() {
-    if (!picked.length) return setError(`Pick at least one in ${label}.`);
+    if (!picked.length) return setError(kind === "people" ? "Pick at least one person." : "Pick at least one group.");
     const problem = await onSubmit(picked);
     if (problem) return setError(problem);
     onClose();
@@ -44,16 +91,20 @@ export function PickModal({
       <Stack>
         <MultiSelect
           label={label}
-          placeholder={placeholder}
+          placeholder={kind === "people" ? "Search by name or email" : "Search by name"}
           searchable
+          searchValue={search}
+          onSearchChange={setSearch}
+          filter={({ options: shown }) => shown}
           data={options}
           value={picked}
           onChange={(value) => {
+            setLabels((known) => ({ ...known, ...Object.fromEntries(options.map((o) => [o.value, o.label])) }));
             setPicked(value);
             setError("");
           }}
-          error={error || undefined}
-          nothingFoundMessage="Nothing left to add"
+          error={picked.length ? undefined : error || undefined}
+          nothingFoundMessage="Nobody left to add"
           data-autofocus
         />
         {error && picked.length > 0 && (

@@ -1,20 +1,20 @@
 import { notifications } from "@mantine/notifications";
 import { useMutation } from "urql";
 import { byField, describeError } from "../core/errors";
-import { PickModal, type Option } from "../core/PickModal";
+import { PickModal } from "../core/PickModal";
 import { GrantApiAccessDocument } from "./documents";
 
 /** "+ Add" on an API: grant it to more people or groups. */
 export function AddGrantModal({
   apiId,
   kind,
-  options,
+  exclude,
   onClose,
   onDone,
 }: {
   apiId: string;
   kind: "people" | "groups";
-  options: Option[];
+  exclude: string[];
   onClose: () => void;
   onDone: () => void;
 }) {
@@ -22,10 +22,9 @@ export function AddGrantModal({
   return (
     <PickModal
       title={kind === "people" ? "Add people" : "Add groups"}
-      label={kind === "people" ? "People" : "Groups"}
-      placeholder={kind === "people" ? "Search by name or email" : "Search by name"}
+      kind={kind}
       action="Grant access"
-      options={options}
+      exclude={exclude}
       onClose={onClose}
       busy={fetching}
       onSubmit={async (ids) => {

@@ -15,7 +15,7 @@ import { AddGroupMembersDocument, DeleteGroupDocument, RemoveGroupMembersDocumen
 import { GroupFormModal } from "./GroupFormModal";
 
 const GroupDetailDocument = graphql(`
-  query GroupDetail($id: ID!, $workspaceId: ID!) {
+  query GroupDetail($id: ID!) {
     node(id: $id) {
       __typename
       ... on Group {
@@ -41,20 +41,6 @@ const GroupDetailDocument = graphql(`
         }
       }
     }
-    workspace(id: $workspaceId) {
-      id
-      members(first: 100) {
-        edges {
-          node {
-            id
-            user {
-              email
-              name
-            }
-          }
-        }
-      }
-    }
   }
 `);
 
@@ -64,7 +50,7 @@ export function GroupDetailPage() {
   const navigate = useNavigate();
   const [{ data, error, fetching }, reexecute] = useQuery({
     query: GroupDetailDocument,
-    variables: { id: groupId, workspaceId: membership.workspace.id },
+    variables: { id: groupId },
   });
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState(false);
@@ -83,9 +69,6 @@ export function GroupDetailPage() {
   const base = `/workspaces/${membership.workspace.id}`;
   const members = group.members.edges.map((e) => e.node);
   const refresh = () => reexecute({ requestPolicy: "network-only" });
-  const options = (data?.workspace.members.edges ?? [])
-    .filter(({ node }) => !members.some((m) => m.id === node.id))
-    .map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }));
 
   const remove = async (memberId: string, email: string) => {
     const result = await removeMembers({ input: { groupId: group.id, memberIds: [memberId] } });
@@ -199,7 +182,7 @@ export function GroupDetailPage() {
       </Paper>
       {adding && (
         <AddMembersModal
-          options={options}
+          exclude={members.map((m) => m.id)}
           onClose={() => setAdding(false)}
           submit={async (memberIds) => {
             const result = await addMembers({ input: { groupId: group.id, memberIds } });
@@ -245,12 +228,12 @@ export function GroupDetailPage() {
 }
 
 function AddMembersModal({
-  options,
+  exclude,
   onClose,
   submit,
   busy,
 }: {
-  options: { value: string; label: string }[];
+  exclude: string[];
   onClose: () => void;
   submit: (memberIds: string[]) => Promise<string | null>;
   busy: boolean;
@@ -258,10 +241,9 @@ function AddMembersModal({
   return (
     <PickModal
       title="Add members"
-      label="People"
-      placeholder="Search by name or email"
+      kind="people"
       action="Add to group"
-      options={options}
+      exclude={exclude}
       onClose={onClose}
       onSubmit={submit}
       busy={busy}

@@ -1,0 +1,42 @@
+import { expect, signIn, test } from "./fixtures";
+
+test("an API's People list is complete beyond the first 100", async ({ page, server, api }) => {
+  const { workspaces } = await api.gql<{ workspaces: { id: string }[] }>("{ workspaces { id } }");
+  const workspaceId = workspaces[0]?.id;
+  const { workspace } = await api.gql<{ workspace: { roles: { edges: { node: { id: string; name: string } }[] } } }>(
+    "query($id: ID!) { workspace(id: $id) { roles { edges { node { id name } } } } }",
+    { id: workspaceId },
+  );
+  const viewer = workspace.roles.edges.find((e) => e.node.name === "Viewer")?.node.id;
+  const memberIds: string[] = [];
+  for (let batch = 0; batch < 11; batch++) {
+    const added = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api.gql<{ addMember: { member: { id: string } } }>(
+          "mutation($input: AddMemberInput!) { addMember(input: $input) { member { id } userErrors { message } } }",
+          { input: { workspaceId, email: `many-${batch * 10 + i}@example.com`, roleId: viewer } },
+        ),
+      ),
+    );
+    memberIds.push(...added.map((a) => a.addMember.member.id));
+  }
+  const { createApi } = await api.gql<{ createApi: { api: { id: string } } }>(
+    "mutation($input: CreateApiInput!) { createApi(input: $input) { api { id } userErrors { message } } }",
+    { input: { workspaceId, name: "Crowded API", identifier: "crowded" } },
+  );
+  for (let start = 0; start < memberIds.length; start += 50) {
+    await api.gql("mutation($input: GrantApiAccessInput!) { grantApiAccess(input: $input) { userErrors { message } } }", {
+      input: { apiId: createApi.api.id, memberIds: memberIds.slice(start, start + 50) },
+    });
+  }
+
+  await signIn(page, server.key);
+  await page.goto(`${new URL(page.url()).pathname.replace(/apis$/, "")}apis/${encodeURIComponent(createApi.api.id)}`);
+  await expect(page.getByRole("heading", { name: "People (110)" })).toBeVisible();
+  const rows = page.getByRole("table", { name: "People with a direct grant" }).getByRole("row");
+  await expect(rows).toHaveCount(101); // header + the first 100
+  await expect(page.getByText("Showing the first 100 people and 0 groups.")).toBeVisible();
+  await page.getByRole("button", { name: "Show all" }).click();
+  await expect(rows).toHaveCount(111);
+  await expect(page.getByRole("button", { name: "Show all" })).toHaveCount(0);
+});
