@@ -39,4 +39,14 @@ test("an API's People list is complete beyond the first 100", async ({ page, ser
   await page.getByRole("button", { name: "Show all" }).click();
   await expect(rows).toHaveCount(111);
   await expect(page.getByRole("button", { name: "Show all" })).toHaveCount(0);
+
+  // The People filter of the API table searches the server: the 106th person is found.
+  await page.getByRole("navigation").getByRole("link", { name: "API access" }).click();
+  const filter = page.getByRole("textbox", { name: "People" });
+  await filter.click();
+  await filter.fill("many-105");
+  await page.getByRole("option", { name: "many-105@example.com" }).click();
+  await filter.press("Tab");
+  await expect(page.getByRole("table", { name: "APIs" }).getByRole("row")).toHaveCount(2);
+  await expect(page.getByRole("table", { name: "APIs" })).toContainText("Crowded API");
 });

@@ -31,6 +31,14 @@ test("members: invite with a role, change the role, explain their access, remove
   await expect(row).toContainText("Developer");
 
   await page.getByRole("button", { name: "Actions for dev@example.com" }).click();
+  const onApis = await graphqlRequests.during(page, async () => {
+    await page.getByRole("menuitem", { name: "View API access" }).click();
+    await expect(page.locator(".mantine-Pill-root", { hasText: "Dana Dev <dev@example.com>" })).toBeVisible(); // the filter's choice
+  });
+  expect(onApis, "GraphQL requests to open API access for a member").toBeLessThanOrEqual(1);
+  await expect(page.getByText("No APIs match")).toBeVisible();
+  await page.goBack();
+  await page.getByRole("button", { name: "Actions for dev@example.com" }).click();
   const onExplain = await graphqlRequests.during(page, async () => {
     await page.getByRole("menuitem", { name: "Explain access" }).click();
     await expect(page.getByRole("textbox", { name: "Person" })).toHaveValue("Dana Dev <dev@example.com>");

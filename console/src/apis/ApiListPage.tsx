@@ -19,7 +19,28 @@ const ApiListDocument = graphql(`
     $filter: ApiFilter
     $withPeople: Boolean!
     $withGroups: Boolean!
+    $peopleSearch: String
+    $groupsSearch: String
+    $personId: ID!
+    $withPerson: Boolean!
+    $groupId: ID!
+    $withGroup: Boolean!
   ) {
+    person: node(id: $personId) @include(if: $withPerson) {
+      ... on Member {
+        id
+        user {
+          email
+          name
+        }
+      }
+    }
+    group: node(id: $groupId) @include(if: $withGroup) {
+      ... on Group {
+        id
+        name
+      }
+    }
     workspace(id: $workspaceId) {
       id
       apis(first: $first, after: $after, filter: $filter) {
@@ -38,7 +59,7 @@ const ApiListDocument = graphql(`
           }
         }
       }
-      members(first: 100) @include(if: $withPeople) {
+      members(first: 50, filter: { search: $peopleSearch }) @include(if: $withPeople) {
         edges {
           node {
             id
@@ -49,7 +70,7 @@ const ApiListDocument = graphql(`
           }
         }
       }
-      groups(first: 100) @include(if: $withGroups) {
+      groups(first: 50, search: $groupsSearch) @include(if: $withGroups) {
         edges {
           node {
             id
@@ -73,6 +94,14 @@ export function ApiListPage() {
   const [people, setPeople] = useState<string[]>(params.getAll("person"));
   const [groups, setGroups] = useState<string[]>(params.getAll("group"));
   const [debounced] = useDebouncedValue(search, 250);
+  // The filters' choices are searched on the server; chosen ones keep their labels here, and a
+  // link's preselection comes by id in the screen's one request.
+  const [peopleSearch, setPeopleSearch] = useState("");
+  const [groupsSearch, setGroupsSearch] = useState("");
+  const [peopleTerm] = useDebouncedValue(peopleSearch, 250);
+  const [groupsTerm] = useDebouncedValue(groupsSearch, 250);
+  const [labels, setLabels] = useState<Record<string, string>>({});
+  const [linked] = useState({ person: params.get("person") ?? "", group: params.get("group") ?? "" });
   const paging = usePaging();
   const [pageSize, setPageSize] = useState("25");
   const [{ data, error, fetching }] = useQuery({
@@ -82,6 +111,12 @@ export function ApiListPage() {
       first: Number(pageSize),
       withPeople,
       withGroups,
+      peopleSearch: peopleTerm || null,
+      groupsSearch: groupsTerm || null,
+      personId: linked.person,
+      withPerson: Boolean(linked.person && withPeople),
+      groupId: linked.group,
+      withGroup: Boolean(linked.group && withGroups),
       after: paging.after,
       filter: {
         search: debounced || null,
@@ -92,6 +127,17 @@ export function ApiListPage() {
   });
   const workspace = data?.workspace;
   const base = `/workspaces/${membership.workspace.id}/apis`;
+  const known = { ...labels };
+  if (data?.person && "user" in data.person) known[data.person.id] = memberLabel(data.person.user);
+  if (data?.group && "name" in data.group) known[data.group.id] = data.group.name;
+  const choices = (found: { value: string; label: string }[], chosen: string[]) => [
+    ...chosen.map((id) => ({ value: id, label: known[id] ?? "…" })),
+    ...found.filter((o) => !chosen.includes(o.value)),
+  ];
+  const peopleFound = (workspace?.members?.edges ?? []).map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }));
+  const groupsFound = (workspace?.groups?.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }));
+  const remember = (options: { value: string; label: string }[]) =>
+    setLabels((current) => ({ ...current, ...Object.fromEntries(options.map((o) => [o.value, o.label])) }));
 
   return (
     <Stack>
@@ -113,9 +159,13 @@ export function ApiListPage() {
           searchable
           clearable
           disabled={!withPeople}
-          data={(workspace?.members?.edges ?? []).map(({ node }) => ({ value: node.id, label: memberLabel(node.user) }))}
+          data={choices(peopleFound, people)}
+          filter={({ options }) => options}
+          searchValue={peopleSearch}
+          onSearchChange={setPeopleSearch}
           value={people}
           onChange={(value) => {
+            remember(peopleFound);
             setPeople(value);
             paging.reset();
           }}
@@ -127,9 +177,13 @@ export function ApiListPage() {
           searchable
           clearable
           disabled={!withGroups}
-          data={(workspace?.groups?.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }))}
+          data={choices(groupsFound, groups)}
+          filter={({ options }) => options}
+          searchValue={groupsSearch}
+          onSearchChange={setGroupsSearch}
           value={groups}
           onChange={(value) => {
+            remember(groupsFound);
             setGroups(value);
             paging.reset();
           }}
