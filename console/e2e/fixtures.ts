@@ -34,6 +34,14 @@ export class GraphQLRequests {
       if (new URL(request.url()).pathname === "/graphql" && request.method() === "POST") this.seen.push(request);
     });
   }
+  /** The operation names of the last `count` requests, for a failure's message. */
+  names(count: number): string {
+    return this.seen
+      .slice(this.seen.length - count)
+      .map((r) => `${(r.postDataJSON() as { operationName?: string }).operationName} ${r.postData()?.slice(-120)}`)
+      .join("; ");
+  }
+
   /** How many GraphQL requests `action` caused, once the page has settled. */
   async during(page: Page, action: () => Promise<void>): Promise<number> {
     const before = this.seen.length;

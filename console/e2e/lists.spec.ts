@@ -1,6 +1,6 @@
 import { expect, signIn, test } from "./fixtures";
 
-test("an API's People list is complete beyond the first 100", async ({ page, server, api }) => {
+test("an API's People and a group's members are complete beyond the first 100", async ({ page, server, api }) => {
   const { workspaces } = await api.gql<{ workspaces: { id: string }[] }>("{ workspaces { id } }");
   const workspaceId = workspaces[0]?.id;
   const { workspace } = await api.gql<{ workspace: { roles: { edges: { node: { id: string; name: string } }[] } } }>(
@@ -30,6 +30,16 @@ test("an API's People list is complete beyond the first 100", async ({ page, ser
     });
   }
 
+  const { createGroup } = await api.gql<{ createGroup: { group: { id: string } } }>(
+    "mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id } userErrors { message } } }",
+    { input: { workspaceId, name: "Everyone Else", memberIds: memberIds.slice(0, 50) } },
+  );
+  for (const start of [50, 100]) {
+    await api.gql("mutation($input: GroupMembersInput!) { addGroupMembers(input: $input) { userErrors { message } } }", {
+      input: { groupId: createGroup.group.id, memberIds: memberIds.slice(start, start + 50) },
+    });
+  }
+
   await signIn(page, server.key);
   await page.goto(`${new URL(page.url()).pathname.replace(/apis$/, "")}apis/${encodeURIComponent(createApi.api.id)}`);
   await expect(page.getByRole("heading", { name: "People (110)" })).toBeVisible();
@@ -39,6 +49,13 @@ test("an API's People list is complete beyond the first 100", async ({ page, ser
   await page.getByRole("button", { name: "Show all" }).click();
   await expect(rows).toHaveCount(111);
   await expect(page.getByRole("button", { name: "Show all" })).toHaveCount(0);
+
+  // A group's members too.
+  await page.goto(page.url().replace(/apis\/[^/]+$/, `groups/${encodeURIComponent(createGroup.group.id)}`));
+  const members = page.getByRole("table", { name: "Members of the group" }).getByRole("row");
+  await expect(members).toHaveCount(101);
+  await page.getByRole("button", { name: "Show all" }).click();
+  await expect(members).toHaveCount(111);
 
   // The People filter of the API table searches the server: the 106th person is found.
   await page.getByRole("navigation").getByRole("link", { name: "API access" }).click();

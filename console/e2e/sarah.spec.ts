@@ -126,7 +126,7 @@ test("Sarah's access: group grant, direct grant, removal from the team, revocati
 
   // Removed from the team: the direct grant keeps her access.
   const onGroups = await graphqlRequests.during(page, () => page.getByRole("navigation").getByRole("link", { name: "Groups" }).click());
-  expect(onGroups, "GraphQL requests to open Groups").toBeLessThanOrEqual(1);
+  expect(onGroups, `GraphQL requests to open Groups: ${graphqlRequests.names(onGroups)}`).toBeLessThanOrEqual(1);
   await checkScreen(page, "groups");
   const onGroup = await graphqlRequests.during(page, () => page.getByRole("link", { name: "Frontend Team" }).click());
   expect(onGroup, "GraphQL requests to open a group").toBeLessThanOrEqual(1);

@@ -99,6 +99,9 @@ export function ExplainPage() {
   const [apiSearch, setApiSearch] = useState("");
   const [memberTerm] = useDebouncedValue(memberSearch, 250);
   const [apiTerm] = useDebouncedValue(apiSearch, 250);
+  // What was last searched: a choice puts its label in the box, which is no new search (and
+  // must not cost a request, nor clear the list just shown).
+  const [searched, setSearched] = useState({ member: "", api: "" });
   const [chosen, setChosen] = useState<{ member: string; api: string }>({ member: "", api: "" });
   const [{ data, error, fetching }] = useQuery({
     query: ExplainAccessDocument,
@@ -109,8 +112,8 @@ export function ExplainPage() {
       explain: Boolean(memberId && apiId),
       withMember: Boolean(memberId),
       withApi: Boolean(apiId),
-      memberSearch: memberTerm && memberTerm !== chosen.member ? memberTerm : null,
-      apiSearch: apiTerm && apiTerm !== chosen.api ? apiTerm : null,
+      memberSearch: searched.member || null,
+      apiSearch: searched.api || null,
     },
   });
   const pick = (key: "member" | "api", value: string | null) => {
@@ -134,6 +137,11 @@ export function ExplainPage() {
   const apiLabelNow = apiOptions.find((o) => o.value === apiId)?.label ?? "";
   const labels = { member: memberLabelNow || chosen.member, api: apiLabelNow || chosen.api };
   if (labels.member !== chosen.member || labels.api !== chosen.api) setChosen(labels);
+  const next = {
+    member: memberTerm === labels.member ? searched.member : memberTerm,
+    api: apiTerm === labels.api ? searched.api : apiTerm,
+  };
+  if (next.member !== searched.member || next.api !== searched.api) setSearched(next);
 
   return (
     <Stack maw={760}>

@@ -2,13 +2,14 @@ import { Alert, Anchor, Button, Group, Modal, Paper, Stack, Table, Text, Title }
 import { notifications } from "@mantine/notifications";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { useMutation, useQuery } from "urql";
+import { useClient, useMutation, useQuery } from "urql";
 import { DateTime } from "../core/dates";
 import { byField, describeError } from "../core/errors";
 import { Guarded } from "../core/Guarded";
 import { Empty, Loading, QueryError } from "../core/states";
 import { useWorkspace } from "../core/workspace";
 import { graphql } from "../gql";
+import type { GrantedPersonFragment } from "../gql/graphql";
 import { PickModal } from "../core/PickModal";
 import { memberLabel } from "../members/labels";
 import { AddGroupMembersDocument, DeleteGroupDocument, RemoveGroupMembersDocument } from "./documents";
@@ -25,17 +26,35 @@ const GroupDetailDocument = graphql(`
         createdAt
         membersCount
         members(first: 100) {
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
           edges {
             node {
-              id
-              user {
-                email
-                name
-              }
-              role {
-                id
-                name
-              }
+              ...GrantedPerson
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const GroupMembersMoreDocument = graphql(`
+  query GroupMembersMore($id: ID!, $after: String) {
+    node(id: $id) {
+      __typename
+      ... on Group {
+        id
+        members(first: 100, after: $after) {
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            node {
+              ...GrantedPerson
             }
           }
         }
@@ -59,6 +78,9 @@ export function GroupDetailPage() {
   const [addState, addMembers] = useMutation(AddGroupMembersDocument);
   const [, removeMembers] = useMutation(RemoveGroupMembersDocument);
   const [deleteState, deleteGroup] = useMutation(DeleteGroupDocument);
+  const client = useClient();
+  const [rest, setRest] = useState<GrantedPersonFragment[]>([]);
+  const [loadingRest, setLoadingRest] = useState(false);
 
   const group = data?.node.__typename === "Group" ? data.node : null;
   if (!group) {
@@ -67,8 +89,26 @@ export function GroupDetailPage() {
     return <Empty title="Group not found" />;
   }
   const base = `/workspaces/${membership.workspace.id}`;
-  const members = group.members.edges.map((e) => e.node);
-  const refresh = () => reexecute({ requestPolicy: "network-only" });
+  const members = [...group.members.edges.map((e) => e.node), ...rest];
+  // Beyond the first 100, the rest of the members come when asked for.
+  const showAll = async () => {
+    setLoadingRest(true);
+    const more: GrantedPersonFragment[] = [];
+    let after = group.members.pageInfo.endCursor;
+    while (after) {
+      const result = await client.query(GroupMembersMoreDocument, { id: group.id, after }).toPromise();
+      const node = result.data?.node;
+      if (!node || node.__typename !== "Group") break;
+      more.push(...node.members.edges.map((e) => e.node));
+      after = node.members.pageInfo.hasNextPage ? node.members.pageInfo.endCursor : null;
+    }
+    setRest(more);
+    setLoadingRest(false);
+  };
+  const refresh = () => {
+    setRest([]);
+    reexecute({ requestPolicy: "network-only" });
+  };
 
   const remove = async (memberId: string, email: string) => {
     const result = await removeMembers({ input: { groupId: group.id, memberIds: [memberId] } });
@@ -132,6 +172,11 @@ export function GroupDetailPage() {
           <Title order={3} size="h4" id="members-heading">
             Members ({group.membersCount})
           </Title>
+          {members.length < group.membersCount && (
+            <Button size="xs" variant="default" loading={loadingRest} onClick={showAll}>
+              Show all
+            </Button>
+          )}
           <Guarded permission="manageGroups">
             {(disabled) => (
               <Button size="xs" disabled={disabled} onClick={() => setAdding(true)}>
