@@ -100,20 +100,7 @@ async def principal_for_api_key(
     hook = usage if usage is not None else session.info.get(USAGE_HOOK)
     if hook is not None:
         hook.record(key.id, now)
-    membership = Membership(
-        workspace_id=key.workspace_id,
-        role_id=role.id,
-        role_name=role.name,
-        grants=grants_from_role(role.permissions),
-        all_apis=role.all_apis,
-    )
-    return Principal(
-        kind=PrincipalKind.API_ACCESS,
-        id=key.id,
-        name=key.name,
-        memberships={key.workspace_id: membership},
-        credential_id=key.id,
-    )
+    return key_principal(key, role)
 
 
 async def principal_for_user(session: AsyncSession, user: User) -> Principal:
@@ -138,4 +125,22 @@ async def principal_for_user(session: AsyncSession, user: User) -> Principal:
     }
     return Principal(
         kind=PrincipalKind.MEMBER, id=user.id, name=user.email, memberships=memberships
+    )
+
+
+def key_principal(key: ApiAccess, role: Role) -> Principal:
+    """An API Access key acting with its role in its workspace."""
+    membership = Membership(
+        workspace_id=key.workspace_id,
+        role_id=role.id,
+        role_name=role.name,
+        grants=grants_from_role(role.permissions),
+        all_apis=role.all_apis,
+    )
+    return Principal(
+        kind=PrincipalKind.API_ACCESS,
+        id=key.id,
+        name=key.name,
+        memberships={key.workspace_id: membership},
+        credential_id=key.id,
     )

@@ -26,8 +26,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accessplane.auth.authenticate import USAGE_HOOK, UsageHook
-from accessplane.auth.principals import Membership, Principal, PrincipalKind, grants_from_role
+from accessplane.auth.authenticate import USAGE_HOOK, UsageHook, key_principal
+from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import TokenKind, parse_token, token_digest
 from accessplane.errors import Unauthenticated
 from accessplane.models import ApiAccess, ConsoleSession, ConsoleSessionMethod, Role, User
@@ -192,17 +192,4 @@ def principal_for_key_session(db: AsyncSession, live: LiveSession, now: datetime
     hook: UsageHook | None = db.info.get(USAGE_HOOK)
     if hook is not None:
         hook.record(key.id, now)
-    membership = Membership(
-        workspace_id=key.workspace_id,
-        role_id=role.id,
-        role_name=role.name,
-        grants=grants_from_role(role.permissions),
-        all_apis=role.all_apis,
-    )
-    return Principal(
-        kind=PrincipalKind.API_ACCESS,
-        id=key.id,
-        name=key.name,
-        memberships={key.workspace_id: membership},
-        credential_id=key.id,
-    )
+    return key_principal(key, role)
