@@ -2,7 +2,13 @@ import AxeBuilder from "@axe-core/playwright";
 import { test as base, expect, type Page, type Request } from "@playwright/test";
 import { resolve } from "node:path";
 
-const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/console");
+// Every run saves a screenshot per screen under test-results/; with CONSOLE_SCREENSHOTS set
+// (e.g. to ../docs/console) it refreshes the documentation's pictures instead.
+const SCREENSHOTS = resolve(
+  import.meta.dirname,
+  "..",
+  process.env.CONSOLE_SCREENSHOTS ?? "test-results/screenshots",
+);
 
 export interface Server {
   url: string;
