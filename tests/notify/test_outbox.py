@@ -41,7 +41,12 @@ async def put(
             workspace_id=world.workspace.id,
             kind=NotificationKind.EXPIRED,
             recipient=recipient,
-            context={"workspace_name": "Acme", "key_name": name, "expires_at": "2030-03-01 09:00"},
+            context={
+                "workspace_name": "Acme",
+                "key_name": name,
+                "expires_at": "2030-03-01 09:00",
+                "console_url": "https://access.example.com/",
+            },
             now=now,
         )
     return notification
@@ -255,7 +260,12 @@ async def test_the_worker_loop_delivers_once_the_server_comes_back(
             workspace_id=world.workspace.id,
             kind=NotificationKind.EXPIRED,
             recipient="dev@example.com",
-            context={"workspace_name": "Acme", "key_name": "ci", "expires_at": "now"},
+            context={
+                "workspace_name": "Acme",
+                "key_name": "ci",
+                "expires_at": "now",
+                "console_url": "https://access.example.com/",
+            },
         )
 
     async def retried_after_a_failure() -> bool:

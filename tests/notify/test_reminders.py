@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessplane.models import ApiAccessReminder, Notification, NotificationKind
+from accessplane.notify.links import ConsoleLinks
 from accessplane.notify.outbox import Worker
 from accessplane.notify.reminders import due_threshold, scan_expiring
 from accessplane.notify.rendering import render
@@ -23,6 +24,7 @@ from tests.support.scenario import Scenario
 
 NOW = datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+LINKS = ConsoleLinks("https://access.example.com")
 
 
 async def mails(session: AsyncSession) -> list[Notification]:
@@ -64,7 +66,7 @@ async def test_reminders_go_out_at_30_7_1_days_and_on_expiry_each_once(
         expires + DAY,
     ]
 
-    handled = [await scan_expiring(sessions, now=moment) for moment in moments]
+    handled = [await scan_expiring(sessions, links=LINKS, now=moment) for moment in moments]
 
     assert handled == [0, 1, 0, 1, 0, 1, 1, 0]
     sent = await mails(session)
@@ -89,9 +91,9 @@ async def test_a_key_created_close_to_its_expiry_gets_only_the_nearest_reminder(
     expires = NOW + 5 * DAY
     await scenario.api_access(world, name="short", expires_at=expires, now=NOW)
 
-    assert await scan_expiring(sessions, now=NOW) == 1
-    assert await scan_expiring(sessions, now=NOW + DAY) == 0
-    assert await scan_expiring(sessions, now=expires - DAY) == 1
+    assert await scan_expiring(sessions, links=LINKS, now=NOW) == 1
+    assert await scan_expiring(sessions, links=LINKS, now=NOW + DAY) == 0
+    assert await scan_expiring(sessions, links=LINKS, now=expires - DAY) == 1
 
     assert [m.subject for m in await mails(session)] == [
         'API key "short" expires in 5 days',
@@ -116,7 +118,9 @@ async def test_a_regenerated_key_with_a_new_expiry_gets_a_fresh_set(
 ) -> None:
     world = await scenario.workspace()
     issued = await scenario.api_access(world, name="rotating", expires_at=NOW + 10 * DAY, now=NOW)
-    assert await scan_expiring(sessions, now=NOW) == 1  # the 30-day reminder of the first expiry
+    assert (
+        await scan_expiring(sessions, links=LINKS, now=NOW) == 1
+    )  # the 30-day reminder of the first expiry
 
     later = NOW + 2 * DAY
     await api_access.regenerate_api_access(
@@ -128,8 +132,8 @@ async def test_a_regenerated_key_with_a_new_expiry_gets_a_fresh_set(
         now=later,
     )
 
-    assert await scan_expiring(sessions, now=later) == 1
-    assert await scan_expiring(sessions, now=later + 13 * DAY) == 1
+    assert await scan_expiring(sessions, links=LINKS, now=later) == 1
+    assert await scan_expiring(sessions, links=LINKS, now=later + 13 * DAY) == 1
     assert [m.subject for m in await mails(session)] == [
         'API key "rotating" expires in 10 days',
         'API key "rotating" expires in 20 days',
@@ -149,7 +153,7 @@ async def test_the_workspaces_own_subjects_are_used(session, scenario: Scenario,
     )
     await scenario.api_access(world, name="ci", expires_at=NOW + 3 * DAY, now=NOW)
 
-    await scan_expiring(sessions, now=NOW)
+    await scan_expiring(sessions, links=LINKS, now=NOW)
 
     [mail] = await mails(session)
     assert mail.subject == f"[{world.workspace.name}] ci: 3d"
@@ -161,8 +165,8 @@ async def test_a_key_without_an_author_is_recorded_but_mails_nobody(
     world = await scenario.workspace()
     await scenario.api_key(world, name="bootstrap", expires_at=NOW + 2 * DAY)
 
-    assert await scan_expiring(sessions, now=NOW) == 1
-    assert await scan_expiring(sessions, now=NOW + timedelta(hours=12)) == 0
+    assert await scan_expiring(sessions, links=LINKS, now=NOW) == 1
+    assert await scan_expiring(sessions, links=LINKS, now=NOW + timedelta(hours=12)) == 0
 
     assert await mails(session) == []
     assert await session.scalar(select(func.count()).select_from(ApiAccessReminder)) == 2
@@ -182,7 +186,9 @@ async def test_several_workers_send_each_threshold_once(
 
     handled = []
     for moment in (NOW, NOW + 2 * DAY, NOW + 3 * DAY):
-        results = await asyncio.gather(*(scan_expiring(w, now=moment) for w in workers))
+        results = await asyncio.gather(
+            *(scan_expiring(w, links=LINKS, now=moment) for w in workers)
+        )
         handled.append(sum(results))
 
     # 4 keys expire in 1 day, 3 in 2 days, 3 in 3 days (see the loop above).
@@ -214,6 +220,7 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         "products": ["Payments & Co"],
         "plan_name": "Gold",
         "reason": "Because <reasons>",
+        "console_url": "https://access.example.com/?a=1&b=<2>",
     }
 
     mail = render(kind, context)
@@ -224,6 +231,14 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
     assert "<script>" not in mail.html
     assert "&lt;script&gt;" in mail.html
     assert "Acme &lt;b&gt;" in mail.html
+    # The kinds that mention the console link to it: a ready URL, escaped in HTML like any value.
+    linked = kind in {
+        NotificationKind.ACCESS_REQUESTED,
+        NotificationKind.EXPIRING,
+        NotificationKind.EXPIRED,
+    }
+    assert ("https://access.example.com/?a=1&b=<2>" in mail.text) is linked
+    assert ('href="https://access.example.com/?a=1&amp;b=&lt;2&gt;"' in mail.html) is linked
 
 
 def test_approve_and_reject_say_what_was_decided() -> None:
@@ -246,7 +261,13 @@ def test_a_missing_template_variable_is_an_error_not_a_blank() -> None:
 
 
 def test_a_workspace_subject_that_fails_on_real_values_falls_back_to_the_default() -> None:
-    context = {"workspace_name": "Acme", "key_name": "ci", "expires_at": "x", "days_left": 2}
+    context = {
+        "workspace_name": "Acme",
+        "key_name": "ci",
+        "expires_at": "x",
+        "days_left": 2,
+        "console_url": "https://access.example.com/",
+    }
 
     mail = render(NotificationKind.EXPIRING, context, "{{ days_left / 0 }}")
 

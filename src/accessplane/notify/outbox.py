@@ -28,6 +28,7 @@ from sqlmodel import col
 from accessplane.db import create_engine
 from accessplane.models import Notification, NotificationStatus
 from accessplane.models.base import utcnow
+from accessplane.notify.links import ConsoleLinks
 from accessplane.notify.reminders import scan_expiring
 from accessplane.notify.sender import (
     DeliveryError,
@@ -210,6 +211,7 @@ class Worker:
         self.sessions = sessions
         self.settings = settings
         self.outbox = Outbox(sessions, sender, settings)
+        self.links = ConsoleLinks.from_settings(settings)
         self._last_scan: datetime | None = None
 
     async def run_once(self, now: datetime | None = None) -> DeliveryReport:
@@ -218,7 +220,7 @@ class Worker:
         moment = now or utcnow()
         scan_every = timedelta(seconds=self.settings.reminder_scan_interval)
         if self._last_scan is None or moment - self._last_scan >= scan_every:
-            await scan_expiring(self.sessions, now=moment)
+            await scan_expiring(self.sessions, now=moment, links=self.links)
             retention = timedelta(days=self.settings.api_access_revocation_retention_days)
             async with self.sessions() as session, session.begin():
                 await prune_revocations(session, older_than=moment - retention)

@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from accessplane.models import ApiAccess, ApiAccessReminder, NotificationKind, Workspace
 from accessplane.models.base import UTCDateTime, utcnow
+from accessplane.notify.links import ConsoleLinks
 from accessplane.services.notifications import enqueue, subjects_of
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ async def _candidates(session: AsyncSession, now: datetime) -> Sequence[Any]:
 
 
 async def _remind(
-    session: AsyncSession, key: ApiAccess, workspace: Workspace, now: datetime
+    session: AsyncSession, key: ApiAccess, workspace: Workspace, now: datetime, links: ConsoleLinks
 ) -> bool:
     """Record the due thresholds of one key and enqueue its mail; False if another worker
     did it first. The caller commits."""
@@ -133,6 +134,9 @@ async def _remind(
                 "key_name": key.name,
                 "expires_at": expires_at.strftime("%Y-%m-%d %H:%M"),
                 "days_left": max(1, math.ceil(remaining)),
+                "console_url": links.api_access(
+                    workspace_id=key.workspace_id, api_access_id=key.id
+                ),
             },
             subjects=await subjects_of(session, key.workspace_id),
             now=now,
@@ -141,9 +145,14 @@ async def _remind(
     return True
 
 
-async def scan_expiring(sessions: async_sessionmaker[Any], *, now: datetime | None = None) -> int:
+async def scan_expiring(
+    sessions: async_sessionmaker[Any],
+    *,
+    links: ConsoleLinks,
+    now: datetime | None = None,
+) -> int:
     """Enqueue every due reminder; returns how many keys were handled by this call. Safe to
-    run in several workers at once."""
+    run in several workers at once. Each mail links to its key in the console (``links``)."""
     now = now or utcnow()
     handled = 0
     async with sessions() as session:
@@ -162,7 +171,7 @@ async def scan_expiring(sessions: async_sessionmaker[Any], *, now: datetime | No
                 if found is None or found[0].expires_at is None:
                     continue
                 key, workspace = found
-                if await _remind(session, key, workspace, now):
+                if await _remind(session, key, workspace, now, links):
                     handled += 1
     if handled:
         logger.info("expiry reminders: %d key(s) handled", handled)

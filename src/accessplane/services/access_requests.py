@@ -40,6 +40,7 @@ from accessplane.models import (
     Workspace,
 )
 from accessplane.models.base import utcnow
+from accessplane.notify.links import ConsoleLinks
 from accessplane.services import access_profiles
 from accessplane.services.access_profiles import TokenSettings
 from accessplane.services.audit import record
@@ -47,6 +48,7 @@ from accessplane.services.clients import is_client_member
 from accessplane.services.notifications import enqueue, subjects_of
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.validation import Checks
+from accessplane.settings import get_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +199,14 @@ async def submit_access_request(
     access_profile_id: uuid.UUID | None = None,
     new_app: NewApp | None = None,
     now: datetime | None = None,
+    links: ConsoleLinks | None = None,
 ) -> SubmittedRequest:
     """Request products with one plan for one app (``access_profile_id``), or for a new app
     created with the request (``new_app``; its token, if any, is returned this once). All
     products must share one authentication method, the app's; otherwise nothing is written.
     A plan with ``autoApprove`` approves the request at once (still recorded); otherwise the
-    people who may decide are mailed."""
+    people who may decide are mailed, with a link to the request in the console (``links``;
+    by default from the process's settings)."""
     now = now or utcnow()
     if (access_profile_id is None) == (new_app is None):
         raise InputError.one(
@@ -349,6 +353,10 @@ async def submit_access_request(
                         now=now,
                     )
             else:
+                console = links or ConsoleLinks.from_settings(get_settings())
+                context["console_url"] = console.access_request(
+                    workspace_id=workspace_id, access_request_id=request.id
+                )
                 for recipient in await _deciders(session, workspace_id):
                     if recipient != requester_email:
                         enqueue(
