@@ -38,6 +38,7 @@ export const ROUTES: { path: string; element: ReactElement }[] = [
   { path: "members", element: <MemberListPage /> },
   { path: "roles", element: <RoleListPage /> },
   { path: "keys", element: <ApiAccessListPage /> },
+  { path: "keys/:apiAccessId", element: <ApiAccessListPage /> }, // a key's detail: the reminders' links
   { path: "audit", element: <AuditLogPage /> },
   { path: "notifications", element: <NotificationSettingsPage /> },
 ];

@@ -20,8 +20,10 @@ import {
 import { useDebouncedValue } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
 import { useMemo, useState } from "react";
+import { useNavigate, useParams } from "react-router";
 import { useQuery } from "urql";
 import { DateTime } from "../core/dates";
+import { graphql } from "../gql";
 import { Guarded } from "../core/Guarded";
 import { usePaging } from "../core/paging";
 import { Empty, Loading, QueryError } from "../core/states";
@@ -38,6 +40,20 @@ import { RegenerateModal } from "./RegenerateModal";
 import { TokenOnce } from "./TokenOnce";
 
 export const PAGE_SIZE = 25;
+
+// The key a link names (keys/:apiAccessId, e.g. from an expiry reminder), wherever it falls
+// in the table's pages and filters.
+const LinkedApiAccessDocument = graphql(`
+  query LinkedApiAccess($id: ID!, $withRoles: Boolean!) {
+    node(id: $id) {
+      __typename
+      id
+      ... on ApiAccess {
+        ...ApiAccessFields
+      }
+    }
+  }
+`);
 
 type Dialog =
   | { kind: "create" }
@@ -86,7 +102,15 @@ function ApiAccessList() {
   const [debouncedSearch] = useDebouncedValue(filter.search, 250);
   const paging = usePaging();
   const [selected, setSelected] = useState<string[]>([]);
-  const [detailId, setDetailId] = useState<string | null>(null);
+  const { apiAccessId } = useParams();
+  const navigate = useNavigate();
+  const [detailId, setDetailId] = useState<string | null>(apiAccessId ?? null);
+  const [shownLink, setShownLink] = useState(apiAccessId);
+  if (apiAccessId !== shownLink) {
+    // Another key's link while the screen is open: its panel replaces the current one.
+    setShownLink(apiAccessId);
+    if (apiAccessId) setDetailId(apiAccessId);
+  }
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [shownToken, setShownToken] = useState<ShownToken | null>(null);
 
@@ -101,18 +125,33 @@ function ApiAccessList() {
       withRoles: getRole.allowed,
     },
   });
+  const [linked, refetchLinked] = useQuery({
+    query: LinkedApiAccessDocument,
+    variables: { id: apiAccessId ?? "", withRoles: getRole.allowed },
+    pause: !apiAccessId,
+  });
+  const linkedKey = linked.data?.node.__typename === "ApiAccess" ? linked.data.node : null;
   const workspace = data?.workspace;
   const keys = useMemo(() => workspace?.apiAccesses.edges.map((edge) => edge.node) ?? [], [workspace]);
   const roles = (workspace?.roles?.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }));
   const knownTags = [...new Set(keys.flatMap((key) => key.tags))].sort();
-  const detail = keys.find((key) => key.id === detailId) ?? null;
+  const detail =
+    keys.find((key) => key.id === detailId) ?? (linkedKey && linkedKey.id === detailId ? linkedKey : null);
   const namePattern = namePatternOf(
     data?.viewer.memberships.find((m) => m.workspace.id === membership.workspace.id)?.permissionConstraints,
   );
   const pageIds = keys.map((key) => key.id);
   const allOnPage = pageIds.length > 0 && pageIds.every((id) => selected.includes(id));
 
-  const reload = () => refetch({ requestPolicy: "network-only" });
+  const reload = () => {
+    refetch({ requestPolicy: "network-only" });
+    if (apiAccessId) refetchLinked({ requestPolicy: "network-only" });
+  };
+  const closeDetail = () => {
+    setDetailId(null);
+    // The link has served: the address becomes the screen's own again.
+    if (apiAccessId) void navigate(`/workspaces/${membership.workspace.id}/keys`, { replace: true });
+  };
   const changeFilter = (patch: Partial<KeyFilterState>) => {
     setFilter((current) => ({ ...current, ...patch }));
     setSelected([]);
@@ -226,6 +265,7 @@ function ApiAccessList() {
       )}
 
       {error && <QueryError error={error} />}
+      {linked.error && apiAccessId && detailId === apiAccessId && <QueryError error={linked.error} />}
       {!workspace && fetching && <Loading />}
       {workspace && workspace.apiAccesses.totalCount === 0 && (
         <Empty title="No API Access keys match">
@@ -356,7 +396,7 @@ function ApiAccessList() {
       {detail && !dialog && (
         <ApiAccessDetail
           apiAccess={detail}
-          onClose={() => setDetailId(null)}
+          onClose={closeDetail}
           onEdit={() => setDialog({ kind: "edit", key: detail })}
           onRegenerate={() => setDialog({ kind: "regenerate", key: detail })}
           onDelete={() => setDialog({ kind: "delete", keys: [{ id: detail.id, name: detail.name }] })}
@@ -388,7 +428,7 @@ function ApiAccessList() {
           onClose={() => setDialog(null)}
           onRegenerated={(key, token) => {
             setDialog(null);
-            setDetailId(null);
+            closeDetail();
             setShownToken({ title: `“${key.name}” regenerated`, name: key.name, token });
             reload();
           }}
@@ -400,7 +440,7 @@ function ApiAccessList() {
           onClose={() => setDialog(null)}
           onDeleted={(ids) => {
             setDialog(null);
-            setDetailId(null);
+            closeDetail();
             setSelected((current) => current.filter((id) => !ids.includes(id)));
             notifications.show({
               color: "green",
