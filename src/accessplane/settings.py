@@ -77,8 +77,9 @@ class Settings(BaseSettings):
 
     # OpenID Connect (docs/oidc.md): trusted issuers, as JSON in ACCESSPLANE_OIDC_ISSUERS.
     oidc_issuers: list[OidcIssuer] = Field(default_factory=list)
-    # Public base URL of this service (behind a proxy), for the callback and logout URLs;
-    # empty: taken from the request.
+    # Public base URL of this service (behind a proxy): the base of the callback and logout
+    # URLs (empty: taken from the request) and of the console links in mails (empty:
+    # http://<host>:<port>).
     public_url: str = ""
     # Console sessions: absolute lifetime, also the signed cookie's max-age.
     session_max_age: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
