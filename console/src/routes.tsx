@@ -10,6 +10,7 @@ import { MemberListPage } from "./members/MemberListPage";
 import { RoleListPage } from "./roles/RoleListPage";
 import { AuditLogPage } from "./audit/AuditLogPage";
 import { ApiAccessListPage } from "./keys/ApiAccessListPage";
+import { AccessRequestListPage } from "./access-requests/AccessRequestListPage";
 import { NotificationSettingsPage } from "./notifications/NotificationSettingsPage";
 
 export interface Section {
@@ -27,6 +28,7 @@ export const SECTIONS: Section[] = [
   { path: "keys", label: "Access keys" }, // not "API access…": that is the grants screen
   { path: "audit", label: "Audit log" },
   { path: "notifications", label: "Notification settings" },
+  { path: "access-requests", label: "Access requests", permission: "getAccessRequest" },
 ];
 
 export const ROUTES: { path: string; element: ReactElement }[] = [
@@ -41,4 +43,6 @@ export const ROUTES: { path: string; element: ReactElement }[] = [
   { path: "keys/:apiAccessId", element: <ApiAccessListPage /> }, // a key's detail: the reminders' links
   { path: "audit", element: <AuditLogPage /> },
   { path: "notifications", element: <NotificationSettingsPage /> },
+  { path: "access-requests", element: <AccessRequestListPage /> },
+  { path: "access-requests/:requestId", element: <AccessRequestListPage /> }, // the mails' links
 ];
