@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { checkScreen, expect, signIn, test, type Api } from "./fixtures";
+import { checkScreen, expect, outsideWindow, signIn, test, type Api } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -232,6 +232,19 @@ test("Access requests: list, filter, approve, reject with a reason, a conflict, 
   await expect(detail.getByRole("table", { name: "Request details" })).toContainText("Use the sandbox first");
   await detail.getByRole("button", { name: "Close the request" }).click();
   await expect(page).toHaveURL(new RegExp(`/workspaces/${workspaceId}/access-requests$`));
+
+  // A link to a request that does not exist says so, and leads back to the list.
+  const gone = Buffer.from("AccessRequest:00000000-0000-4000-8000-000000000000").toString("base64");
+  await page.goto(`/workspaces/${workspaceId}/access-requests/${gone}`);
+  await expect(page.getByRole("alert", { name: "Request not found" })).toContainText("does not exist");
+  await page.getByRole("button", { name: "Show all requests" }).click();
+  await expect(row(page, APPS.approve)).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/workspaces/${workspaceId}/access-requests$`));
+
+  // A phone-sized window: the table scrolls in its own box, nothing else sticks out.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await expect(row(page, APPS.approve)).toBeVisible();
+  expect(await outsideWindow(page)).toEqual([]);
 
   // A role that may read requests but not decide them sees the actions disabled, with the reason.
   const context = await browser.newContext({ baseURL: server.url });

@@ -19,6 +19,7 @@ import { useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 import { useQuery } from "urql";
 import { DateTime } from "../core/dates";
+import { errorCodes } from "../core/errors";
 import { usePaging } from "../core/paging";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
@@ -53,7 +54,7 @@ function AccessRequestList() {
   const navigate = useNavigate();
   const base = `/workspaces/${membership.workspace.id}/access-requests`;
   // A deep link's request comes with the list's request; one opened from the table is on it.
-  const [linkedId] = useState(requestId ?? "");
+  const [linkedId, setLinkedId] = useState(requestId ?? "");
   const [status, setStatus] = useState<StatusChoice>("ALL");
   const paging = usePaging();
   const [dialog, setDialog] = useState<{ decision: Decision; request: AccessRequestFieldsFragment } | null>(null);
@@ -76,6 +77,9 @@ function AccessRequestList() {
   const linked = data?.node?.__typename === "AccessRequest" ? data.node : null;
   const detail = requests.find((r) => r.id === requestId) ?? (linked?.id === requestId ? linked : null);
 
+  // A link to a request that is gone (or in another workspace) fails the whole query: say so,
+  // and offer the list without it.
+  const missingLink = linkedId !== "" && errorCodes(error).includes("NOT_FOUND");
   const reload = () => refetch({ requestPolicy: "network-only" });
   const open = (id: string) => void navigate(`${base}/${id}`);
   const close = () => void navigate(base);
@@ -116,7 +120,24 @@ function AccessRequestList() {
           {conflict} The list shows its current status.
         </Alert>
       )}
-      {error && <QueryError error={error} />}
+      {missingLink && (
+        <Alert color="orange" role="alert" title="Request not found">
+          <Stack gap="xs" align="flex-start">
+            <Text size="sm">This access request does not exist, or is in another workspace.</Text>
+            <Button
+              variant="default"
+              size="xs"
+              onClick={() => {
+                setLinkedId("");
+                close();
+              }}
+            >
+              Show all requests
+            </Button>
+          </Stack>
+        </Alert>
+      )}
+      {error && !missingLink && <QueryError error={error} />}
       {!data && fetching && <Loading />}
       {connection && connection.totalCount === 0 && (
         <Empty title="No access requests">
