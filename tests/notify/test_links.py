@@ -5,6 +5,7 @@ ids are the GraphQL API's global ids, which the console's routes carry."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import from_base64
 
-from accessplane.notify.links import ConsoleLinks, console_base_url
+from accessplane.notify.links import ConsoleLinks, _warn_wildcard, console_base_url
 from accessplane.notify.outbox import Worker
 from accessplane.services import access_requests
 from accessplane.services.access_requests import NewApp
@@ -106,6 +107,25 @@ def test_the_base_url_is_the_public_url_else_the_serving_address() -> None:
     assert base(public_url=" https://access.example.com/ap/ ") == "https://access.example.com/ap"
     assert base(host="10.1.2.3", port=9000) == "http://10.1.2.3:9000"
     assert base() == "http://127.0.0.1:8000"
+
+
+def test_a_server_on_every_address_links_to_localhost_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _warn_wildcard.cache_clear()  # said once per process and address
+    with caplog.at_level(logging.WARNING, logger="accessplane.notify.links"):
+        assert console_base_url(Settings(host="0.0.0.0", port=8123)) == "http://localhost:8123"
+        assert console_base_url(Settings(host="::", port=8123)) == "http://localhost:8123"
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "ACCESSPLANE_PUBLIC_URL is empty and the server listens on '0.0.0.0': console links in "
+        "mails use http://localhost:8123, which only this machine can open; set "
+        "ACCESSPLANE_PUBLIC_URL",
+        "ACCESSPLANE_PUBLIC_URL is empty and the server listens on '::': console links in "
+        "mails use http://localhost:8123, which only this machine can open; set "
+        "ACCESSPLANE_PUBLIC_URL",
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
 
 
 async def submit(scenario: Scenario, world: World, links: ConsoleLinks | None = None) -> Any:

@@ -1,17 +1,25 @@
 """Absolute links into the console for mails, built from ids in one place.
 
 The console lives at the service's public base URL (``ACCESSPLANE_PUBLIC_URL``); without one,
-at ``http://<host>:<port>`` of the serving settings. Its pages name objects by the GraphQL
+at ``http://<host>:<port>`` of the serving settings (``localhost`` for a server listening on
+every address, with a warning). Its pages name objects by the GraphQL
 API's Relay global ids (base64 of ``<Type>:<uuid>``), so links carry the same ids.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import logging
 import uuid
 from dataclasses import dataclass
 
 from accessplane.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Listening on every address names no host a reader could open.
+_WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
 
 def global_id(type_name: str, value: uuid.UUID) -> str:
@@ -24,10 +32,23 @@ def console_base_url(settings: Settings) -> str:
     """The console's base URL without a trailing slash."""
     if settings.public_url.strip():
         return settings.public_url.strip().rstrip("/")
-    host = settings.host
-    if ":" in host:  # an IPv6 address
+    host = settings.host.strip()
+    if host in _WILDCARDS:
+        _warn_wildcard(host, settings.port)
+        host = "localhost"
+    elif ":" in host:  # an IPv6 address
         host = f"[{host}]"
     return f"http://{host}:{settings.port}"
+
+
+@functools.cache
+def _warn_wildcard(host: str, port: int) -> None:
+    logger.warning(
+        "ACCESSPLANE_PUBLIC_URL is empty and the server listens on %r: console links in mails "
+        "use http://localhost:%d, which only this machine can open; set ACCESSPLANE_PUBLIC_URL",
+        host,
+        port,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """Rendering notifications from Jinja2 templates (``templates/<kind>.txt`` and ``.html``).
 
 HTML is autoescaped (names and reasons come from users); text is not. Links into the console
-arrive ready-made as ``console_url`` (built by ``accessplane.notify.links``); no template
-builds a URL. Subjects are short
-templates a workspace may change, so they render in Jinja2's sandbox and lose any line break
-(a header must stay one line).
+arrive ready-made as ``console_url`` (built by ``accessplane.notify.links``) for the bodies of
+the kinds that mention the console; no template builds a URL, and subjects carry none.
+
+Subjects are short templates a workspace may change, so they render in Jinja2's sandbox and
+lose any line break (a header must stay one line).
 
 The sandbox keeps a template from reaching Python's internals, not from spending the CPU:
 ``{{ 9**10000000 }}`` alone holds a worker for half a minute. So a subject is checked before
@@ -60,7 +61,6 @@ SAMPLE_CONTEXT: dict[NotificationKind, dict[str, Any]] = {
         "requester": "dev@partner.example",
         "products": ["Payments"],
         "plan_name": "Gold",
-        "console_url": "https://access.example.com/workspaces/V29ya3NwYWNlOjA=/access-requests/QWNjZXNzUmVxdWVzdDow",
     },
     NotificationKind.APPROVE: {
         "workspace_name": "Acme",
@@ -80,13 +80,11 @@ SAMPLE_CONTEXT: dict[NotificationKind, dict[str, Any]] = {
         "key_name": "ci",
         "expires_at": "2030-01-31 00:00",
         "days_left": 7,
-        "console_url": "https://access.example.com/workspaces/V29ya3NwYWNlOjA=/keys/QXBpQWNjZXNzOjA=",
     },
     NotificationKind.EXPIRED: {
         "workspace_name": "Acme",
         "key_name": "ci",
         "expires_at": "2030-01-31 00:00",
-        "console_url": "https://access.example.com/workspaces/V29ya3NwYWNlOjA=/keys/QXBpQWNjZXNzOjA=",
     },
 }
 
