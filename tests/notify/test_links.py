@@ -6,7 +6,6 @@ ids are the GraphQL API's global ids, which the console's routes carry."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -21,7 +20,7 @@ from accessplane.notify.links import ConsoleLinks, _warn_wildcard, console_base_
 from accessplane.notify.outbox import Worker
 from accessplane.services import access_requests
 from accessplane.services.access_requests import NewApp
-from accessplane.settings import Settings, get_settings
+from accessplane.settings import Settings
 from tests.conftest import SECRET
 from tests.notify.conftest import SmtpServer, smtp_sender
 from tests.support.graphql import GraphQLClient
@@ -87,16 +86,6 @@ def served_settings(served: Served, mail_settings: Settings) -> Settings:
 def link_worker(sessions: async_sessionmaker[AsyncSession], served_settings: Settings) -> Worker:
     """A worker of the serving settings: its reminders link to their base."""
     return Worker(sessions, smtp_sender(served_settings), served_settings)
-
-
-@pytest.fixture
-def process_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """The process's own settings (what ``accessplane serve`` reads), rebuilt from the
-    environment the test sets."""
-    get_settings.cache_clear()
-    yield monkeypatch
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def test_the_base_url_is_the_public_url_else_the_serving_address() -> None:
@@ -167,46 +156,6 @@ async def test_the_access_request_mail_links_to_the_request_in_the_console(
         ("Workspace", str(world.workspace.id)),
         ("AccessRequest", str(request.id)),
     ]
-
-
-async def test_a_request_submitted_over_graphql_links_with_the_ids_the_api_returns(
-    graphql: GraphQLClient,
-    scenario: Scenario,
-    smtp: SmtpServer,
-    worker: Worker,
-    process_settings: pytest.MonkeyPatch,
-) -> None:
-    process_settings.setenv("ACCESSPLANE_PUBLIC_URL", "https://access.example.com/")
-    world = await scenario.workspace("Acme")
-    client = await scenario.client(world, "Partner")
-    consumer = await scenario.consumer(world, client)
-    product = await scenario.product(world, "Payments")
-    plan = await scenario.plan(world, "Gold")
-
-    result = await graphql.as_principal(consumer.principal).execute(
-        """
-        mutation Submit($input: SubmitAccessRequestInput!) {
-          submitAccessRequest(input: $input) {
-            accessRequest { id }
-            userErrors { field message code }
-          }
-        }
-        """,
-        input={
-            "productIds": [gid("ApiProduct", product.id)],
-            "planId": gid("Plan", plan.id),
-            "newAccessProfile": {"clientId": gid("Client", client.id), "name": "Mobile"},
-        },
-    )
-    request = result.payload("submitAccessRequest")["accessRequest"]
-    await worker.run_once(NOW)
-
-    [message] = smtp.messages
-    assert_links_to(
-        message,
-        f"https://access.example.com/workspaces/{gid('Workspace', world.workspace.id)}"
-        f"/access-requests/{request['id']}",
-    )
 
 
 KEYS_QUERY = """

@@ -6,6 +6,7 @@ import strawberry
 
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.notify.links import ConsoleLinks
 from accessplane.schema.access_requests import (
     AccessRequest,
     AccessRequestPayload,
@@ -59,6 +60,7 @@ class AccessRequestMutations:
             )
             if app is not None
             else None,
+            links=ConsoleLinks.from_settings(ctx.settings),
         )
         return SubmitAccessRequestPayload(
             access_request=AccessRequest.from_model(submitted.access_request),
