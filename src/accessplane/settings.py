@@ -176,10 +176,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def secure_cookies(self) -> bool:
         """Cookies carry ``Secure`` everywhere but on a developer's plain-HTTP laptop."""
         return self.environment not in ("development", "test")

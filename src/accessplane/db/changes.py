@@ -44,14 +44,6 @@ def subscribe(engine: Engine, listener: ChangeListener) -> None:
     _listeners.setdefault(engine, []).append(listener)
 
 
-def unsubscribe(engine: Engine, listener: ChangeListener) -> None:
-    found = _listeners.get(engine, [])
-    if listener in found:
-        found.remove(listener)
-    if not found:
-        _listeners.pop(engine, None)
-
-
 def _listeners_of(session: Session) -> list[ChangeListener]:
     if not _listeners:
         return []

@@ -11,11 +11,7 @@ from accessplane.loaders.base import ChildCountLoader
 from accessplane.loaders.clients import AccessProfilesByClientIdLoader, MembersByClientIdLoader
 from accessplane.loaders.entities import (
     AccessProfileByIdLoader,
-    ApiByIdLoader,
-    ApiProductByIdLoader,
     ClientByIdLoader,
-    GroupByIdLoader,
-    MemberByIdLoader,
     PlanByIdLoader,
     RoleByIdLoader,
     UserByIdLoader,
@@ -42,10 +38,7 @@ class Loaders:
 
     workspace_by_id: WorkspaceByIdLoader
     user_by_id: UserByIdLoader
-    member_by_id: MemberByIdLoader
     role_by_id: RoleByIdLoader
-    group_by_id: GroupByIdLoader
-    api_by_id: ApiByIdLoader
     people_by_api_id: PeopleByApiIdLoader
     people_count_by_api_id: ChildCountLoader
     groups_by_api_id: GroupsByApiIdLoader
@@ -58,7 +51,6 @@ class Loaders:
     groups_count_by_member_id: ChildCountLoader
     client_by_id: ClientByIdLoader
     access_profile_by_id: AccessProfileByIdLoader
-    product_by_id: ApiProductByIdLoader
     plan_by_id: PlanByIdLoader
     members_by_client_id: MembersByClientIdLoader
     members_count_by_client_id: ChildCountLoader
@@ -81,10 +73,7 @@ class Loaders:
         return cls(
             workspace_by_id=WorkspaceByIdLoader(session),
             user_by_id=UserByIdLoader(session),
-            member_by_id=MemberByIdLoader(session),
             role_by_id=RoleByIdLoader(session),
-            group_by_id=GroupByIdLoader(session),
-            api_by_id=ApiByIdLoader(session),
             people_by_api_id=people_by_api_id,
             people_count_by_api_id=ChildCountLoader(people_by_api_id),
             groups_by_api_id=groups_by_api_id,
@@ -97,7 +86,6 @@ class Loaders:
             groups_count_by_member_id=ChildCountLoader(groups_by_member_id),
             client_by_id=ClientByIdLoader(session),
             access_profile_by_id=AccessProfileByIdLoader(session),
-            product_by_id=ApiProductByIdLoader(session),
             plan_by_id=PlanByIdLoader(session),
             members_by_client_id=members_by_client_id,
             members_count_by_client_id=ChildCountLoader(members_by_client_id),

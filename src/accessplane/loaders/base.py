@@ -40,11 +40,6 @@ class ByIdLoader(DataLoader[uuid.UUID, T | None], Generic[T]):
         by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
 
-    def prime_all(self, rows: Sequence[T]) -> None:
-        """Seed the loader with rows already fetched (e.g. a page), saving a query later."""
-        for row in rows:
-            self.prime(row.id, row)  # type: ignore[attr-defined]
-
 
 class CountLoader(DataLoader[uuid.UUID, int], ABC):
     """A count per parent id: one ``GROUP BY`` per batch."""
