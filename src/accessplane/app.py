@@ -27,10 +27,6 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from accessplane.auth.authenticate import USAGE_HOOK
-from accessplane.auth.credentials import Credentials
-from accessplane.auth.key_sign_in import KeySignIn
-from accessplane.auth.oidc import OidcLogin
 from accessplane.auth.principals import Principal
 from accessplane.bodylimit import BodyLimit
 from accessplane.console import Console
@@ -51,6 +47,10 @@ from accessplane.schema.build import build_schema
 from accessplane.services import clients
 from accessplane.services.api_access import ApiAccessUsage
 from accessplane.settings import Settings, get_settings
+from accessplane.signin.authenticate import USAGE_HOOK
+from accessplane.signin.credentials import Credentials
+from accessplane.signin.key_sign_in import KeySignIn
+from accessplane.signin.oidc import OidcLogin
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         request_id = request.scope.get("state", {}).get("request_id")
         try:
-            # API key, OIDC bearer JWT or console session cookie (with CSRF): auth/credentials.py
+            # API key, OIDC bearer JWT or console session cookie (with CSRF): signin/credentials.py
             viewer = await self.credentials.authenticate(
                 request, session, ip=ip, request_id=request_id
             )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from accessplane.auth.oidc import safe_return_to
 from accessplane.settings import Settings
+from accessplane.signin.oidc import safe_return_to
 
 SECRET = "s" * 40
 

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from accessplane.auth.authenticate import principal_for_api_key
 from accessplane.auth.tokens import parse_token, token_digest
 from accessplane.errors import Forbidden, InputError, NotFound, Unauthenticated, UserErrorCode
 from accessplane.models import (
@@ -29,6 +28,7 @@ from accessplane.services.api_access import (
 )
 from accessplane.services.pagination import PageArgs
 from accessplane.services.roles import PermissionSpec
+from accessplane.signin.authenticate import principal_for_api_key
 from tests.conftest import SECRET
 from tests.support.scenario import Scenario, World
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from accessplane.auth.authenticate import principal_for_api_key
 from accessplane.auth.permissions import BUILT_IN_ROLES, Permission
 from accessplane.errors import Forbidden, InputError, NotFound, UserErrorCode
 from accessplane.models import AuditEvent, Role
 from accessplane.services import roles
 from accessplane.services.pagination import PageArgs
 from accessplane.services.roles import PermissionSpec
+from accessplane.signin.authenticate import principal_for_api_key
 from tests.support.scenario import Scenario
 
 

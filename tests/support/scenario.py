@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import GlobalID
 
-from accessplane.auth.authenticate import principal_for_user
 from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import TokenKind, issue_token
 from accessplane.models import (
@@ -41,6 +40,7 @@ from accessplane.services import (
     workspaces,
 )
 from accessplane.services.api_access import IssuedApiAccess
+from accessplane.signin.authenticate import principal_for_user
 
 
 def gid(type_name: str, pk: uuid.UUID) -> str:

@@ -46,13 +46,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select, true
 
 from accessplane import models
-from accessplane.auth.authenticate import principal_for_user
 from accessplane.auth.permissions import Permission
 from accessplane.context import Context
 from accessplane.db.session import request_sessions
 from accessplane.schema.build import build_schema
 from accessplane.services import access_requests, roles
 from accessplane.settings import Settings
+from accessplane.signin.authenticate import principal_for_user
 from tests.support.graphql import GraphQLClient
 from tests.support.scenario import Person, Scenario, World, gid
 

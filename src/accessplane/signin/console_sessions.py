@@ -26,11 +26,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accessplane.auth.authenticate import USAGE_HOOK, UsageHook, key_principal
 from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import TokenKind, parse_token, token_digest
 from accessplane.errors import Unauthenticated
 from accessplane.models import ApiAccess, ConsoleSession, ConsoleSessionMethod, Role, User
+from accessplane.signin.authenticate import USAGE_HOOK, UsageHook, key_principal
 
 # 256 bits of randomness per session id (base64url in the cookie).
 SESSION_ID_BYTES = 32

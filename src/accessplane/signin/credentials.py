@@ -9,7 +9,7 @@
   ``X-CSRF-Token`` and, when the browser sends an ``Origin``, one that is this site or allowed
   by CORS. An ``Authorization`` header always wins: the cookie is then ignored, so bearer
   requests need no CSRF token. The cookie's session id must still have its row in
-  ``console_session`` (auth/console_sessions.py): logout ends a session on the server, and a
+  ``console_session`` (signin/console_sessions.py): logout ends a session on the server, and a
   session opened with an API key acts as that key for as long as the key stays valid.
 """
 
@@ -25,12 +25,6 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from accessplane.auth.authenticate import bearer_token, principal_for_api_key, principal_for_user
-from accessplane.auth.console_sessions import (
-    ConsoleSessions,
-    LiveSession,
-    principal_for_key_session,
-)
 from accessplane.auth.jwt import JwtValidator, VerifiedToken
 from accessplane.auth.principals import Principal
 from accessplane.auth.tokens import TokenKind
@@ -40,6 +34,12 @@ from accessplane.services.group_sync import claim_values, sync_actor, sync_user_
 from accessplane.services.service_accounts import principal_for_client
 from accessplane.services.users import Identity, find_user, provision_user
 from accessplane.settings import Settings
+from accessplane.signin.authenticate import bearer_token, principal_for_api_key, principal_for_user
+from accessplane.signin.console_sessions import (
+    ConsoleSessions,
+    LiveSession,
+    principal_for_key_session,
+)
 
 SESSION_KEY = "auth"
 CSRF_HEADER = "x-csrf-token"

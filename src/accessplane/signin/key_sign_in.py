@@ -25,13 +25,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from accessplane.auth.console_sessions import ConsoleSessions
-from accessplane.auth.credentials import SESSION_KEY, Credentials, origin_allowed
-from accessplane.auth.oidc import end_previous_session
 from accessplane.errors import Unauthenticated
 from accessplane.models import ConsoleSessionMethod
 from accessplane.net import client_ip
 from accessplane.settings import Settings
+from accessplane.signin.console_sessions import ConsoleSessions
+from accessplane.signin.credentials import SESSION_KEY, Credentials, origin_allowed
+from accessplane.signin.oidc import end_previous_session
 
 logger = logging.getLogger(__name__)
 

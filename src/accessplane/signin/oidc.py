@@ -4,10 +4,10 @@
 keeps them in the signed session cookie); ``/auth/callback`` completes it: Authlib checks the
 state, exchanges the code with the PKCE verifier and validates the ID token (signature, issuer,
 audience, lifetime, nonce). The user is provisioned by (issuer, subject), their groups claim is
-synchronised, and a console session is opened (auth/console_sessions.py): its random id and
+synchronised, and a console session is opened (signin/console_sessions.py): its random id and
 CSRF token go in the cookie, its row on the server. ``/auth/logout`` ends the session on the
 server too and sends the browser to the provider's end-session endpoint when it has one.
-``/auth/session`` tells an SPA who is signed in (a person, or an API key: auth/key_sign_in.py)
+``/auth/session`` tells an SPA who is signed in (a person, or an API key: signin/key_sign_in.py)
 and its CSRF token. Each login and logout fetches the provider's discovery document afresh
 with a short timeout, so a provider that is down is answered at once, never redirected to.
 
@@ -37,12 +37,12 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from strawberry.relay import GlobalID
 
-from accessplane.auth.console_sessions import ConsoleSessions
-from accessplane.auth.credentials import SESSION_KEY, Credentials, session_data
 from accessplane.errors import Unauthenticated
 from accessplane.models import ConsoleSessionMethod, User
 from accessplane.services.users import Identity, provision_user
 from accessplane.settings import OidcIssuer, Settings
+from accessplane.signin.console_sessions import ConsoleSessions
+from accessplane.signin.credentials import SESSION_KEY, Credentials, session_data
 
 with warnings.catch_warnings():
     # Authlib warns when it falls back to httpx because httpx2 is not installed; both work.
