@@ -37,12 +37,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function(SQLITE_LOWER, 1, unicode_lower, deterministic=True)
 
 
+# session.info key: set inside ``unit_of_work``, where ``transaction`` only flushes.
+_UNIT_OF_WORK = "accessplane.unit_of_work"
+
+
 @asynccontextmanager
 async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """Commit everything done inside the block, or nothing if it raises."""
+    if session.info.get(_UNIT_OF_WORK):
+        # Part of a larger unit: it commits or rolls back everything at its end.
+        yield session
+        await session.flush()
+        return
     try:
         yield session
         await session.commit()
     except BaseException:
         await session.rollback()
         raise
+
+
+@asynccontextmanager
+async def unit_of_work(session: AsyncSession, *, commit: bool = True) -> AsyncIterator[None]:
+    """Make the services' transactions inside the block one: all of them commit at its end
+    (unless ``commit`` is false: a dry run), or none if it raises."""
+    session.info[_UNIT_OF_WORK] = True
+    try:
+        yield
+        session.info.pop(_UNIT_OF_WORK, None)
+        if commit:
+            await session.commit()
+        else:
+            await session.rollback()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        session.info.pop(_UNIT_OF_WORK, None)
