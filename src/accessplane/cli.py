@@ -1,46 +1,127 @@
-"""The ``accessplane`` command."""
+"""The ``accessplane`` command.
+
+Only typer and the standard library load with this module, so ``--help`` and ``version`` answer
+at once: each command imports what it runs (SQLAlchemy, the app, services, uvicorn) inside its
+body. New commands follow the same pattern; ``tests/test_cli_startup.py`` checks it.
+
+An operator's mistake (a setting, an unreachable database, a duplicate workspace) ends the
+command with one line on stderr and exit code 1, never a traceback.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-import uvicorn
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from accessplane import __version__
-from accessplane.db import create_engine
-from accessplane.db.migrate import migration_lock, upgrade
-from accessplane.notify.outbox import run_worker
-from accessplane.services.bootstrap import Bootstrap, init_workspace, is_empty
-from accessplane.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from accessplane.services.bootstrap import Bootstrap
+    from accessplane.settings import Settings
 
 app = typer.Typer(help="AccessPlane: the control plane for API access.", no_args_is_help=True)
 
+T = TypeVar("T")
 
-async def _migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, imported only by the commands that need an event loop."""
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``accessplane: <message>`` on stderr; raise the result to exit with code 1."""
+    typer.echo(f"accessplane: {message}", err=True)
+    return typer.Exit(1)
+
+
+@contextmanager
+def operator_errors() -> Iterator[None]:
+    """Turn the errors an operator can fix into one line and exit code 1."""
+    from accessplane.errors import InputError
+    from accessplane.settings import ConfigurationError
+
     try:
-        await upgrade(engine)
+        yield
+    except ConfigurationError as error:
+        raise fail(f"configuration error: {_one_line(error)}") from None
+    except InputError as error:
+        raise fail(_one_line(error)) from None
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+def load_settings() -> Settings:
+    """The process settings; an invalid environment is a ``ConfigurationError``."""
+    from accessplane.settings import load_settings
+
+    return load_settings()
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine for ``settings.database_url`` that has connected once, disposed at the end: a
+    bad URL, a missing database or an unreachable server is a ``ConfigurationError`` here
+    rather than a traceback from inside a migration."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
+
+    from accessplane.db import create_engine
+    from accessplane.settings import ConfigurationError
+
+    try:
+        engine = create_engine(settings.database_url, echo=settings.database_echo)
+    except (ArgumentError, InvalidRequestError, ImportError) as error:
+        raise ConfigurationError(f"ACCESSPLANE_DATABASE_URL: {error}") from None
+    try:
+        try:
+            async with engine.connect():
+                pass
+        except (OSError, DBAPIError) as error:
+            reason = error.orig if isinstance(error, DBAPIError) else error
+            shown = engine.url.render_as_string(hide_password=True)
+            raise ConfigurationError(f"cannot connect to the database {shown}: {reason}") from None
+        yield engine
     finally:
         await engine.dispose()
+
+
+async def _migrate(settings: Settings) -> None:
+    from accessplane.db.migrate import upgrade
+
+    async with database(settings) as engine:
+        await upgrade(engine)
 
 
 async def _init(
     settings: Settings, name: str, owner_email: str, *, only_if_empty: bool
 ) -> Bootstrap | None:
-    engine = create_engine(settings.database_url)
-    try:
+    """Create a workspace (only on an empty database if ``only_if_empty``), under the migration
+    lock so that two concurrent runs cannot both pass the check for a duplicate name."""
+    from accessplane.db.migrate import migration_lock
+
+    async with database(settings) as engine, migration_lock(engine):
         return await _init_on(engine, settings, name, owner_email, only_if_empty=only_if_empty)
-    finally:
-        await engine.dispose()
 
 
 async def _init_on(
     engine: AsyncEngine, settings: Settings, name: str, owner_email: str, *, only_if_empty: bool
 ) -> Bootstrap | None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from accessplane.services.bootstrap import init_workspace, is_empty
+
     async with AsyncSession(engine, expire_on_commit=False) as session:
         if only_if_empty and not await is_empty(session):
             return None
@@ -55,23 +136,37 @@ async def _init_on(
 async def _start(settings: Settings) -> Bootstrap | None:
     """Migrate, then bootstrap an empty database, one starting instance at a time: any number
     started together migrate once and create one first workspace."""
-    engine = create_engine(settings.database_url)
-    try:
-        async with migration_lock(engine):
-            await upgrade(engine, lock=False)
-            return await _init_on(
-                engine,
-                settings,
-                settings.bootstrap_workspace_name,
-                settings.bootstrap_owner_email,
-                only_if_empty=True,
-            )
-    finally:
-        await engine.dispose()
+    from accessplane.db.migrate import migration_lock, upgrade
+
+    async with database(settings) as engine, migration_lock(engine):
+        await upgrade(engine, lock=False)
+        return await _init_on(
+            engine,
+            settings,
+            settings.bootstrap_workspace_name,
+            settings.bootstrap_owner_email,
+            only_if_empty=True,
+        )
 
 
-def _show_bootstrap(result: Bootstrap, settings: Settings) -> None:
-    url = f"http://{settings.host}:{settings.port}/graphql"
+def graphql_url(settings: Settings) -> str:
+    """Where this server's GraphQL API is reached: under ``ACCESSPLANE_PUBLIC_URL`` when set,
+    else at the configured host and port (``localhost`` for a wildcard address)."""
+    from accessplane.notify.links import console_base_url
+
+    return f"{console_base_url(settings)}/graphql"
+
+
+def _show_bootstrap(result: Bootstrap, settings: Settings, *, key_file: Path | None = None) -> None:
+    url = graphql_url(settings)
+    if key_file is not None:
+        typer.echo(
+            f"\nCreated workspace '{result.workspace.name}' and an Owner API key, written to "
+            f"{key_file} (readable by its owner only).\n"
+            f"Try it in GraphiQL at {url} with the header\n"
+            '    {"Authorization": "Bearer <the key>"}\n'
+        )
+        return
     typer.echo(
         f"\nCreated workspace '{result.workspace.name}' and an Owner API key.\n"
         f"The key is shown this once; store it now:\n\n    {result.token}\n\n"
@@ -85,21 +180,59 @@ def _show_bootstrap(result: Bootstrap, settings: Settings) -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations."""
-    asyncio.run(_migrate(get_settings()))
+    with operator_errors():
+        run(_migrate(load_settings()))
     typer.echo("Database is up to date.")
+
+
+def _open_key_file(path: Path) -> int:
+    """Create ``path`` for the Owner key, readable and writable by its owner only (0600). It
+    must not exist yet: an earlier key is never overwritten."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise fail(f"{path} exists already; remove it or choose another --owner-key-file") from None
+    except OSError as error:
+        raise fail(f"cannot create {path}: {error.strerror}") from None
+    os.fchmod(descriptor, 0o600)  # whatever the umask
+    return descriptor
+
+
+def _create_workspace(settings: Settings, name: str, owner_email: str) -> Bootstrap:
+    with operator_errors():
+        run(_migrate(settings))
+        result = run(_init(settings, name, owner_email, only_if_empty=False))
+    assert result is not None
+    return result
 
 
 @app.command()
 def init(
-    name: str = typer.Option("Default", help="The workspace's name."),
+    name: str = typer.Option("Default", help="The workspace's name (unique)."),
     owner_email: str = typer.Option(..., help="Email of the workspace's first Owner."),
+    owner_key_file: Path | None = typer.Option(
+        None,
+        help="Write the Owner API key to this new file (mode 0600) instead of printing it.",
+        dir_okay=False,
+    ),
 ) -> None:
     """Create a workspace and print an Owner API key (shown once)."""
-    settings = get_settings()
-    asyncio.run(_migrate(settings))
-    result = asyncio.run(_init(settings, name, owner_email, only_if_empty=False))
-    assert result is not None
-    _show_bootstrap(result, settings)
+    with operator_errors():
+        settings = load_settings()
+    if owner_key_file is None:
+        _show_bootstrap(_create_workspace(settings, name, owner_email), settings)
+        return
+    # The file is made first, so that a path it cannot be written to creates no workspace.
+    descriptor = _open_key_file(owner_key_file)
+    try:
+        result = _create_workspace(settings, name, owner_email)
+    except BaseException:
+        os.close(descriptor)
+        owner_key_file.unlink()
+        raise
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(f"{result.token}\n")
+    _show_bootstrap(result, settings, key_file=owner_key_file)
 
 
 @app.command()
@@ -110,15 +243,18 @@ def serve(
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
 ) -> None:
     """Migrate, bootstrap an empty database, and serve the API."""
-    settings = get_settings()
-    if host is not None:
-        settings.host = host
-    if port is not None:
-        settings.port = port
-    logging.basicConfig(level=logging.INFO)
-    result = asyncio.run(_start(settings))
+    with operator_errors():
+        settings = load_settings()
+        if host is not None:
+            settings.host = host
+        if port is not None:
+            settings.port = port
+        logging.basicConfig(level=logging.INFO)
+        result = run(_start(settings))
     if result is not None:
         _show_bootstrap(result, settings)
+    import uvicorn
+
     uvicorn.run(
         "accessplane.app:create_app",
         factory=True,
@@ -135,10 +271,13 @@ def worker(
     once: bool = typer.Option(False, help="Send what is due once, then exit (for cron)."),
 ) -> None:
     """Send queued email (SMTP, or the log) and expiry reminders, until interrupted."""
-    settings = get_settings()
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(_migrate(settings))
-    report = asyncio.run(run_worker(settings, once=once))
+    from accessplane.notify.outbox import run_worker
+
+    with operator_errors():
+        settings = load_settings()
+        logging.basicConfig(level=logging.INFO)
+        run(_migrate(settings))
+    report = run(run_worker(settings, once=once))
     if report is not None:
         typer.echo(f"sent {report.sent}, retrying {report.retried}, failed {report.failed}")
 
@@ -155,6 +294,7 @@ def schema(
     from graphql import find_breaking_changes
 
     from accessplane.schema.build import build_schema
+    from accessplane.settings import Settings
 
     current = build_schema(Settings()).as_str()
     if breaking_against is None:

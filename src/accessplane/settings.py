@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 # Only good for a laptop: production refuses to start with it.
 DEVELOPMENT_SECRET = "development-secret-change-me"
@@ -189,3 +189,35 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (tests build their own ``Settings`` instead)."""
     return Settings()
+
+
+class ConfigurationError(Exception):
+    """A setting (or the database it names) that keeps AccessPlane from running, said in one
+    line an operator can act on; the command line prints it without a traceback."""
+
+
+def load_settings() -> Settings:
+    """``get_settings()``, with an invalid environment as one ``ConfigurationError``."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise ConfigurationError(describe_validation_error(error)) from None
+    except SettingsError as error:  # a JSON setting that does not parse
+        cause = f": {error.__cause__}" if error.__cause__ is not None else ""
+        raise ConfigurationError(f"{error}{cause}") from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Every refused setting on one line, named by its environment variable. The values are
+    left out: a refused value may be a secret."""
+    return "; ".join(_describe(detail) for detail in error.errors(include_url=False))
+
+
+def _describe(detail: Any) -> str:
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    loc = detail["loc"]
+    if not loc:  # a model validator: its message names the variables itself
+        return message
+    name = f"ACCESSPLANE_{str(loc[0]).upper()}"
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
+    return f"{name}{path}: {message}"
