@@ -20,6 +20,7 @@ be reached. Tokens and secrets are not logged.
 from __future__ import annotations
 
 import html
+import importlib
 import logging
 import secrets
 import time
@@ -47,13 +48,25 @@ from accessplane.signin.credentials import SESSION_KEY, Credentials, session_dat
 with warnings.catch_warnings():
     # Authlib warns when it falls back to httpx because httpx2 is not installed; both work.
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.integrations.httpx_client._compat import httpx2 as authlib_httpx
     from authlib.integrations.starlette_client import OAuth
 
 logger = logging.getLogger(__name__)
 
-# What Authlib's HTTP client raises when the provider cannot be reached.
-HTTP_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, authlib_httpx.HTTPError)
+
+def http_errors() -> tuple[type[Exception], ...]:
+    """What Authlib's HTTP client raises when the provider cannot be reached.
+
+    Authlib's client is built on httpx2 when that package is installed and on httpx otherwise,
+    so both packages' base error is caught.
+    """
+    try:
+        httpx2 = importlib.import_module("httpx2")
+    except ImportError:
+        return (httpx.HTTPError,)
+    return (httpx.HTTPError, httpx2.HTTPError)
+
+
+HTTP_ERRORS = http_errors()
 UNREACHABLE: tuple[type[Exception], ...] = (*HTTP_ERRORS, ValueError)
 USERINFO_ERRORS: tuple[type[Exception], ...] = (*HTTP_ERRORS, OAuthError, ValueError)
 
