@@ -49,6 +49,7 @@ from accessplane.services.clients import (
 )
 from accessplane.services.credentials import compare_and_set
 from accessplane.services.scoping import get_referenced
+from accessplane.services.tenancy import load_in_workspace
 from accessplane.services.uniqueness import check_unique, duplicate_error
 from accessplane.services.validation import Checks, excerpt
 
@@ -443,9 +444,9 @@ async def get_visible_profile(
     session: AsyncSession, actor: Principal, profile_id: uuid.UUID
 ) -> AccessProfile:
     """An app the principal may see: with its client (``getClient``, or a member of it)."""
-    profile = await session.get(AccessProfile, profile_id)
-    if profile is None or profile.workspace_id not in actor.memberships:
-        raise NotFound("Access profile not found.")
+    profile = await load_in_workspace(
+        session, actor, AccessProfile, profile_id, label="Access profile"
+    )
     try:
         await get_visible_client(session, actor, profile.client_id)
     except NotFound:
@@ -456,9 +457,9 @@ async def get_visible_profile(
 async def _get_managed_profile(
     session: AsyncSession, actor: Principal, profile_id: uuid.UUID
 ) -> AccessProfile:
-    profile = await session.get(AccessProfile, profile_id)
-    if profile is None or profile.workspace_id not in actor.memberships:
-        raise NotFound("Access profile not found.")
+    profile = await load_in_workspace(
+        session, actor, AccessProfile, profile_id, label="Access profile"
+    )
     try:
         await get_managed_client(session, actor, profile.client_id)
     except NotFound:
@@ -581,9 +582,9 @@ async def refresh_access_profile_token(
     """Revoke an ``AUTH_TOKEN`` app's token and issue a new one, returned this once only. The
     old token fails on the very next decision. Admins (``manageClients``) and the client's own
     members (``requestAccess``) may refresh; of concurrent refreshes exactly one wins."""
-    profile = await session.get(AccessProfile, access_profile_id)
-    if profile is None or profile.workspace_id not in actor.memberships:
-        raise NotFound("Access profile not found.")
+    profile = await load_in_workspace(
+        session, actor, AccessProfile, access_profile_id, label="Access profile"
+    )
     workspace_id = profile.workspace_id
     client = await session.get(Client, profile.client_id)
     assert client is not None

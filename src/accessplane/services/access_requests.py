@@ -47,6 +47,7 @@ from accessplane.services.audit import record
 from accessplane.services.clients import is_client_member
 from accessplane.services.notifications import enqueue, subjects_of
 from accessplane.services.pagination import Page, PageArgs, paginate
+from accessplane.services.tenancy import load_in_workspace, member_id_in
 from accessplane.services.validation import Checks
 from accessplane.settings import get_settings
 
@@ -81,12 +82,8 @@ def visible_request_clause(actor: Principal, workspace_id: uuid.UUID) -> ColumnE
 
 
 def _is_requester(actor: Principal, request: AccessRequest) -> bool:
-    membership = actor.memberships.get(request.workspace_id)
-    return (
-        membership is not None
-        and membership.member_id is not None
-        and membership.member_id == request.requester_member_id
-    )
+    member_id = member_id_in(actor, request.workspace_id)
+    return member_id is not None and member_id == request.requester_member_id
 
 
 async def get_visible_request(
@@ -94,9 +91,9 @@ async def get_visible_request(
 ) -> AccessRequest:
     """A request the principal may see: NOT_FOUND for another workspace's or someone else's
     (for consumers), FORBIDDEN for a member with neither permission."""
-    request = await session.get(AccessRequest, request_id)
-    if request is None or request.workspace_id not in actor.memberships:
-        raise NotFound("Access request not found.")
+    request = await load_in_workspace(
+        session, actor, AccessRequest, request_id, label="Access request"
+    )
     if actor.holds(request.workspace_id, Permission.GET_ACCESS_REQUEST):
         return request
     if not actor.holds(request.workspace_id, Permission.REQUEST_ACCESS):
@@ -117,9 +114,7 @@ async def _client_for_request(
 ) -> Client:
     """The client an app belongs to: the requester must be one of its members (or manage
     clients); any other is NOT_FOUND."""
-    client = await session.get(Client, client_id)
-    if client is None or client.workspace_id not in actor.memberships:
-        raise NotFound(f"{label} not found.")
+    client = await load_in_workspace(session, actor, Client, client_id, label=label)
     actor.require(client.workspace_id, Permission.REQUEST_ACCESS)
     if not actor.holds(client.workspace_id, Permission.MANAGE_CLIENTS) and not (
         await is_client_member(session, actor, client)
@@ -216,9 +211,9 @@ async def submit_access_request(
         )
     profile: AccessProfile | None = None
     if access_profile_id is not None:
-        profile = await session.get(AccessProfile, access_profile_id)
-        if profile is None or profile.workspace_id not in actor.memberships:
-            raise NotFound("Access profile not found.")
+        profile = await load_in_workspace(
+            session, actor, AccessProfile, access_profile_id, label="Access profile"
+        )
         client = await _client_for_request(session, actor, profile.client_id, "Access profile")
     else:
         assert new_app is not None

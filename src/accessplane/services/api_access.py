@@ -42,7 +42,7 @@ from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal, PrincipalKind
 from accessplane.auth.tokens import TokenKind, issue_token
 from accessplane.db import transaction
-from accessplane.errors import InputError, NotFound, UserErrorCode
+from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import (
     ApiAccess,
     ApiAccessRevocation,
@@ -58,6 +58,7 @@ from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import check_role_assignable, recheck_role, role_in_workspace
 from accessplane.services.scoping import get_scoped
+from accessplane.services.tenancy import require_tenant
 from accessplane.services.uniqueness import check_unique_name, duplicate_error
 from accessplane.services.validation import Checks, excerpt
 from accessplane.settings import Settings
@@ -451,9 +452,7 @@ async def delete_api_accesses(
         ).all()
         by_id = {row.id: row for row in rows}
         for key_id in ids:
-            row = by_id.get(key_id)
-            if row is None or row.workspace_id not in actor.memberships:
-                raise NotFound("API Access not found.")
+            require_tenant(actor, by_id.get(key_id), label="API Access")
         for workspace_id in {row.workspace_id for row in rows}:
             actor.require(workspace_id, Permission.DELETE_API_ACCESS)
         await _end_grace_periods(session, ids, now)

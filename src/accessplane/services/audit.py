@@ -16,6 +16,7 @@ from accessplane.auth.principals import Principal
 from accessplane.errors import UserErrorCode
 from accessplane.models import AuditEvent
 from accessplane.services.pagination import Page, PageArgs, paginate
+from accessplane.services.tenancy import member_id_in
 from accessplane.services.validation import Checks
 
 
@@ -37,8 +38,7 @@ def record(
     the principal does not know it yet: the Owner of a workspace being created), a key as the
     key, so that ``node(actorId)`` finds the actor.
     """
-    membership = actor.memberships.get(workspace_id)
-    member_id = actor_member_id or (membership.member_id if membership else None)
+    member_id = actor_member_id or member_id_in(actor, workspace_id)
     event = AuditEvent(
         workspace_id=workspace_id,
         actor_type=actor.kind.value,

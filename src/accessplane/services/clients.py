@@ -34,6 +34,7 @@ from accessplane.models.base import utcnow
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
+from accessplane.services.tenancy import load_in_workspace, member_id_in
 from accessplane.services.uniqueness import (
     check_unique_name,
     recheck_unique_name,
@@ -105,13 +106,13 @@ def visible_client_clause(actor: Principal, workspace_id: uuid.UUID) -> ColumnEl
 
 async def is_client_member(session: AsyncSession, actor: Principal, client: Client) -> bool:
     """Whether the principal is a consumer member of the client."""
-    membership = actor.memberships.get(client.workspace_id)
-    if membership is None or membership.member_id is None:
+    member_id = member_id_in(actor, client.workspace_id)
+    if member_id is None:
         return False
     found = await session.scalar(
         select(col(ClientMember.client_id)).where(
             col(ClientMember.client_id) == client.id,
-            col(ClientMember.member_id) == membership.member_id,
+            col(ClientMember.member_id) == member_id,
         )
     )
     return found is not None
@@ -122,9 +123,7 @@ async def get_visible_client(
 ) -> Client:
     """A client the principal may see: another workspace's, or one a consumer does not
     belong to, is NOT_FOUND; a member holding neither permission is FORBIDDEN."""
-    client = await session.get(Client, client_id)
-    if client is None or client.workspace_id not in actor.memberships:
-        raise NotFound("Client not found.")
+    client = await load_in_workspace(session, actor, Client, client_id, label="Client")
     if sees_all_clients(actor, client.workspace_id):
         return client
     if not actor.holds(client.workspace_id, Permission.REQUEST_ACCESS):
@@ -138,9 +137,7 @@ async def get_managed_client(
     session: AsyncSession, actor: Principal, client_id: uuid.UUID
 ) -> Client:
     """A client the principal may change (``manageClients``)."""
-    client = await session.get(Client, client_id)
-    if client is None or client.workspace_id not in actor.memberships:
-        raise NotFound("Client not found.")
+    client = await load_in_workspace(session, actor, Client, client_id, label="Client")
     if not actor.holds(client.workspace_id, Permission.MANAGE_CLIENTS):
         if not sees_all_clients(actor, client.workspace_id) and not await is_client_member(
             session, actor, client

@@ -33,6 +33,7 @@ from accessplane.models import (
 from accessplane.services.audit import record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
+from accessplane.services.tenancy import load_in_workspace
 from accessplane.services.uniqueness import (
     check_unique_name,
     recheck_unique_name,
@@ -60,9 +61,7 @@ async def get_visible_product(
     session: AsyncSession, actor: Principal, product_id: uuid.UUID
 ) -> ApiProduct:
     """A product the principal may see (``getProduct``; drafts only with ``manageProducts``)."""
-    product = await session.get(ApiProduct, product_id)
-    if product is None or product.workspace_id not in actor.memberships:
-        raise NotFound("API product not found.")
+    product = await load_in_workspace(session, actor, ApiProduct, product_id, label="API product")
     actor.require(product.workspace_id, Permission.GET_PRODUCT)
     if not product.published and not sees_unpublished(actor, product.workspace_id):
         raise NotFound("API product not found.")
@@ -73,9 +72,7 @@ async def _get_managed(
     session: AsyncSession, actor: Principal, product_id: uuid.UUID
 ) -> ApiProduct:
     """A product the principal may change; a draft it cannot see is NOT_FOUND."""
-    product = await session.get(ApiProduct, product_id)
-    if product is None or product.workspace_id not in actor.memberships:
-        raise NotFound("API product not found.")
+    product = await load_in_workspace(session, actor, ApiProduct, product_id, label="API product")
     if not product.published and not sees_unpublished(actor, product.workspace_id):
         raise NotFound("API product not found.")
     actor.require(product.workspace_id, Permission.MANAGE_PRODUCTS)
