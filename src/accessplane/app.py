@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -23,7 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -36,7 +36,7 @@ from accessplane.db.session import RequestSession, request_sessions
 from accessplane.decision.cache import DecisionCache
 from accessplane.decision.decider import Decider
 from accessplane.decision.http import DecisionEndpoints
-from accessplane.decision.invalidation import listening, subscribe
+from accessplane.decision.invalidation import CacheInvalidator, listening, subscribe
 from accessplane.decision.metrics import DecisionMetrics, metrics_endpoint
 from accessplane.decision.ratelimits import Limiter, storage_for
 from accessplane.decision.usage import DecisionUsage
@@ -175,16 +175,163 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
-    """Build the application; ``engine`` lets tests share theirs."""
-    settings = settings or get_settings()
-    own_engine = engine is None
-    engine = engine or create_engine(settings.database_url, echo=settings.database_echo)
-    sessions = request_sessions(engine)
+@dataclass(frozen=True)
+class DataPlane:
+    """The decision endpoints' parts (docs/decision.md): they live as long as the app."""
 
-    credentials = Credentials(settings)
-    oidc = OidcLogin(settings, sessions, credentials)
-    key_sign_in = KeySignIn(settings, sessions, credentials)
+    decider: Decider
+    usage: DecisionUsage
+    invalidator: CacheInvalidator
+    metrics: DecisionMetrics
+
+
+def data_plane(settings: Settings, engine: AsyncEngine, credentials: Credentials) -> DataPlane:
+    """The decision cache, rate limiter, usage counter and decider, sharing ``engine``."""
+    cache = DecisionCache(
+        size=settings.decision_cache_size,
+        unknown_size=settings.decision_negative_cache_size,
+        ttl=settings.decision_cache_ttl,
+    )
+    reads = async_sessionmaker(engine, expire_on_commit=False)
+    usage = DecisionUsage(reads)
+    limiter = Limiter(storage_for(settings.redis_url))
+    decider = Decider(
+        settings=settings,
+        sessions=reads,
+        cache=cache,
+        limiter=limiter,
+        member_tokens=credentials.jwt,
+        usage=usage,
+    )
+    return DataPlane(
+        decider=decider,
+        usage=usage,
+        invalidator=subscribe(engine, cache),
+        metrics=DecisionMetrics(cache.sizes, limiter.stats),
+    )
+
+
+async def healthz(_: Request) -> Response:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database answers."""
+    engine: AsyncEngine = request.app.state.engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # the readiness probe reports any database failure as not ready
+        logger.exception("readiness check failed")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def logo(request: Request) -> Response:
+    """A client's uploaded logo. Client ids are random UUIDs, so serving logos without
+    authentication (as <img> sources) reveals nothing one could enumerate."""
+    try:
+        client_id = uuid.UUID(request.path_params["client_id"])
+    except ValueError:
+        return Response(status_code=404)
+    sessions: async_sessionmaker[RequestSession] = request.app.state.sessions
+    async with sessions() as session:
+        stored = await clients.get_logo(session, client_id)
+    if stored is None:
+        return Response(status_code=404)
+    return Response(
+        stored.data,
+        media_type=stored.content_type,
+        headers={
+            "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+        },
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Run the background parts (usage flushes, cache invalidation, the in-process worker)."""
+    state = app.state
+    settings: Settings = state.settings
+    engine: AsyncEngine = state.engine
+    plane: DataPlane = state.data_plane
+    # API Access usage is counted in memory by the request sessions and written in batches;
+    # the notification worker runs here too when configured (docs/api-access.md).
+    usage = ApiAccessUsage(async_sessionmaker(engine, expire_on_commit=False))
+    state.sessions.configure(info={USAGE_HOOK: usage})
+    state.api_access_usage = usage
+    if settings.environment == "production" and settings.decision_gateway_secret is None:
+        logger.warning(
+            "ACCESSPLANE_DECISION_GATEWAY_SECRET is not set: anyone who can reach "
+            "/v1/check and /v1/authorize can test credentials against them"
+        )
+    async with (
+        usage.running(settings.api_access_usage_flush_seconds),
+        plane.usage.running(settings.decision_usage_flush_seconds),
+        listening(engine, plane.invalidator),
+        in_process_worker(settings, engine),
+    ):
+        yield
+    await plane.decider.limiter.aclose()
+    if state.own_engine:
+        await engine.dispose()
+
+
+def middleware(settings: Settings, plane: DataPlane) -> list[Middleware]:
+    """The middleware stack, outermost first."""
+    stack = [
+        # First: gateways' decisions skip the console's session, CORS and routing entirely.
+        Middleware(
+            DecisionEndpoints, decider=plane.decider, settings=settings, metrics=plane.metrics
+        ),
+        Middleware(RequestIdMiddleware),
+        # Bodies are bounded while read; a multipart request may add the largest logo.
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            multipart_max_bytes=settings.max_body_bytes + settings.client_logo_max_bytes,
+        ),
+    ]
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id", "x-csrf-token"],
+                allow_credentials=True,
+            )
+        )
+    stack.append(session_middleware(settings))
+    return stack
+
+
+def session_middleware(settings: Settings) -> Middleware:
+    """The console session (OIDC login): signed with a key derived from the server secret,
+    HttpOnly, SameSite=Lax, Secure outside development, bounded by session_max_age."""
+    return Middleware(
+        SessionMiddleware,
+        secret_key=hmac.new(
+            settings.secret_key.get_secret_value().encode(), b"session", hashlib.sha256
+        ).hexdigest(),
+        session_cookie=settings.session_cookie,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+
+
+def routes(
+    settings: Settings,
+    *,
+    sessions: async_sessionmaker[RequestSession],
+    credentials: Credentials,
+    metrics: DecisionMetrics,
+) -> list[BaseRoute]:
+    """Every route, in matching order."""
     console = Console(settings)
     graphql = GraphQLApp(
         sessions=sessions,
@@ -197,139 +344,41 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # the X-CSRF-Token header for them, like for every POST.
         multipart_uploads_enabled=True,
     )
-
-    # The data plane (docs/decision.md): caches, limits and usage live as long as the app.
-    decision_cache = DecisionCache(
-        size=settings.decision_cache_size,
-        unknown_size=settings.decision_negative_cache_size,
-        ttl=settings.decision_cache_ttl,
-    )
-    reads = async_sessionmaker(engine, expire_on_commit=False)
-    decision_usage = DecisionUsage(reads)
-    limiter = Limiter(storage_for(settings.redis_url))
-    decider = Decider(
-        settings=settings,
-        sessions=reads,
-        cache=decision_cache,
-        limiter=limiter,
-        member_tokens=credentials.jwt,
-        usage=decision_usage,
-    )
-    invalidator = subscribe(engine, decision_cache)
-    metrics = DecisionMetrics(decision_cache.sizes, limiter.stats)
-
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def logo(request: Request) -> Response:
-        """A client's uploaded logo. Client ids are random UUIDs, so serving logos without
-        authentication (as <img> sources) reveals nothing one could enumerate."""
-        try:
-            client_id = uuid.UUID(request.path_params["client_id"])
-        except ValueError:
-            return Response(status_code=404)
-        async with sessions() as session:
-            stored = await clients.get_logo(session, client_id)
-        if stored is None:
-            return Response(status_code=404)
-        return Response(
-            stored.data,
-            media_type=stored.content_type,
-            headers={
-                "Cache-Control": "public, max-age=300",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'",
-            },
-        )
-
-    async def readyz(_: Request) -> Response:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception:  # the readiness probe reports any database failure as not ready
-            logger.exception("readiness check failed")
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
-
-    @asynccontextmanager
-    async def lifespan(instance: Starlette) -> AsyncIterator[None]:
-        # API Access usage is counted in memory by the request sessions and written in batches;
-        # the notification worker runs here too when configured (docs/api-access.md).
-        usage = ApiAccessUsage(async_sessionmaker(engine, expire_on_commit=False))
-        sessions.configure(info={USAGE_HOOK: usage})
-        instance.state.api_access_usage = usage
-        if settings.environment == "production" and settings.decision_gateway_secret is None:
-            logger.warning(
-                "ACCESSPLANE_DECISION_GATEWAY_SECRET is not set: anyone who can reach "
-                "/v1/check and /v1/authorize can test credentials against them"
-            )
-        async with (
-            usage.running(settings.api_access_usage_flush_seconds),
-            decision_usage.running(settings.decision_usage_flush_seconds),
-            listening(engine, invalidator),
-            in_process_worker(settings, engine),
-        ):
-            yield
-        await limiter.aclose()
-        if own_engine:
-            await engine.dispose()
-
-    middleware = [
-        # First: gateways' decisions skip the console's session, CORS and routing entirely.
-        Middleware(DecisionEndpoints, decider=decider, settings=settings, metrics=metrics),
-        Middleware(RequestIdMiddleware),
-        # Bodies are bounded while read; a multipart request may add the largest logo.
-        Middleware(
-            BodyLimit,
-            max_bytes=settings.max_body_bytes,
-            multipart_max_bytes=settings.max_body_bytes + settings.client_logo_max_bytes,
-        ),
-    ]
-    if settings.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id", "x-csrf-token"],
-                allow_credentials=True,
-            )
-        )
-    # The console session (OIDC login): signed with a key derived from the server secret,
-    # HttpOnly, SameSite=Lax, Secure outside development, bounded by session_max_age.
-    middleware.append(
-        Middleware(
-            SessionMiddleware,
-            secret_key=hmac.new(
-                settings.secret_key.get_secret_value().encode(), b"session", hashlib.sha256
-            ).hexdigest(),
-            session_cookie=settings.session_cookie,
-            max_age=settings.session_max_age,
-            same_site="lax",
-            https_only=settings.secure_cookies,
-        )
-    )
-    extra_routes = []
+    found: list[BaseRoute] = []
     if settings.metrics_enabled:
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-        extra_routes.append(Route("/metrics", metrics_endpoint(metrics, token), methods=["GET"]))
+        found.append(Route("/metrics", metrics_endpoint(metrics, token), methods=["GET"]))
+    return [
+        *found,
+        *OidcLogin(settings, sessions, credentials).routes(),
+        *KeySignIn(settings, sessions, credentials).routes(),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/logos/{client_id}", logo, methods=["GET"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *console.routes(),  # last: the console's history fallback takes what is left
+    ]
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
+    """Build the application; ``engine`` lets tests share theirs."""
+    settings = settings or get_settings()
+    own_engine = engine is None
+    engine = engine or create_engine(settings.database_url, echo=settings.database_echo)
+    sessions = request_sessions(engine)
+    credentials = Credentials(settings)
+    plane = data_plane(settings, engine, credentials)
     app = Starlette(
-        routes=[
-            *extra_routes,
-            *oidc.routes(),
-            *key_sign_in.routes(),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/logos/{client_id}", logo, methods=["GET"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            *console.routes(),  # last: the console's history fallback takes what is left
-        ],
-        middleware=middleware,
+        routes=routes(settings, sessions=sessions, credentials=credentials, metrics=plane.metrics),
+        middleware=middleware(settings, plane),
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.own_engine = own_engine
+    app.state.sessions = sessions
     app.state.settings = settings
     app.state.credentials = credentials
-    app.state.decider = decider
-    app.state.decision_usage = decision_usage
+    app.state.data_plane = plane
+    app.state.decider = plane.decider
+    app.state.decision_usage = plane.usage
     return app
