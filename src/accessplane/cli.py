@@ -59,6 +59,12 @@ def operator_errors() -> Iterator[None]:
         raise fail(_one_line(error)) from None
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO)
+    # Alembic announces each of its plugins at INFO on import: noise before every start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
@@ -85,6 +91,7 @@ async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
     except (ArgumentError, InvalidRequestError, ImportError) as error:
         raise ConfigurationError(f"ACCESSPLANE_DATABASE_URL: {error}") from None
     try:
+        _check_sqlite_file(engine.url.database if engine.dialect.name == "sqlite" else None)
         try:
             async with engine.connect():
                 pass
@@ -95,6 +102,22 @@ async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+def _check_sqlite_file(database: str | None) -> None:
+    """Refuse a SQLite file that cannot be made before aiosqlite tries: its failed connection
+    leaves a thread that reports to an event loop already closed, a traceback on stderr."""
+    from accessplane.settings import ConfigurationError
+
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        raise ConfigurationError(f"ACCESSPLANE_DATABASE_URL: no directory {path.parent}")
+    if not path.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"ACCESSPLANE_DATABASE_URL: cannot create {path}: {path.parent} is not writable"
+        )
 
 
 async def _migrate(settings: Settings) -> None:
@@ -249,7 +272,7 @@ def serve(
             settings.host = host
         if port is not None:
             settings.port = port
-        logging.basicConfig(level=logging.INFO)
+        _configure_logging()
         result = run(_start(settings))
     if result is not None:
         _show_bootstrap(result, settings)
@@ -275,7 +298,7 @@ def worker(
 
     with operator_errors():
         settings = load_settings()
-        logging.basicConfig(level=logging.INFO)
+        _configure_logging()
         run(_migrate(settings))
     report = run(run_worker(settings, once=once))
     if report is not None:

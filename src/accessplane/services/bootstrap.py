@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,6 +15,7 @@ from accessplane.db import transaction
 from accessplane.models import ApiAccess, Member, Workspace
 from accessplane.services.audit import record
 from accessplane.services.members import get_or_create_user
+from accessplane.services.uniqueness import check_unique
 from accessplane.services.validation import Checks
 from accessplane.services.workspaces import create_workspace_rows
 
@@ -36,9 +37,15 @@ async def is_empty(session: AsyncSession) -> bool:
 async def init_workspace(
     session: AsyncSession, *, name: str, owner_email: str, secret: bytes
 ) -> Bootstrap:
-    """Create a workspace with ``owner_email`` as Owner and an Owner API key."""
+    """Create a workspace with ``owner_email`` as Owner and an Owner API key. A workspace of
+    the same name (compared case-insensitively) is refused: running ``init`` twice must not
+    leave two workspaces nobody can tell apart."""
     checks = Checks()
     owner_email = checks.email("ownerEmail", owner_email)
+    name = checks.text("name", name, max_length=100)
+    await check_unique(
+        checks, session, col(Workspace.name), name, within=true(), label="A workspace"
+    )
     checks.raise_if_any()
     async with transaction(session):
         workspace, roles = await create_workspace_rows(session, name=name)
