@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, union
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from accessplane import access_rule
 from accessplane.auth.principals import Principal
 from accessplane.loaders.base import PageLoader
-from accessplane.models import Api, ApiGrant, Group, GroupMember, Member, Role, User
+from accessplane.models import Api, ApiGrant, Group, Member, User
 from accessplane.services.pagination import Column
 from accessplane.services.scoping import accessible_api_clause
 
@@ -53,8 +54,9 @@ class GroupsByApiIdLoader(PageLoader[Group]):
 
 
 class ApisByMemberIdLoader(PageLoader[Api]):
-    """Each member's effective APIs (role with allApis, direct grants, group grants), limited
-    to the APIs the viewer can reach: seeing a member does not reveal APIs hidden from one."""
+    """Each member's effective APIs by the access rule (direct grants, group grants, a role
+    with allApis), limited to the APIs the viewer can reach: seeing a member does not reveal
+    APIs hidden from one."""
 
     entity = Api
 
@@ -63,24 +65,9 @@ class ApisByMemberIdLoader(PageLoader[Api]):
         self.viewer = viewer
 
     def children(self, parent_ids: Sequence[uuid.UUID]) -> tuple[Select[Any], Column]:
-        # Start from the members' grants, not from the workspace's APIs: the cost follows what
-        # the members reach, whatever the size of the workspace.
-        # A UNION takes its column names from its first select: api_id, member_id.
-        direct = select(col(ApiGrant.api_id), col(ApiGrant.member_id)).where(
-            col(ApiGrant.member_id).in_(parent_ids)
-        )
-        via_group = (
-            select(col(ApiGrant.api_id), col(GroupMember.member_id))
-            .join(GroupMember, col(GroupMember.group_id) == col(ApiGrant.group_id))
-            .where(col(GroupMember.member_id).in_(parent_ids))
-        )
-        by_role = (
-            select(col(Api.id), col(Member.id))
-            .join(Member, col(Member.workspace_id) == col(Api.workspace_id))
-            .join(Role, col(Role.id) == col(Member.role_id))
-            .where(col(Member.id).in_(parent_ids), col(Role.all_apis))
-        )
-        reached = union(direct, via_group, by_role).subquery()  # UNION drops repeated paths
+        # The rule starts from the members' grants, not from the workspace's APIs: the cost
+        # follows what the members reach, whatever the size of the workspace.
+        reach = access_rule.reached(parent_ids).subquery("reach")
         visible = or_(
             false(),
             *(
@@ -91,8 +78,8 @@ class ApisByMemberIdLoader(PageLoader[Api]):
                 for workspace_id in self.viewer.memberships
             ),
         )
-        query = select(Api).join(reached, reached.c.api_id == col(Api.id)).where(visible)
-        return query, reached.c.member_id
+        query = select(Api).join(reach, reach.c.api_id == col(Api.id)).where(visible)
+        return query, reach.c.member_id
 
     def sort(self) -> Sequence[Column]:
         return [col(Api.name), col(Api.id)]

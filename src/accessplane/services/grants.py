@@ -1,8 +1,8 @@
 """API grants: direct (member) and group grants, revocation, and explaining access.
 
 Effective access is the union of direct grants and grants to the member's groups (or every API
-for a role with ``allApis``). Each kind of grant is revoked on its own: revoking a group's grant
-leaves a member's direct grant, and the reverse.
+for a role with ``allApis``), as ``accessplane.access_rule`` reads it. Each kind of grant is
+revoked on its own: revoking a group's grant leaves a member's direct grant, and the reverse.
 """
 
 from __future__ import annotations
@@ -10,20 +10,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, delete, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from accessplane import access_rule
+
+# AccessPathKind is re-exported: the schema names it with this module's other results.
+from accessplane.access_rule import AccessPathKind as AccessPathKind
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import changes, transaction
 from accessplane.db.sql import insert_new
 from accessplane.errors import InputError, UserErrorCode
-from accessplane.models import Api, ApiGrant, Group, GroupMember, Member, Role
+from accessplane.models import Api, ApiGrant, Group, Member, Role
 from accessplane.services.audit import record
 from accessplane.services.scoping import get_accessible_api, get_referenced, get_scoped
 
@@ -193,14 +196,6 @@ async def _revoke(
     return change
 
 
-class AccessPathKind(StrEnum):
-    """How a member reaches an API."""
-
-    DIRECT = "DIRECT"
-    GROUP = "GROUP"
-    ROLE = "ROLE"  # a role with allApis
-
-
 @dataclass(frozen=True, slots=True)
 class AccessPath:
     """One reason a member reaches an API."""
@@ -237,35 +232,31 @@ async def explain_access(
         raise InputError.one(
             "memberId", "Member not found in this workspace.", UserErrorCode.NOT_FOUND
         )
-    paths: list[AccessPath] = []
-    role = await session.get(Role, member.role_id)
-    if role is not None and role.all_apis:
-        paths.append(AccessPath(AccessPathKind.ROLE, role=role))
+    every = access_rule.paths([member.id], [api.id]).subquery("access_paths")
+    # The role first, then the direct grant, then the groups by name.
+    rank = case(
+        (every.c.kind == AccessPathKind.ROLE.value, 0),
+        (every.c.kind == AccessPathKind.DIRECT.value, 1),
+        else_=2,
+    )
     rows = (
         await session.execute(
-            select(ApiGrant, Group)
-            .outerjoin(Group, col(Group.id) == col(ApiGrant.group_id))
-            .outerjoin(
-                GroupMember,
-                and_(
-                    col(GroupMember.group_id) == col(ApiGrant.group_id),
-                    col(GroupMember.member_id) == member.id,
-                ),
-            )
-            .where(
-                col(ApiGrant.api_id) == api.id,
-                or_(col(ApiGrant.member_id) == member.id, col(GroupMember.member_id) == member.id),
-            )
-            .order_by(col(ApiGrant.group_id).is_not(None), col(Group.name))
+            select(every.c.kind, ApiGrant, Group, Role)
+            .select_from(every)
+            .outerjoin(ApiGrant, col(ApiGrant.id) == every.c.grant_id)
+            .outerjoin(Group, col(Group.id) == every.c.group_id)
+            .outerjoin(Role, col(Role.id) == every.c.role_id)
+            .order_by(rank, col(Group.name))
         )
     ).all()
-    for grant, group in rows:
-        paths.append(
-            AccessPath(
-                AccessPathKind.GROUP if group is not None else AccessPathKind.DIRECT,
-                group=group,
-                granted_by_name=grant.granted_by_name,
-                granted_at=grant.created_at,
-            )
+    paths = [
+        AccessPath(
+            AccessPathKind(kind),
+            group=group,
+            role=role,
+            granted_by_name=grant.granted_by_name if grant is not None else None,
+            granted_at=grant.created_at if grant is not None else None,
         )
+        for kind, grant, group, role in rows
+    ]
     return AccessExplanation(member=member, api=api, paths=paths)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from accessplane import access_rule
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.errors import FieldError, InputError, NotFound, UserErrorCode
-from accessplane.models import Api, ApiGrant, GroupMember
+from accessplane.models import Api
 from accessplane.services.validation import Checks
 
 M = TypeVar("M")
@@ -74,25 +75,17 @@ async def get_referenced(
 
 
 def accessible_api_clause(actor: Principal, workspace_id: uuid.UUID) -> ColumnElement[bool]:
-    """SQL condition on ``Api``: the APIs the principal may reach in the workspace.
-
-    Access is a direct grant, a grant to one of the member's groups, or a role with ``allApis``;
-    a role's permissions alone never reach an API.
+    """SQL condition on ``Api``: the APIs the principal may reach in the workspace, by the
+    access rule (``accessplane.access_rule``); a role's permissions alone never reach an API.
     """
     membership = actor.membership(workspace_id)
+    # The principal's role was read with it: allApis answers without SQL, for API Access keys
+    # too, whose role is their only path.
     if membership.all_apis:
         return true()
     if membership.member_id is None:  # API Access keys hold no grants of their own
         return col(Api.id).is_(None)
-    direct = exists().where(
-        col(ApiGrant.api_id) == col(Api.id), col(ApiGrant.member_id) == membership.member_id
-    )
-    via_group = exists().where(
-        col(ApiGrant.api_id) == col(Api.id),
-        col(ApiGrant.group_id) == col(GroupMember.group_id),
-        col(GroupMember.member_id) == membership.member_id,
-    )
-    return or_(direct, via_group)
+    return access_rule.reached_by(membership.member_id)
 
 
 async def get_accessible_api(
