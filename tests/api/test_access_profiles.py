@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accessplane.auth.tokens import TokenKind, parse_token, token_digest
 from accessplane.models import (
@@ -17,6 +17,7 @@ from accessplane.models import (
     AuthMethod,
 )
 from tests.conftest import SECRET
+from tests.support.db import count
 from tests.support.scenario import Scenario, gid
 
 FIELDS = """
@@ -50,12 +51,6 @@ mutation Delete($input: DeleteAccessProfileInput!) {
 }
 """
 NODE = "query Node($id: ID!) { node(id: $id) { id ... on AccessProfile { name tokenHint } } }"
-
-
-async def count(session: Any, model: type, *where: Any) -> int:
-    total = await session.scalar(select(func.count()).select_from(model).where(*where))
-    await session.commit()
-    return int(total or 0)
 
 
 async def stored(session: Any, profile_id: Any) -> AccessProfile:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accessplane.models import (
     AccessProfile,
@@ -17,7 +17,9 @@ from accessplane.models import (
     AuthMethod,
     Notification,
 )
+from tests.support.db import count
 from tests.support.scenario import Person, Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 FIELDS = """
   id status createdApp requester requesterEmail planName decidedBy decidedAt reason
@@ -68,12 +70,6 @@ query Requests($id: ID!, $first: Int, $filter: AccessRequestFilter) {
 }
 """
 NODE = "query Node($id: ID!) { node(id: $id) { id ... on AccessRequest { status } } }"
-
-
-async def count(session: Any, model: type, *where: Any) -> int:
-    total = await session.scalar(select(func.count()).select_from(model).where(*where))
-    await session.commit()
-    return int(total or 0)
 
 
 class Shop:
@@ -487,15 +483,14 @@ async def test_the_requests_list_costs_the_same_for_10_and_100_rows(
         ).payload("submitAccessRequest")
     owner = graphql.as_principal(s.world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (await owner.execute(LIST, id=s.world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await owner.execute(LIST, id=s.world.id, first=first)).ok()
         edges = data["workspace"]["accessRequests"]["edges"]
         assert len(edges) == first
         assert edges[-1]["node"]["products"][0]["apis"] == [{"name": "Payments API"}]
         assert edges[-1]["node"]["accessProfile"]["client"]["name"] == "Partner"
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100] <= 8, statements
 

@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.auth.tokens import token_digest
 from accessplane.models import ApiAccess, AuditEvent, NotificationSettings
 from accessplane.services.roles import PermissionSpec
 from tests.conftest import SECRET
+from tests.support.db import count
 from tests.support.scenario import Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 FIELDS = """
   id accessId name description tags type expiresAt status tokenHint createdBy createdAt
@@ -77,10 +79,6 @@ query Read($id: ID!) {
 
 def in_days(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
-
-
-async def count(session: AsyncSession, model: type, *where: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def stored(session: AsyncSession, name: str) -> ApiAccess | None:
@@ -521,17 +519,15 @@ async def test_the_table_costs_the_same_for_10_and_100_rows(
         await scenario.api_access(world, roles[i % 3], name=f"key-{i:03}", tags=["ci"])
     owner = graphql.as_principal(world.owner.principal)
 
-    async def statements(first: int) -> int:
-        with count_queries:
-            data = (await owner.execute(LIST, id=world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await owner.execute(LIST, id=world.id, first=first)).ok()
         assert len(data["workspace"]["apiAccesses"]["edges"]) == first
-        return count_queries.count
 
-    ten, hundred = await statements(10), await statements(100)
+    statements = await statements_per_page(count_queries, page)
 
-    assert ten == hundred
+    assert statements[10] == statements[100]
     # the workspace, the page, its total count, the roles of the page
-    assert hundred <= 4, count_queries.statements
+    assert statements[100] <= 4, count_queries.statements
 
 
 # --- updateNotificationSettings -------------------------------------------------------------

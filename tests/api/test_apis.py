@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accessplane.models import Api, ApiGrant, AuditEvent
 from accessplane.services import apis
+from tests.support.db import count
 from tests.support.scenario import Scenario, gid
 
 CREATE = """
@@ -38,10 +39,6 @@ query Apis($id: ID!, $first: Int, $after: String, $filter: ApiFilter) {
   }
 }
 """
-
-
-async def count(session, model) -> int:  # type: ignore[no-untyped-def]
-    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_create_api_stores_it_and_audits_it(graphql, scenario: Scenario, session) -> None:

@@ -8,7 +8,7 @@ import zlib
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accessplane.models import (
     AccessProfile,
@@ -18,7 +18,9 @@ from accessplane.models import (
     ClientLogo,
     ClientMember,
 )
+from tests.support.db import count
 from tests.support.scenario import Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 FIELDS = "id name description logoUrl active"
 CREATE = f"""
@@ -71,12 +73,6 @@ def png(size: int = 64) -> bytes:
     pixels = chunk(b"IDAT", zlib.compress(b"\x00\x00"))
     padding = chunk(b"tEXt", b"pad\x00" + b"x" * max(0, size - 70))
     return b"\x89PNG\r\n\x1a\n" + header + padding + pixels + chunk(b"IEND", b"")
-
-
-async def count(session: Any, model: type, *where: Any) -> int:
-    total = await session.scalar(select(func.count()).select_from(model).where(*where))
-    await session.commit()
-    return int(total or 0)
 
 
 def create_input(world: World, **overrides: Any) -> dict[str, Any]:
@@ -513,15 +509,14 @@ async def test_the_clients_list_costs_the_same_for_10_and_100_rows(
     await scenario.session.commit()
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (await caller.execute(LIST, id=world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(LIST, id=world.id, first=first)).ok()
         edges = data["workspace"]["clients"]["edges"]
         assert len(edges) == first
         assert edges[-1]["node"]["members"]["totalCount"] == 3
         assert edges[-1]["node"]["accessProfiles"]["edges"][0]["node"]["plan"]["name"] == plan.name
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100], statements
     assert statements[100] <= 10, statements

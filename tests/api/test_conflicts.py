@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from accessplane.db.conflicts import is_conflict
@@ -19,6 +19,7 @@ from accessplane.schema.build import Mutation
 from accessplane.services import grants as grants_service
 from accessplane.services import groups as groups_service
 from accessplane.services.roles import PermissionSpec
+from tests.support.db import count
 from tests.support.graphql import Result
 from tests.support.scenario import Scenario, gid
 
@@ -47,10 +48,6 @@ def answers(results: list[Result], name: str) -> list[Any]:
         r.error_codes if r.errors else r.data[name]["userErrors"]  # type: ignore[index]
         for r in results
     ]
-
-
-async def count(session, model: Any, *where: Any) -> int:  # type: ignore[no-untyped-def]
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def test_identical_concurrent_grants_all_succeed_with_one_grant(

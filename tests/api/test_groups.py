@@ -7,12 +7,14 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessplane.models import ApiGrant, AuditEvent, Group, GroupMember, Member, User
+from accessplane.models import ApiGrant, AuditEvent, Group, GroupMember, Member
 from accessplane.services.roles import PermissionSpec
+from tests.support.db import count, populate
 from tests.support.scenario import Person, Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 GROUP_FIELDS = """
   group { id name description membersCount members(first: 50) { edges { node { id } } } }
@@ -93,10 +95,6 @@ query GroupMembers($id: ID!, $first: Int, $after: String) {
   }
 }
 """
-
-
-async def count(session: AsyncSession, model: type[Any], *where: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def groups_of(session: AsyncSession, world: World) -> dict[str, str]:
@@ -752,43 +750,22 @@ async def test_group_of_another_workspace_is_not_found_by_node(graphql, scenario
     assert result.error_codes == ["NOT_FOUND"]
 
 
-async def populate(
-    session: AsyncSession, world: World, *, groups: int, people: int
-) -> list[uuid.UUID]:
-    """``groups`` groups with ``people`` members each, inserted at once (the arrangement of a
-    statement-count test); returns the group ids."""
-    role_id = world.roles["Viewer"].id
-    users = [User(email=f"bulk{i:03}@example.com") for i in range(people)]
-    session.add_all(users)
-    await session.flush()
-    members = [
-        Member(workspace_id=world.workspace.id, user_id=u.id, role_id=role_id) for u in users
-    ]
-    teams = [Group(workspace_id=world.workspace.id, name=f"Team {i:03}") for i in range(groups)]
-    session.add_all([*members, *teams])
-    await session.flush()
-    session.add_all(GroupMember(group_id=t.id, member_id=m.id) for t in teams for m in members)
-    await session.commit()
-    return [t.id for t in teams]
-
-
 async def test_workspace_groups_costs_the_same_for_10_and_100_rows(
     graphql, scenario, session, count_queries
 ) -> None:
     world = await scenario.workspace()
-    await populate(session, world, groups=110, people=7)
+    await populate(session, world, groups=110, people=7, role="Viewer")
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (await caller.execute(GROUP_TABLE, id=world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(GROUP_TABLE, id=world.id, first=first)).ok()
         rows = [e["node"] for e in data["workspace"]["groups"]["edges"]]
         assert len(rows) == first
         assert all(r["membersCount"] == 7 and r["members"]["totalCount"] == 7 for r in rows)
         assert all(len(r["members"]["edges"]) == 5 for r in rows)
         assert all(r["members"]["pageInfo"]["hasNextPage"] for r in rows)
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100]
     # workspace, page, total, members page, members count, their users
@@ -799,15 +776,11 @@ async def test_group_members_costs_the_same_for_10_and_100_rows(
     graphql, scenario, session, count_queries
 ) -> None:
     world = await scenario.workspace()
-    [group_id] = await populate(session, world, groups=1, people=110)
+    _, [group_id] = await populate(session, world, groups=1, people=110, role="Viewer")
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (
-                await caller.execute(GROUP_MEMBERS, id=gid("Group", group_id), first=first)
-            ).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(GROUP_MEMBERS, id=gid("Group", group_id), first=first)).ok()
         group = data["node"]
         assert group["membersCount"] == 110
         assert group["members"]["totalCount"] == 110
@@ -815,7 +788,8 @@ async def test_group_members_costs_the_same_for_10_and_100_rows(
             f"bulk{i:03}@example.com" for i in range(first)
         ]
         assert {e["node"]["role"]["name"] for e in group["members"]["edges"]} == {"Viewer"}
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100]
     # group, members page, count, users, roles
@@ -824,7 +798,7 @@ async def test_group_members_costs_the_same_for_10_and_100_rows(
 
 async def test_group_members_pages_with_cursors(graphql, scenario, session) -> None:
     world = await scenario.workspace()
-    [group_id] = await populate(session, world, groups=1, people=3)
+    _, [group_id] = await populate(session, world, groups=1, people=3, role="Viewer")
     caller = graphql.as_principal(world.owner.principal)
 
     page = (await caller.execute(GROUP_MEMBERS, id=gid("Group", group_id), first=2)).ok()

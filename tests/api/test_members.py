@@ -7,20 +7,21 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.models import (
     ApiGrant,
     AuditEvent,
-    Group,
     GroupMember,
     Member,
     Role,
     User,
 )
 from accessplane.services.roles import PermissionSpec
+from tests.support.db import count, populate
 from tests.support.scenario import Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 MEMBER_FIELDS = """
   member { id kind user { email name } role { name } }
@@ -93,10 +94,6 @@ async def members_of(session: AsyncSession, world: World) -> dict[str, str]:
         .where(Member.workspace_id == world.workspace.id)
     )
     return {email: role for email, role in rows.all()}
-
-
-async def count(session: AsyncSession, model: type[Any], *where: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def audit(session: AsyncSession, world: World, action: str) -> list[AuditEvent]:
@@ -725,44 +722,23 @@ async def test_member_groups_needs_get_group(graphql, scenario) -> None:
     assert "FORBIDDEN" in result.error_codes
 
 
-async def populate(
-    session: AsyncSession, world: World, *, people: int, groups: int
-) -> list[uuid.UUID]:
-    """``people`` members, each in every one of ``groups`` groups, inserted at once (the
-    arrangement of a statement-count test); returns the member ids."""
-    role_id = world.roles["Developer"].id
-    users = [User(email=f"bulk{i:03}@example.com", name=f"Bulk {i}") for i in range(people)]
-    session.add_all(users)
-    await session.flush()
-    members = [
-        Member(workspace_id=world.workspace.id, user_id=u.id, role_id=role_id) for u in users
-    ]
-    teams = [Group(workspace_id=world.workspace.id, name=f"Team {i:03}") for i in range(groups)]
-    session.add_all([*members, *teams])
-    await session.flush()
-    session.add_all(GroupMember(group_id=t.id, member_id=m.id) for m in members for t in teams)
-    await session.commit()
-    return [m.id for m in members]
-
-
 async def test_workspace_members_costs_the_same_for_10_and_100_rows(
     graphql, scenario, session, count_queries
 ) -> None:
     world = await scenario.workspace()
-    await populate(session, world, people=110, groups=7)
+    await populate(session, world, people=110, groups=7, role="Developer")
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (await caller.execute(MEMBER_TABLE, id=world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(MEMBER_TABLE, id=world.id, first=first)).ok()
         rows = data["workspace"]["members"]["edges"]
         assert len(rows) == first
         bulk = [r["node"] for r in rows if r["node"]["user"]["email"].startswith("bulk")]
         assert all(n["groups"]["totalCount"] == 7 for n in bulk)
         assert all(len(n["groups"]["edges"]) == 5 for n in bulk)
         assert all(n["role"]["name"] == "Developer" for n in bulk)
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100]
     # workspace, page, total, users, roles, groups page, groups count
@@ -773,22 +749,19 @@ async def test_member_groups_costs_the_same_for_10_and_100_rows(
     graphql, scenario, session, count_queries
 ) -> None:
     world = await scenario.workspace()
-    [member_id] = await populate(session, world, people=1, groups=110)
+    [member_id], _ = await populate(session, world, people=1, groups=110, role="Developer")
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (
-                await caller.execute(MEMBER_GROUPS, id=gid("Member", member_id), first=first)
-            ).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(MEMBER_GROUPS, id=gid("Member", member_id), first=first)).ok()
         groups = data["node"]["groups"]
         assert [e["node"]["name"] for e in groups["edges"]] == [
             f"Team {i:03}" for i in range(first)
         ]
         assert groups["totalCount"] == 110
         assert groups["pageInfo"]["hasNextPage"]
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100]
     assert statements[100] <= 3, count_queries.statements
@@ -796,7 +769,7 @@ async def test_member_groups_costs_the_same_for_10_and_100_rows(
 
 async def test_member_groups_pages_with_cursors(graphql, scenario, session) -> None:
     world = await scenario.workspace()
-    [member_id] = await populate(session, world, people=1, groups=3)
+    [member_id], _ = await populate(session, world, people=1, groups=3, role="Developer")
     caller = graphql.as_principal(world.owner.principal)
 
     first = (await caller.execute(MEMBER_GROUPS, id=gid("Member", member_id), first=2)).ok()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accessplane.models import AuditEvent, Plan, QuotaPeriod, RateLimitPeriod
+from tests.support.db import count
 from tests.support.scenario import Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 FIELDS = """
   id name description autoApprove
@@ -41,12 +43,6 @@ WINDOW = {
     "end": "18:30",
     "timeZone": "Europe/Berlin",
 }
-
-
-async def count(session: Any, model: type, *where: Any) -> int:
-    total = await session.scalar(select(func.count()).select_from(model).where(*where))
-    await session.commit()
-    return int(total or 0)
 
 
 def create_input(world: World, **overrides: Any) -> dict[str, Any]:
@@ -281,11 +277,10 @@ async def test_the_plans_list_costs_the_same_for_10_and_100_rows(
         await scenario.plan(world, f"Plan {i:03}")
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (await caller.execute(LIST, id=world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(LIST, id=world.id, first=first)).ok()
         assert len(data["workspace"]["plans"]["edges"]) == first
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100] <= 4, statements

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accessplane.models import ApiProduct, ApiProductApi, AuditEvent, AuthMethod
+from tests.support.db import count
 from tests.support.scenario import Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 FIELDS = "id name description authMethod published apis { name identifier }"
 CREATE = f"""
@@ -42,12 +44,6 @@ query Products($id: ID!, $first: Int, $filter: ApiProductFilter) {
 }
 """
 NODE = "query Node($id: ID!) { node(id: $id) { id ... on ApiProduct { name } } }"
-
-
-async def count(session: Any, model: type, *where: Any) -> int:
-    total = await session.scalar(select(func.count()).select_from(model).where(*where))
-    await session.commit()
-    return int(total or 0)
 
 
 def create_input(world: World, **overrides: Any) -> dict[str, Any]:
@@ -290,13 +286,12 @@ async def test_the_products_list_costs_the_same_for_10_and_100_rows(
         await scenario.product(world, f"Product {i:03}", apis=apis)
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (await caller.execute(LIST, id=world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(LIST, id=world.id, first=first)).ok()
         edges = data["workspace"]["products"]["edges"]
         assert len(edges) == first
         assert len(edges[-1]["node"]["apis"]) == 3
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100] <= 6, statements

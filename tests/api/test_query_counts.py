@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from accessplane.services import groups
 from tests.support.scenario import Scenario, World
+from tests.support.statements import statements_per_page
 
 API_TABLE = """
 query ApiTable($id: ID!, $first: Int!) {
@@ -44,15 +47,17 @@ async def populate(scenario: Scenario, world: World, apis: int) -> None:
         await scenario.grant(world, api, people=people, groups=teams)
 
 
-async def statements_for(
-    graphql, world: World, count_queries, query: str, first: int, expected_rows: int
-) -> int:
+def pages(graphql, world: World, query: str) -> Callable[[int], Awaitable[None]]:
+    """One request for a page of ``first`` rows of the workspace's APIs or members."""
     caller = graphql.as_principal(world.owner.principal)
-    with count_queries:
+
+    async def page(first: int) -> None:
         data = (await caller.execute(query, id=world.id, first=first)).ok()
-    connection = data["workspace"][next(k for k in ("apis", "members") if k in data["workspace"])]
-    assert len(connection["edges"]) == expected_rows
-    return count_queries.count
+        workspace = data["workspace"]
+        connection = workspace[next(k for k in ("apis", "members") if k in workspace)]
+        assert len(connection["edges"]) == first
+
+    return page
 
 
 @pytest.mark.parametrize("query", [API_TABLE], ids=["api-table"])
@@ -62,13 +67,12 @@ async def test_api_table_costs_the_same_for_10_and_100_rows(
     world = await scenario.workspace()
     await populate(scenario, world, apis=100)
 
-    ten = await statements_for(graphql, world, count_queries, query, 10, 10)
-    hundred = await statements_for(graphql, world, count_queries, query, 100, 100)
+    statements = await statements_per_page(count_queries, pages(graphql, world, query))
 
-    assert ten == hundred
+    assert statements[10] == statements[100]
     # one each: API page, total count, people page, people count, groups page, groups count,
     # users of the people shown; the workspace itself.
-    assert hundred <= 8, count_queries.statements
+    assert statements[100] <= 8, count_queries.statements
 
 
 async def test_api_table_rows_carry_counts_and_first_five(graphql, scenario) -> None:
@@ -108,8 +112,7 @@ async def test_member_apis_and_groups_cost_the_same_for_10_and_100_members(
         api = await scenario.api(world, f"Api {i}")
         await scenario.grant(world, api, groups=[team], people=people[:50])
 
-    ten = await statements_for(graphql, world, count_queries, MEMBER_APIS, 10, 10)
-    hundred = await statements_for(graphql, world, count_queries, MEMBER_APIS, 100, 100)
+    statements = await statements_per_page(count_queries, pages(graphql, world, MEMBER_APIS))
 
-    assert ten == hundred
-    assert hundred <= 10, count_queries.statements
+    assert statements[10] == statements[100]
+    assert statements[100] <= 10, count_queries.statements

@@ -13,6 +13,7 @@ from accessplane.auth.permissions import Permission
 from accessplane.models import AuditEvent, Role
 from accessplane.services.roles import PermissionSpec
 from tests.support.scenario import Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 ROLE_FIELDS = """
   role { id name description allApis builtIn permissions { name namePattern } }
@@ -731,12 +732,11 @@ async def test_workspace_roles_costs_the_same_for_10_and_100_rows(
     await add_roles(session, world, 100)
     caller = graphql.as_principal(world.owner.principal)
 
-    statements = {}
-    for first in (10, 100):
-        with count_queries:
-            data = (await caller.execute(ROLES, id=world.id, first=first)).ok()
+    async def page(first: int) -> None:
+        data = (await caller.execute(ROLES, id=world.id, first=first)).ok()
         assert len(data["workspace"]["roles"]["edges"]) == first
-        statements[first] = count_queries.count
+
+    statements = await statements_per_page(count_queries, page)
 
     assert statements[10] == statements[100]
     # the workspace, the page, its total count

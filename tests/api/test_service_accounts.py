@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.models import AuditEvent, GroupClaimMapping, Member, ServiceAccount, User
@@ -15,6 +15,7 @@ from accessplane.services.roles import PermissionSpec
 from accessplane.services.service_accounts import principal_for_client
 from accessplane.settings import OidcIssuer, Settings
 from tests.conftest import SECRET
+from tests.support.db import count
 from tests.support.graphql import GraphQLClient
 from tests.support.scenario import Scenario, World, gid
 
@@ -61,11 +62,6 @@ def link_input(world: World, **changes: Any) -> dict[str, Any]:
         "name": "Billing partner",
         **changes,
     }
-
-
-async def count(session: AsyncSession, model: type[Any], *where: Any) -> int:
-    session.expire_all()
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 def codes(errors: list[dict[str, Any]]) -> list[tuple[str | None, str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -15,6 +14,7 @@ from accessplane.decision.usage import DecisionUsage
 from accessplane.services import access_requests
 from accessplane.services.roles import PermissionSpec
 from tests.support.scenario import Scenario, World, gid
+from tests.support.statements import statements_per_page
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 USAGE = "usage { allowed denied lastUsedAt lastDeniedAt reasons { reason count lastAt } }"
@@ -199,16 +199,6 @@ async def test_reaching_the_app_without_seeing_clients_is_forbidden(
     assert [e["node"]["accessProfile"]["name"] for e in edges] == ["Mobile"]
 
 
-async def statements_for(graphql, world: World, client_id: str, count_queries, apps: int) -> int:
-    caller = graphql.as_principal(world.owner.principal)
-    with count_queries:
-        data: dict[str, Any] = (await caller.execute(CLIENT_APPS, id=client_id, first=50)).ok()
-    edges = data["node"]["accessProfiles"]["edges"]
-    assert len(edges) == apps
-    assert all(e["node"]["usage"]["allowed"] == 1 for e in edges)
-    return count_queries.count
-
-
 async def test_the_usage_of_a_list_of_apps_costs_the_same_for_2_and_10(
     graphql, scenario: Scenario, usage, count_queries
 ) -> None:
@@ -221,10 +211,18 @@ async def test_the_usage_of_a_list_of_apps_costs_the_same_for_2_and_10(
             decide(usage, world, app.id, Reason.EXPIRED, times=1)
     await usage.flush()
 
-    two = await statements_for(graphql, world, gid("Client", small.id), count_queries, 2)
-    ten = await statements_for(graphql, world, gid("Client", large.id), count_queries, 10)
+    caller = graphql.as_principal(world.owner.principal)
+    client_ids = {2: gid("Client", small.id), 10: gid("Client", large.id)}
 
-    assert two == ten
+    async def apps_of(apps: int) -> None:
+        data = (await caller.execute(CLIENT_APPS, id=client_ids[apps], first=50)).ok()
+        edges = data["node"]["accessProfiles"]["edges"]
+        assert len(edges) == apps
+        assert all(e["node"]["usage"]["allowed"] == 1 for e in edges)
+
+    statements = await statements_per_page(count_queries, apps_of, sizes=client_ids)
+
+    assert statements[2] == statements[10]
     # The client, its page of apps, and one statement for every app's usage.
     usage_reads = [s for s in count_queries.statements if "credential_usage" in s]
     assert len(usage_reads) == 1, count_queries.statements

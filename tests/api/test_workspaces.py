@@ -6,13 +6,14 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.auth.permissions import BUILT_IN_ROLES, Permission
 from accessplane.auth.principals import Principal
 from accessplane.models import AuditEvent, Member, Role, Workspace
 from accessplane.services import members
+from tests.support.db import count
 from tests.support.scenario import Scenario, World, gid
 
 CREATE_WORKSPACE = """
@@ -38,10 +39,6 @@ query {
   }
 }
 """
-
-
-async def count(session: AsyncSession, model: type[Any], *where: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def newcomer(scenario: Scenario, email: str = "newcomer@example.com") -> Principal:
