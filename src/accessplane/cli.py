@@ -332,6 +332,114 @@ def schema(
         typer.echo(f"BREAKING {change.type.name}: {change.description}")
 
 
+@contextmanager
+def _config_errors() -> Iterator[None]:
+    """A refused file or change: each error on a line of its own, with its path in the file."""
+    from accessplane.errors import DomainError, InputError
+
+    try:
+        yield
+    except InputError as error:
+        for e in error.errors:
+            typer.echo(f"accessplane: {e.field + ': ' if e.field else ''}{e.message}", err=True)
+        raise typer.Exit(1) from None
+    except DomainError as error:
+        raise fail(_one_line(error)) from None
+
+
+KEY_OPTION = typer.Option(
+    None, "--key", envvar="ACCESSPLANE_KEY", help="Act as this API key (default: the system)."
+)
+
+
+@app.command("export")
+def export_config(
+    workspace: str = typer.Option(..., "--workspace", help="The workspace's id or slug."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
+    key: str | None = KEY_OPTION,
+) -> None:
+    """Write a workspace's configuration as YAML (no secrets): see `accessplane apply`."""
+    from accessplane import cli_workspace_config as config
+
+    with operator_errors(), _config_errors():
+        settings = load_settings()
+        text = run(_with_database(settings, lambda e: config.export(e, settings, workspace, key)))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+async def _with_database(settings: Settings, work: Any) -> Any:
+    async with database(settings) as engine:
+        return await work(engine)
+
+
+@app.command("apply")
+def apply_config(
+    file: Path = typer.Option(..., "-f", "--file", exists=True, dir_okay=False),
+    workspace: str | None = typer.Option(
+        None, "--workspace", help="The workspace's id or slug (default: the file's workspace)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, write nothing."),
+    prune: bool = typer.Option(False, "--prune", help="Delete what the file leaves out."),
+    credentials_file: Path | None = typer.Option(
+        None, help="Write the tokens of new apps to this new file (mode 0600), not the output."
+    ),
+    key: str | None = KEY_OPTION,
+) -> None:
+    """Make a workspace match a configuration file, in one transaction."""
+    from accessplane import cli_workspace_config as config
+
+    options = config.ApplyOptions(
+        file.read_text(encoding="utf-8"), workspace, key, dry_run=dry_run, prune=prune
+    )
+    if credentials_file is not None and credentials_file.exists():
+        raise fail(f"{credentials_file} exists already; tokens are never written over")
+    with operator_errors(), _config_errors():
+        settings = load_settings()
+        if config.target(options) is None:
+            raise fail("name the workspace: --workspace, or `workspace:` in the file")
+        result = run(_with_database(settings, lambda e: config.apply(e, settings, options)))
+    for change in result.changes:
+        typer.echo(change.line())
+    if not result.changes:
+        typer.echo("No changes.")
+    elif dry_run:
+        typer.echo(f"Dry run: {len(result.changes)} change(s) planned, nothing written.")
+    else:
+        typer.echo(f"Applied {len(result.changes)} change(s).")
+    _show_credentials(result.credentials, credentials_file)
+
+
+def _show_credentials(credentials: list[Any], path: Path | None) -> None:
+    """The tokens of the apps apply created: their only copies."""
+    from accessplane import cli_workspace_config as config
+
+    if not credentials:
+        return
+    lines = "".join(f"{c.client}/{c.app}: {c.token}\n" for c in credentials)
+    if path is None:
+        typer.echo(f"\nTokens of the new apps, shown this once:\n{lines}", nl=False)
+        return
+    try:
+        descriptor = config.open_private_file(path)
+    except OSError as error:
+        typer.echo(f"\nCould not create {path} ({error.strerror}); the tokens:\n{lines}", nl=False)
+        raise typer.Exit(1) from None
+    with os.fdopen(descriptor, "w", encoding="ascii") as out:
+        out.write(lines)
+    typer.echo(f"Tokens of {len(credentials)} new app(s) written to {path}.")
+
+
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the configuration file (docs/workspace-config.schema.json)."""
+    from accessplane.services.workspace_config_file import config_schema as schema_text
+
+    typer.echo(schema_text(), nl=False)
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
