@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from accessplane.decision.reasons import PrincipalType, Reason
+from accessplane.decision.reasons import GatewayCallerKind, Reason
 from accessplane.decision.usage import DecisionUsage
 from accessplane.services import access_requests
 from accessplane.services.roles import PermissionSpec
@@ -46,7 +46,7 @@ def decide(
     *,
     times: int,
     at: datetime = NOW,
-    principal_type: PrincipalType = PrincipalType.ACCESS_PROFILE,
+    principal_type: GatewayCallerKind = GatewayCallerKind.ACCESS_PROFILE,
 ) -> None:
     for _ in range(times):
         usage.record(
@@ -74,7 +74,7 @@ async def test_an_apps_usage_sums_its_decisions_by_reason(graphql, scenario: Sce
     decide(usage, world, app.id, Reason.OK, times=4, at=NOW + timedelta(minutes=1))
     # Not this app's: another app, and a member whose id happens to be the same.
     decide(usage, world, other.id, Reason.OK, times=50)
-    decide(usage, world, app.id, Reason.OK, times=70, principal_type=PrincipalType.MEMBER)
+    decide(usage, world, app.id, Reason.OK, times=70, principal_type=GatewayCallerKind.MEMBER)
     await usage.flush()
 
     data = (

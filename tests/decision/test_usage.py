@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from accessplane.decision.reasons import PrincipalType, Reason
+from accessplane.decision.reasons import GatewayCallerKind, Reason
 from accessplane.decision.usage import DecisionUsage
 from accessplane.models import CredentialUsage, Workspace
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-APP = PrincipalType.ACCESS_PROFILE
-MEMBER = PrincipalType.MEMBER
+APP = GatewayCallerKind.ACCESS_PROFILE
+MEMBER = GatewayCallerKind.MEMBER
 Stored = dict[tuple[str, uuid.UUID, str], tuple[uuid.UUID, int, datetime]]
 
 
@@ -54,7 +54,7 @@ def decide(
     reason: Reason = Reason.OK,
     *,
     at: datetime = NOW,
-    principal_type: PrincipalType = APP,
+    principal_type: GatewayCallerKind = APP,
     times: int = 1,
 ) -> None:
     for _ in range(times):

@@ -26,9 +26,9 @@ from accessplane.db.changes import TRUSTED_ISSUERS
 from accessplane.decision import loading
 from accessplane.decision.cache import DecisionCache
 from accessplane.decision.issuers import TokenRefused, TrustedIssuers, UnverifiedToken, scopes_of
-from accessplane.decision.policies import AppPolicy, MemberAccess, Principal
+from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess
 from accessplane.decision.ratelimits import FailureMode, Limiter, LimitState
-from accessplane.decision.reasons import PrincipalType, Reason
+from accessplane.decision.reasons import GatewayCallerKind, Reason
 from accessplane.errors import Unauthenticated
 from accessplane.settings import Settings
 
@@ -48,7 +48,7 @@ class DecisionRequest:
 @dataclass(frozen=True, slots=True)
 class Decision:
     reason: Reason
-    principal: Principal | None = None
+    caller: GatewayCaller | None = None
     limit: LimitState | None = None
 
     @property
@@ -59,7 +59,8 @@ class Decision:
         return {
             "allowed": self.allowed,
             "reason": self.reason,  # a StrEnum: JSON writes its value
-            "principal": self.principal.as_json() if self.principal is not None else None,
+            # "principal" is the public name of the caller in the answer.
+            "principal": self.caller.as_json() if self.caller is not None else None,
             "rateLimit": self.limit.as_json() if self.limit is not None else None,
         }
 
@@ -69,7 +70,7 @@ class UsageRecorder(Protocol):
         self,
         *,
         workspace_id: uuid.UUID,
-        principal_type: PrincipalType,
+        principal_type: GatewayCallerKind,
         principal_id: uuid.UUID,
         reason: Reason,
         at: datetime,
@@ -127,12 +128,12 @@ class Decider:
         """The decision for one gateway request."""
         now = self.clock()
         decision = await self._decide(request, now)
-        if self.usage is not None and decision.principal is not None:
-            principal = decision.principal
+        if self.usage is not None and decision.caller is not None:
+            caller = decision.caller
             self.usage.record(
-                workspace_id=principal.workspace_id,
-                principal_type=principal.type,
-                principal_id=principal.id,
+                workspace_id=caller.workspace_id,
+                principal_type=caller.type,
+                principal_id=caller.id,
                 reason=decision.reason,
                 at=now,
             )
@@ -197,20 +198,20 @@ class Decider:
         return await self._once(key, load)  # type: ignore[no-any-return]
 
     async def _check_app(self, app: AppPolicy, request: DecisionRequest, now: datetime) -> Decision:
-        principal = app.principal
+        caller = app.caller
         if not app.client_active:
-            return Decision(Reason.INACTIVE_CLIENT, principal)
+            return Decision(Reason.INACTIVE_CLIENT, caller)
         if not app.ip_allowed(request.ip):
-            return Decision(Reason.IP_NOT_ALLOWED, principal)
+            return Decision(Reason.IP_NOT_ALLOWED, caller)
         if request.api not in app.apis:
-            return Decision(Reason.API_NOT_GRANTED, principal)
+            return Decision(Reason.API_NOT_GRANTED, caller)
         plan = app.plan
         if plan is None:
-            return Decision(Reason.OK, principal)
+            return Decision(Reason.OK, caller)
         if plan.window is not None and not plan.window.contains(now):
-            return Decision(Reason.OUTSIDE_TIME_WINDOW, principal)
-        outcome = await self.limiter.check(plan, principal.id, now)
-        return Decision(outcome.reason or Reason.OK, principal, outcome.state)
+            return Decision(Reason.OUTSIDE_TIME_WINDOW, caller)
+        outcome = await self.limiter.check(plan, caller.id, now)
+        return Decision(outcome.reason or Reason.OK, caller, outcome.state)
 
     # JWTs: an app's trusted issuer first, then the workspace's OpenID Providers (members).
 
@@ -277,9 +278,9 @@ class Decider:
         # Several apps may trust one client of one issuer: the one holding the API decides.
         app = next((a for a in apps if request.api in a.apis), apps[0])
         if not _audience_matches(claims, app.audience):
-            return Decision(Reason.INVALID_TOKEN, app.principal)
+            return Decision(Reason.INVALID_TOKEN, app.caller)
         if not app.required_scopes <= scopes_of(claims):
-            return Decision(Reason.INSUFFICIENT_SCOPE, app.principal)
+            return Decision(Reason.INSUFFICIENT_SCOPE, app.caller)
         return await self._check_app(app, request, now)
 
     async def _decide_member_jwt(self, token: str, request: DecisionRequest) -> Decision:
@@ -318,4 +319,4 @@ class Decider:
         if not found:
             return Decision(Reason.UNKNOWN_CREDENTIAL)
         member = next((m for m in found if m.granted), found[0])
-        return Decision(Reason.OK if member.granted else Reason.API_NOT_GRANTED, member.principal)
+        return Decision(Reason.OK if member.granted else Reason.API_NOT_GRANTED, member.caller)

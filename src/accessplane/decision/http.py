@@ -236,8 +236,8 @@ class DecisionEndpoints:
         answer = [(b"x-accessplane-reason", reason.encode())]
         if decision.limit is not None:
             answer.extend(decision.limit.headers())
-        if decision.allowed and decision.principal is not None:
-            answer.extend(decision.principal.headers())
+        if decision.allowed and decision.caller is not None:
+            answer.extend(decision.caller.headers())
         elif reason is Reason.MISSING_CREDENTIAL:
             answer.append((b"www-authenticate", b'Bearer realm="accessplane"'))
         elif status == 401:

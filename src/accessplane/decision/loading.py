@@ -7,25 +7,24 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from accessplane import access_rule
 from accessplane.db.changes import tag, workspace_access
-from accessplane.decision.policies import AppPolicy, MemberAccess, PlanPolicy, Principal
-from accessplane.decision.reasons import PrincipalType
+from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess, PlanPolicy
+from accessplane.decision.reasons import GatewayCallerKind
 from accessplane.models import (
     AccessProfile,
     AccessProfileProduct,
     AccessProfileRevocation,
     Api,
-    ApiGrant,
     ApiProductApi,
     Client,
     GroupMember,
     Member,
     Plan,
-    Role,
     ServiceAccount,
     User,
 )
@@ -53,7 +52,18 @@ async def _policies(
     ).all()
     if not rows:
         return []
-    ids = [profile.id for profile, _, _ in rows]
+    apis, tags = await _products_reach(session, [profile.id for profile, _, _ in rows])
+    return [
+        _app_policy(profile, bool(active), plan, apis[profile.id], tags[profile.id], intern)
+        for profile, active, plan in rows
+    ]
+
+
+async def _products_reach(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> tuple[dict[uuid.UUID, set[str]], dict[uuid.UUID, set[str]]]:
+    """Per app: the identifiers of the APIs in its products, and the tags of those products
+    and APIs."""
     reach = (
         await session.execute(
             select(
@@ -77,35 +87,39 @@ async def _policies(
         if api_id is not None:
             apis[profile_id].add(identifier)
             tags[profile_id].add(tag("api", api_id))
-    policies = []
-    for profile, active, plan in rows:
-        shared = {tag("client", profile.client_id), tag("workspace", profile.workspace_id)}
-        if plan is not None:
-            shared.add(tag("plan", plan.id))
-        shared |= tags[profile.id]
-        policies.append(
-            AppPolicy(
-                principal=Principal.create(
-                    PrincipalType.ACCESS_PROFILE,
-                    profile.id,
-                    profile.name,
-                    profile.workspace_id,
-                    profile.client_id,
-                    intern,
-                ),
-                client_active=bool(active),
-                networks=intern(parse_networks(tuple(profile.allowed_ips))),
-                apis=intern(frozenset(apis[profile.id])),
-                plan=intern(PlanPolicy.from_row(plan)) if plan is not None else None,
-                audience=profile.audience,
-                required_scopes=intern(frozenset(profile.required_scopes)),
-                tags=(
-                    tag("access_profile", profile.id),
-                    *(intern(name) for name in sorted(shared)),
-                ),
-            )
-        )
-    return policies
+    return apis, tags
+
+
+def _app_policy(
+    profile: AccessProfile,
+    active: bool,
+    plan: Plan | None,
+    apis: set[str],
+    product_tags: set[str],
+    intern: Callable[[Any], Any],
+) -> AppPolicy:
+    """One app's policy from its rows."""
+    shared = {tag("client", profile.client_id), tag("workspace", profile.workspace_id)}
+    if plan is not None:
+        shared.add(tag("plan", plan.id))
+    shared |= product_tags
+    return AppPolicy(
+        caller=GatewayCaller.create(
+            GatewayCallerKind.ACCESS_PROFILE,
+            profile.id,
+            profile.name,
+            profile.workspace_id,
+            profile.client_id,
+            intern,
+        ),
+        client_active=active,
+        networks=intern(parse_networks(tuple(profile.allowed_ips))),
+        apis=intern(frozenset(apis)),
+        plan=intern(PlanPolicy.from_row(plan)) if plan is not None else None,
+        audience=profile.audience,
+        required_scopes=intern(frozenset(profile.required_scopes)),
+        tags=(tag("access_profile", profile.id), *(intern(name) for name in sorted(shared))),
+    )
 
 
 async def app_by_digest(
@@ -164,10 +178,42 @@ async def member_access(
 ) -> list[MemberAccess]:
     """The workspace members a verified OIDC token stands for (the user with this issuer and
     subject, or the service member linked to this OAuth client), each with whether it reaches
-    the API ``api`` (by identifier, in that member's workspace). Empty: nobody."""
+    the API ``api`` (by identifier, in that member's workspace) by the access rule. Empty:
+    nobody."""
+    query = _token_members(issuer=issuer, subject=subject, client_id=client_id, api=api)
+    if query is None:
+        return []
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return []
+    member_ids = [member.id for member, _, _ in rows]
+    groups = await _groups_of(session, member_ids)
+    api_ids = [found.id for _, _, found in rows if found is not None]
+    reached: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    if api_ids:  # an API no workspace of these members has is reached by none of them
+        reached = {
+            (api_id, member_id)
+            for api_id, member_id in await session.execute(access_rule.reached(member_ids, api_ids))
+        }
+    return [
+        MemberAccess(
+            caller=GatewayCaller.create(
+                GatewayCallerKind.MEMBER, member.id, email or "", member.workspace_id
+            ),
+            granted=found is not None and (found.id, member.id) in reached,
+            tags=_member_tags(member, groups[member.id]),
+        )
+        for member, email, found in rows
+    ]
+
+
+def _token_members(
+    *, issuer: str, subject: str | None, client_id: str | None, api: str
+) -> Select[Member, str, Api | None] | None:
+    """Members named by a token (a user's subject, else a service member's OAuth client),
+    each with its email and its workspace's API ``api`` (None when it has none)."""
     query = (
-        select(Member, col(Role.all_apis), col(User.email), Api)
-        .join(Role, col(Role.id) == col(Member.role_id))
+        select(Member, col(User.email), Api)
         .join(User, col(User.id) == col(Member.user_id))
         .outerjoin(
             Api,
@@ -175,63 +221,35 @@ async def member_access(
         )
     )
     if subject is not None:
-        query = query.where(col(User.issuer) == issuer, col(User.subject) == subject)
-    elif client_id is not None:
-        query = query.join(ServiceAccount, col(ServiceAccount.member_id) == col(Member.id))
-        query = query.where(
+        return query.where(col(User.issuer) == issuer, col(User.subject) == subject)
+    if client_id is not None:
+        return query.join(ServiceAccount, col(ServiceAccount.member_id) == col(Member.id)).where(
             col(ServiceAccount.issuer) == issuer, col(ServiceAccount.client_id) == client_id
         )
-    else:
-        return []
-    rows = (await session.execute(query)).all()
-    if not rows:
-        return []
-    member_ids = [member.id for member, *_ in rows]
-    api_ids = [found.id for *_, found in rows if found is not None]
-    granted: set[uuid.UUID] = set()
+    return None
+
+
+async def _groups_of(
+    session: AsyncSession, member_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Each member's groups: their changes must drop the member's cached decisions."""
     groups: dict[uuid.UUID, set[uuid.UUID]] = {m: set() for m in member_ids}
-    for member_id, group_id in (
-        await session.execute(
-            select(col(GroupMember.member_id), col(GroupMember.group_id)).where(
-                col(GroupMember.member_id).in_(member_ids)
-            )
+    for member_id, group_id in await session.execute(
+        select(col(GroupMember.member_id), col(GroupMember.group_id)).where(
+            col(GroupMember.member_id).in_(member_ids)
         )
-    ).all():
+    ):
         groups[member_id].add(group_id)
-    if api_ids:
-        all_groups = {g for gs in groups.values() for g in gs}
-        for grantee, granted_group in (
-            await session.execute(
-                select(col(ApiGrant.member_id), col(ApiGrant.group_id)).where(
-                    col(ApiGrant.api_id).in_(api_ids),
-                    or_(
-                        col(ApiGrant.member_id).in_(member_ids),
-                        col(ApiGrant.group_id).in_(all_groups),
-                    ),
-                )
-            )
-        ).all():
-            if grantee is not None:
-                granted.add(grantee)
-            for candidate, its_groups in groups.items():
-                if granted_group is not None and granted_group in its_groups:
-                    granted.add(candidate)
-    result = []
-    for member, all_apis, email, found in rows:
-        tags = {
-            workspace_access(member.workspace_id),
-            tag("member", member.id),
-            tag("user", member.user_id),
-            tag("workspace", member.workspace_id),
-            *(tag("group", g) for g in groups[member.id]),
-        }
-        result.append(
-            MemberAccess(
-                principal=Principal.create(
-                    PrincipalType.MEMBER, member.id, email or "", member.workspace_id
-                ),
-                granted=found is not None and (bool(all_apis) or member.id in granted),
-                tags=tuple(sorted(tags)),
-            )
-        )
-    return result
+    return groups
+
+
+def _member_tags(member: Member, group_ids: set[uuid.UUID]) -> tuple[str, ...]:
+    """The change tags that drop a member's cached decisions."""
+    tags = {
+        workspace_access(member.workspace_id),
+        tag("member", member.id),
+        tag("user", member.user_id),
+        tag("workspace", member.workspace_id),
+        *(tag("group", g) for g in group_ids),
+    }
+    return tuple(sorted(tags))

@@ -3,6 +3,7 @@ built from the rows once, so a warm decision is a few dictionary and set look-up
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import uuid
 from collections.abc import Callable
@@ -18,9 +19,8 @@ from limits import (
     RateLimitItemPerMinute,
     RateLimitItemPerSecond,
 )
-from strawberry.relay import to_base64
 
-from accessplane.decision.reasons import PrincipalType
+from accessplane.decision.reasons import GatewayCallerKind
 from accessplane.models.plans import QuotaPeriod, RateLimitPeriod
 from accessplane.net import Network
 
@@ -33,8 +33,9 @@ _DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 def global_id(type_name: str, value: uuid.UUID) -> str:
-    """The GraphQL global id of a row, so gateways and the console speak of the same ids."""
-    return to_base64(type_name, str(value))
+    """The GraphQL global id of a row (base64 of ``<Type>:<uuid>``, as Relay encodes it), so
+    gateways and the console speak of the same ids; the data plane needs no GraphQL library."""
+    return base64.b64encode(f"{type_name}:{value}".encode()).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +113,12 @@ class PlanPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a decision was about, as the answer shows it (global ids computed once)."""
+class GatewayCaller:
+    """The caller of a gateway's API a decision was about (an app or a workspace member), as
+    the answer's ``principal`` shows it (global ids computed once). Not ``auth``'s
+    ``Principal``, the caller of AccessPlane's own API."""
 
-    type: PrincipalType
+    type: GatewayCallerKind
     id: uuid.UUID
     name: str
     workspace_id: uuid.UUID
@@ -127,14 +130,14 @@ class Principal:
     @classmethod
     def create(
         cls,
-        type: PrincipalType,
+        type: GatewayCallerKind,
         id: uuid.UUID,
         name: str,
         workspace_id: uuid.UUID,
         client_id: uuid.UUID | None = None,
         intern: Callable[[Any], Any] = lambda value: value,
-    ) -> Principal:
-        kind = "AccessProfile" if type is PrincipalType.ACCESS_PROFILE else "Member"
+    ) -> GatewayCaller:
+        kind = "AccessProfile" if type is GatewayCallerKind.ACCESS_PROFILE else "Member"
         return cls(
             type=type,
             id=id,
@@ -173,7 +176,7 @@ class Principal:
 class AppPolicy:
     """An access profile (app) with everything its decisions need."""
 
-    principal: Principal
+    caller: GatewayCaller
     client_active: bool
     networks: tuple[Network, ...]  # empty: any address
     apis: frozenset[str]  # identifiers of the APIs in the app's products
@@ -200,6 +203,6 @@ class AppPolicy:
 class MemberAccess:
     """A workspace member's reach to one API (direct grant, group grant or ``allApis``)."""
 
-    principal: Principal
+    caller: GatewayCaller
     granted: bool
     tags: tuple[str, ...] = ()

@@ -44,8 +44,9 @@ _STATUS: dict[Reason, int] = {
 }
 
 
-class PrincipalType(StrEnum):
-    """Who a credential stands for: an app (access profile) or a workspace member."""
+class GatewayCallerKind(StrEnum):
+    """Who a gateway credential stands for: an app (access profile) or a workspace member (not
+    ``auth``'s ``PrincipalKind``, how a caller of AccessPlane's own API authenticated)."""
 
     ACCESS_PROFILE = "ACCESS_PROFILE"
     MEMBER = "MEMBER"

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
-from accessplane.decision.reasons import PrincipalType, Reason
+from accessplane.decision.reasons import GatewayCallerKind, Reason
 from accessplane.models import CredentialUsage, Workspace
 from accessplane.models.base import UTCDateTime
 from accessplane.periodic import flushing
@@ -28,7 +28,7 @@ from accessplane.periodic import flushing
 logger = logging.getLogger(__name__)
 
 # (principal type, principal id, reason): the primary key of a ``credential_usage`` row.
-UsageKey = tuple[PrincipalType, uuid.UUID, Reason]
+UsageKey = tuple[GatewayCallerKind, uuid.UUID, Reason]
 # (workspace id, decisions, latest decision)
 _Tally = tuple[uuid.UUID, int, datetime]
 
@@ -78,7 +78,7 @@ class DecisionUsage:
         self,
         *,
         workspace_id: uuid.UUID,
-        principal_type: PrincipalType,
+        principal_type: GatewayCallerKind,
         principal_id: uuid.UUID,
         reason: Reason,
         at: datetime,

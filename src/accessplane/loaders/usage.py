@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlmodel import col
 
-from accessplane.decision.reasons import PrincipalType
+from accessplane.decision.reasons import GatewayCallerKind
 from accessplane.loaders.base import ListLoader
 from accessplane.models import CredentialUsage
 
@@ -22,7 +22,7 @@ class UsageByAccessProfileIdLoader(ListLoader[CredentialUsage]):
         return (
             select(CredentialUsage, col(CredentialUsage.principal_id))
             .where(
-                col(CredentialUsage.principal_type) == PrincipalType.ACCESS_PROFILE.value,
+                col(CredentialUsage.principal_type) == GatewayCallerKind.ACCESS_PROFILE.value,
                 col(CredentialUsage.principal_id).in_(keys),
             )
             .order_by(col(CredentialUsage.principal_id), col(CredentialUsage.reason))

@@ -17,7 +17,7 @@ class CredentialUsage(SQLModel, table=True):
 
     __tablename__ = "credential_usage"
 
-    # A ``PrincipalType`` and a ``Reason`` stored as text: a new reason needs no migration.
+    # A ``GatewayCallerKind`` and a ``Reason`` stored as text: a new reason needs no migration.
     principal_type: str = Field(max_length=16, primary_key=True)
     # No foreign key: a usage row may outlive a deleted app or member.
     principal_id: uuid.UUID = Field(primary_key=True)
