@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench clean console console-check fuzz lock
+.PHONY: serve test lint format bench clean console console-check fuzz lock floors
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "AccessPlane needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -89,6 +89,21 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/hadolint --config .hadolint.yaml Dockerfile
+
+## The declared lower bounds, tested: a fresh $(FLOORS_VENV) with the lowest version of every
+## direct dependency that pyproject.toml allows (uv's lowest-direct resolution; needs the
+## network), then a fast subset of the suite on SQLite. A floor that fails here must be raised.
+FLOORS_VENV := .venv-floors
+FLOORS_TESTS := tests/services tests/api/test_apis.py
+
+floors: | $(BIN)/python
+	$(BIN)/pip install --quiet 'uv>=0.9'
+	$(BIN)/uv venv --quiet --clear --no-python-downloads --python $(PYTHON) $(FLOORS_VENV)
+	$(BIN)/uv pip install --quiet --python $(FLOORS_VENV)/bin/python --resolution lowest-direct \
+		-e '.[dev]'
+	env -u ACCESSPLANE_TEST_DATABASE_URL $(FLOORS_VENV)/bin/pytest -q -p no:cacheprovider \
+		-k 'not postgresql' $(FLOORS_TESTS)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
