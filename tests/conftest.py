@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from accessplane.app import create_app
@@ -24,7 +25,69 @@ from tests.support.scenario import Scenario
 
 POSTGRES_URL = os.environ.get("ACCESSPLANE_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
+# PostgreSQL's SQLSTATEs for a database that does not exist, and one that exists already.
+INVALID_CATALOG_NAME = "3D000"
+DUPLICATE_DATABASE = "42P04"
+CONNECT = {"timeout": 10}  # seconds: a server that never answers is unavailable, not a hang
 SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+# Why the PostgreSQL of ACCESSPLANE_TEST_DATABASE_URL cannot be used (None: it can), found once
+# at the start of the session by ``pytest_sessionstart``.
+postgres_problem: str | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Check ACCESSPLANE_TEST_DATABASE_URL once, creating its database when the server has none
+    of that name (the PostgreSQL fixtures connect to it to create and drop databases of their
+    own). When it cannot be used its tests skip, all with the one reason found here; in CI the
+    session stops at once."""
+    global postgres_problem
+    if POSTGRES_URL is None:
+        return
+    postgres_problem = asyncio.run(ensure_database(POSTGRES_URL))
+    if postgres_problem is not None and IN_CI:
+        pytest.exit(f"PostgreSQL is required in CI: {postgres_problem}", returncode=1)
+
+
+async def ensure_database(url: str) -> str | None:
+    """Connect to ``url``; if its database does not exist, create it through the server's
+    ``postgres`` database. None when ``url`` then works, else why it does not."""
+    try:
+        await _connect_once(url)
+        return None
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != INVALID_CATALOG_NAME:
+            return f"cannot use {_shown(url)}: {error.orig}"
+    except OSError as error:
+        return f"cannot connect to {_shown(url)}: {error}"
+    target = make_url(url)
+    server = target.set(database="postgres").render_as_string(hide_password=False)
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT", connect_args=CONNECT)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != DUPLICATE_DATABASE:  # a concurrent session
+            return f"{_shown(url)} does not exist and cannot be created: {error.orig}"
+    except OSError as error:
+        return f"cannot connect to {_shown(url)}: {error}"
+    finally:
+        await engine.dispose()
+    return None
+
+
+async def _connect_once(url: str) -> None:
+    engine = create_async_engine(url, connect_args=CONNECT)
+    try:
+        async with engine.connect():
+            pass
+    finally:
+        await engine.dispose()
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def require_service(name: str, configured: bool, reason: str) -> None:
@@ -60,6 +123,7 @@ def postgres_migrated() -> Iterator[str]:
         "set ACCESSPLANE_TEST_DATABASE_URL=postgresql+asyncpg://…",
     )
     assert POSTGRES_URL is not None
+    require_service("PostgreSQL", postgres_problem is None, postgres_problem or "")
     base = make_url(POSTGRES_URL)
     name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
     url = base.set(database=name).render_as_string(hide_password=False)
