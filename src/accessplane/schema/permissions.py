@@ -4,14 +4,20 @@
 On a field of a workspace-scoped type the check is exact (the source's workspace). On root
 fields the subject is known only once its id is decoded, so the field checks that the caller
 holds the permission somewhere, and the service checks it in the subject's workspace.
+
+Each declaration appends what it requires to its field's description when the schema is built
+(as Saleor's ``PermissionsField`` does), so GraphiQL, ``schema.graphql`` and the console's
+generated types all show it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from graphql import GraphQLField
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types.field import StrawberryField
 
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
@@ -50,14 +56,49 @@ class Authenticated(BasePermission):
         return True
 
 
+def requirement(check: BasePermission) -> str:
+    """The sentence a field's description gains, worded as Saleor's ``PermissionsField``."""
+    if not isinstance(check, Requires):
+        return "Requires an authenticated caller."
+    if len(check.permissions) == 1:
+        return f"Requires permission: {check.permission.value}."
+    names = ", ".join(p.value for p in check.permissions)
+    return f"Requires one of the permissions: {names}."
+
+
+class DeclaredPermission(PermissionExtension):
+    """Strawberry's permission check, also stating the requirement in the field's description
+    (at schema build, before the description reaches the GraphQL field)."""
+
+    def apply(self, field: StrawberryField) -> None:
+        super().apply(field)
+        for sentence in map(requirement, self.permissions):
+            described = field.description or ""
+            # A field is applied once per schema built, and several schemas share it.
+            if sentence not in described:
+                field.description = f"{described}\n\n{sentence}" if described else sentence
+
+
 def requires(permission: Permission, *alternatives: Permission) -> list[FieldExtension]:
     """``extensions=requires(Permission.X)`` on a field or mutation; with alternatives, any
     one of the permissions will do."""
     return [
-        PermissionExtension(permissions=[Requires(permission, *alternatives)], use_directives=False)
+        DeclaredPermission(permissions=[Requires(permission, *alternatives)], use_directives=False)
     ]
 
 
 def authenticated() -> list[FieldExtension]:
     """``extensions=authenticated()``: open to every authenticated caller."""
-    return [PermissionExtension(permissions=[Authenticated()], use_directives=False)]
+    return [DeclaredPermission(permissions=[Authenticated()], use_directives=False)]
+
+
+def declared_checks(field: GraphQLField) -> list[BasePermission]:
+    """The permission checks declared on a field of the executable schema (none for a plain
+    attribute)."""
+    definition = (field.extensions or {}).get("strawberry-definition")
+    return [
+        permission
+        for extension in getattr(definition, "extensions", None) or ()
+        if isinstance(extension, DeclaredPermission)
+        for permission in extension.permissions
+    ]
