@@ -41,7 +41,8 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders.build(self.session, self.principal)
+        """This request's loaders (UNAUTHENTICATED without a principal)."""
+        return Loaders(self.session, self.principal)
 
 
 Info = strawberry.Info[Context, None]

@@ -1,98 +1,67 @@
-"""Per-request dataloaders: every relation and count is batched, never queried per row."""
+"""Per-request dataloaders: every relation and count is batched, never queried per row.
+
+Adding a loader is writing its class (``loaders/<aggregate>.py``); a resolver then asks the
+request's registry for it by class: ``info.context.loaders.get(UserByIdLoader)``, and for the
+batched count of a page loader's children: ``info.context.loaders.count(GroupsByApiIdLoader)``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from typing import Any, TypeVar, cast
 
+from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.auth.principals import Principal
-from accessplane.loaders.base import ChildCountLoader
-from accessplane.loaders.clients import AccessProfilesByClientIdLoader, MembersByClientIdLoader
-from accessplane.loaders.entities import (
-    AccessProfileByIdLoader,
-    ClientByIdLoader,
-    PlanByIdLoader,
-    RoleByIdLoader,
-    UserByIdLoader,
-    WorkspaceByIdLoader,
-)
-from accessplane.loaders.grants import (
-    ApisByMemberIdLoader,
-    GroupsByApiIdLoader,
-    PeopleByApiIdLoader,
-)
-from accessplane.loaders.groups import GroupsByMemberIdLoader, MembersByGroupIdLoader
-from accessplane.loaders.products import (
-    ApisByProductIdLoader,
-    ProductsByAccessProfileIdLoader,
-    ProductsByAccessRequestIdLoader,
-)
-from accessplane.loaders.usage import UsageByAccessProfileIdLoader
+from accessplane.loaders.base import ChildCountLoader, PageLoader
+
+AnyLoader = TypeVar("AnyLoader", bound=DataLoader[Any, Any])
 
 
-@dataclass
+# Constructor parameter names by loader class, read once per process.
+_WANTED: dict[type[DataLoader[Any, Any]], tuple[str, ...]] = {}
+
+
+def wanted(kind: type[DataLoader[Any, Any]]) -> tuple[str, ...]:
+    """The request parts ``kind``'s constructor takes, by parameter name."""
+    names = _WANTED.get(kind)
+    if names is None:
+        names = tuple(inspect.signature(kind).parameters)
+        unknown = set(names) - set(Loaders.PARTS)
+        if unknown:
+            raise TypeError(
+                f"{kind.__name__}() takes {sorted(unknown)}; a loader takes only {Loaders.PARTS}"
+            )
+        _WANTED[kind] = names
+    return names
+
+
 class Loaders:
-    """One set per request, so nothing cached outlives it. Each page loader has a count loader
-    that groups the same query by parent."""
+    """The loaders of one request, each made on first use, so nothing cached outlives the
+    request and a request pays only for the loaders it uses."""
 
-    workspace_by_id: WorkspaceByIdLoader
-    user_by_id: UserByIdLoader
-    role_by_id: RoleByIdLoader
-    people_by_api_id: PeopleByApiIdLoader
-    people_count_by_api_id: ChildCountLoader
-    groups_by_api_id: GroupsByApiIdLoader
-    groups_count_by_api_id: ChildCountLoader
-    apis_by_member_id: ApisByMemberIdLoader
-    apis_count_by_member_id: ChildCountLoader
-    members_by_group_id: MembersByGroupIdLoader
-    members_count_by_group_id: ChildCountLoader
-    groups_by_member_id: GroupsByMemberIdLoader
-    groups_count_by_member_id: ChildCountLoader
-    client_by_id: ClientByIdLoader
-    access_profile_by_id: AccessProfileByIdLoader
-    plan_by_id: PlanByIdLoader
-    members_by_client_id: MembersByClientIdLoader
-    members_count_by_client_id: ChildCountLoader
-    access_profiles_by_client_id: AccessProfilesByClientIdLoader
-    access_profiles_count_by_client_id: ChildCountLoader
-    apis_by_product_id: ApisByProductIdLoader
-    products_by_access_profile_id: ProductsByAccessProfileIdLoader
-    products_by_access_request_id: ProductsByAccessRequestIdLoader
-    usage_by_access_profile_id: UsageByAccessProfileIdLoader
+    # What a loader's constructor may ask for, by parameter name.
+    PARTS = ("session", "viewer")
 
-    @classmethod
-    def build(cls, session: AsyncSession, viewer: Principal) -> Loaders:
-        people_by_api_id = PeopleByApiIdLoader(session)
-        groups_by_api_id = GroupsByApiIdLoader(session)
-        apis_by_member_id = ApisByMemberIdLoader(session, viewer)
-        members_by_group_id = MembersByGroupIdLoader(session)
-        groups_by_member_id = GroupsByMemberIdLoader(session)
-        members_by_client_id = MembersByClientIdLoader(session)
-        access_profiles_by_client_id = AccessProfilesByClientIdLoader(session)
-        return cls(
-            workspace_by_id=WorkspaceByIdLoader(session),
-            user_by_id=UserByIdLoader(session),
-            role_by_id=RoleByIdLoader(session),
-            people_by_api_id=people_by_api_id,
-            people_count_by_api_id=ChildCountLoader(people_by_api_id),
-            groups_by_api_id=groups_by_api_id,
-            groups_count_by_api_id=ChildCountLoader(groups_by_api_id),
-            apis_by_member_id=apis_by_member_id,
-            apis_count_by_member_id=ChildCountLoader(apis_by_member_id),
-            members_by_group_id=members_by_group_id,
-            members_count_by_group_id=ChildCountLoader(members_by_group_id),
-            groups_by_member_id=groups_by_member_id,
-            groups_count_by_member_id=ChildCountLoader(groups_by_member_id),
-            client_by_id=ClientByIdLoader(session),
-            access_profile_by_id=AccessProfileByIdLoader(session),
-            plan_by_id=PlanByIdLoader(session),
-            members_by_client_id=members_by_client_id,
-            members_count_by_client_id=ChildCountLoader(members_by_client_id),
-            access_profiles_by_client_id=access_profiles_by_client_id,
-            access_profiles_count_by_client_id=ChildCountLoader(access_profiles_by_client_id),
-            apis_by_product_id=ApisByProductIdLoader(session),
-            products_by_access_profile_id=ProductsByAccessProfileIdLoader(session),
-            products_by_access_request_id=ProductsByAccessRequestIdLoader(session),
-            usage_by_access_profile_id=UsageByAccessProfileIdLoader(session),
-        )
+    def __init__(self, session: AsyncSession, viewer: Principal) -> None:
+        self.session = session
+        self.viewer = viewer
+        self._made: dict[object, DataLoader[Any, Any]] = {}
+
+    def get(self, kind: type[AnyLoader]) -> AnyLoader:
+        """This request's ``kind`` loader."""
+        made = self._made.get(kind)
+        if made is None:
+            made = kind(**{name: getattr(self, name) for name in wanted(kind)})
+            self._made[kind] = made
+        return cast("AnyLoader", made)  # made for this very key
+
+    def count(self, kind: type[PageLoader[Any]]) -> ChildCountLoader:
+        """How many children each parent has in ``kind``'s pages: the same query, grouped."""
+        key = (ChildCountLoader, kind)
+        made = self._made.get(key)
+        if made is None:
+            made = ChildCountLoader(self.get(kind))
+            self._made[key] = made
+        return cast("ChildCountLoader", made)

@@ -11,6 +11,9 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.entities import ClientByIdLoader, PlanByIdLoader
+from accessplane.loaders.products import ProductsByAccessProfileIdLoader
+from accessplane.loaders.usage import UsageByAccessProfileIdLoader
 from accessplane.schema.base import UserError
 from accessplane.schema.clients import Client
 from accessplane.schema.permissions import requires
@@ -67,7 +70,7 @@ class AccessProfile(relay.Node):
 
     @strawberry.field(extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS))
     async def client(self, info: Info) -> Client:
-        client = await info.context.loaders.client_by_id.load(self.client_id)
+        client = await info.context.loaders.get(ClientByIdLoader).load(self.client_id)
         assert client is not None  # apps are deleted with their client
         return Client.from_model(client)
 
@@ -78,7 +81,7 @@ class AccessProfile(relay.Node):
     async def plan(self, info: Info) -> Plan | None:
         if self.plan_id is None:
             return None
-        plan = await info.context.loaders.plan_by_id.load(self.plan_id)
+        plan = await info.context.loaders.get(PlanByIdLoader).load(self.plan_id)
         return Plan.from_model(plan) if plan is not None else None
 
     @strawberry.field(
@@ -86,7 +89,7 @@ class AccessProfile(relay.Node):
         description="The products the app may call, by name.",
     )
     async def products(self, info: Info) -> list[ApiProduct]:
-        rows = await info.context.loaders.products_by_access_profile_id.load(self.pk)
+        rows = await info.context.loaders.get(ProductsByAccessProfileIdLoader).load(self.pk)
         return [ApiProduct.from_model(p) for p in rows]
 
     @strawberry.field(
@@ -94,7 +97,7 @@ class AccessProfile(relay.Node):
         description="What the decision endpoint answered this app's credential, by reason.",
     )
     async def usage(self, info: Info) -> CredentialUsage:
-        rows = await info.context.loaders.usage_by_access_profile_id.load(self.pk)
+        rows = await info.context.loaders.get(UsageByAccessProfileIdLoader).load(self.pk)
         return CredentialUsage.from_rows(rows)
 
 

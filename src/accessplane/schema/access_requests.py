@@ -11,6 +11,8 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.entities import AccessProfileByIdLoader, PlanByIdLoader
+from accessplane.loaders.products import ProductsByAccessRequestIdLoader
 from accessplane.models import AccessRequestStatus
 from accessplane.schema.access_profiles import AccessProfile
 from accessplane.schema.base import UserError
@@ -65,7 +67,9 @@ class AccessRequest(relay.Node):
 
     @strawberry.field(extensions=_SEE)
     async def access_profile(self, info: Info) -> AccessProfile:
-        profile = await info.context.loaders.access_profile_by_id.load(self.access_profile_id)
+        profile = await info.context.loaders.get(AccessProfileByIdLoader).load(
+            self.access_profile_id
+        )
         assert profile is not None  # requests are deleted with their app
         return AccessProfile.from_model(profile)
 
@@ -73,12 +77,12 @@ class AccessRequest(relay.Node):
     async def plan(self, info: Info) -> Plan | None:
         if self.plan_id is None:
             return None
-        plan = await info.context.loaders.plan_by_id.load(self.plan_id)
+        plan = await info.context.loaders.get(PlanByIdLoader).load(self.plan_id)
         return Plan.from_model(plan) if plan is not None else None
 
     @strawberry.field(extensions=_SEE, description="The products requested, by name.")
     async def products(self, info: Info) -> list[ApiProduct]:
-        rows = await info.context.loaders.products_by_access_request_id.load(self.pk)
+        rows = await info.context.loaders.get(ProductsByAccessRequestIdLoader).load(self.pk)
         return [ApiProduct.from_model(p) for p in rows]
 
 

@@ -11,6 +11,7 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.entities import RoleByIdLoader
 from accessplane.models import ApiAccessStatus, ApiAccessType
 from accessplane.schema.base import UserError
 from accessplane.schema.permissions import requires
@@ -74,7 +75,7 @@ class ApiAccess(relay.Node):
 
     @strawberry.field(extensions=requires(Permission.GET_ROLE))
     async def role(self, info: Info) -> Role:
-        role = await info.context.loaders.role_by_id.load(self.role_id)
+        role = await info.context.loaders.get(RoleByIdLoader).load(self.role_id)
         assert role is not None  # roles held by keys cannot be deleted
         return Role.from_model(role)
 

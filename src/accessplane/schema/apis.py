@@ -11,6 +11,7 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.grants import GroupsByApiIdLoader, PeopleByApiIdLoader
 from accessplane.schema.base import Connection, UserError, child_connection, parse_page
 from accessplane.schema.groups import Group
 from accessplane.schema.members import Member
@@ -48,13 +49,13 @@ class Api(relay.Node):
         description="Members granted this API directly.",
     )
     async def people_count(self, info: Info) -> int:
-        return int(await info.context.loaders.people_count_by_api_id.load(self.pk))
+        return int(await info.context.loaders.count(PeopleByApiIdLoader).load(self.pk))
 
     @strawberry.field(
         extensions=requires(Permission.GET_API_GRANTS), description="Groups granted this API."
     )
     async def groups_count(self, info: Info) -> int:
-        return int(await info.context.loaders.groups_count_by_api_id.load(self.pk))
+        return int(await info.context.loaders.count(GroupsByApiIdLoader).load(self.pk))
 
     @strawberry.field(
         extensions=requires(Permission.GET_API_GRANTS),
@@ -65,8 +66,10 @@ class Api(relay.Node):
     ) -> Connection[Member]:
         loaders = info.context.loaders
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
-        page = await loaders.people_by_api_id.load((self.pk, args))
-        return child_connection(loaders.people_count_by_api_id, self.pk, page, Member.from_model)
+        page = await loaders.get(PeopleByApiIdLoader).load((self.pk, args))
+        return child_connection(
+            loaders.count(PeopleByApiIdLoader), self.pk, page, Member.from_model
+        )
 
     @strawberry.field(
         extensions=requires(Permission.GET_API_GRANTS), description="Groups granted this API."
@@ -76,8 +79,8 @@ class Api(relay.Node):
     ) -> Connection[Group]:
         loaders = info.context.loaders
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
-        page = await loaders.groups_by_api_id.load((self.pk, args))
-        return child_connection(loaders.groups_count_by_api_id, self.pk, page, Group.from_model)
+        page = await loaders.get(GroupsByApiIdLoader).load((self.pk, args))
+        return child_connection(loaders.count(GroupsByApiIdLoader), self.pk, page, Group.from_model)
 
 
 @strawberry.input

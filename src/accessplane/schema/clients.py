@@ -13,6 +13,7 @@ from strawberry.file_uploads import Upload
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.clients import AccessProfilesByClientIdLoader, MembersByClientIdLoader
 from accessplane.schema.base import Connection, UserError, child_connection, parse_page
 from accessplane.schema.members import Member
 from accessplane.schema.permissions import requires
@@ -65,9 +66,9 @@ class Client(relay.Node):
     ) -> Connection[Member]:
         loaders = info.context.loaders
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
-        page = await loaders.members_by_client_id.load((self.pk, args))
+        page = await loaders.get(MembersByClientIdLoader).load((self.pk, args))
         return child_connection(
-            loaders.members_count_by_client_id, self.pk, page, Member.from_model
+            loaders.count(MembersByClientIdLoader), self.pk, page, Member.from_model
         )
 
     @strawberry.field(
@@ -83,9 +84,9 @@ class Client(relay.Node):
 
         loaders = info.context.loaders
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
-        page = await loaders.access_profiles_by_client_id.load((self.pk, args))
+        page = await loaders.get(AccessProfilesByClientIdLoader).load((self.pk, args))
         return child_connection(
-            loaders.access_profiles_count_by_client_id, self.pk, page, AccessProfile.from_model
+            loaders.count(AccessProfilesByClientIdLoader), self.pk, page, AccessProfile.from_model
         )
 
 

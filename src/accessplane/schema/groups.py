@@ -11,6 +11,7 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.groups import MembersByGroupIdLoader
 from accessplane.schema.base import Connection, UserError, child_connection, parse_page
 from accessplane.schema.members import Member
 from accessplane.schema.permissions import requires
@@ -40,7 +41,7 @@ class Group(relay.Node):
 
     @strawberry.field(extensions=requires(Permission.GET_MEMBER))
     async def members_count(self, info: Info) -> int:
-        return int(await info.context.loaders.members_count_by_group_id.load(self.pk))
+        return int(await info.context.loaders.count(MembersByGroupIdLoader).load(self.pk))
 
     @strawberry.field(extensions=requires(Permission.GET_MEMBER))
     async def members(
@@ -48,8 +49,10 @@ class Group(relay.Node):
     ) -> Connection[Member]:
         loaders = info.context.loaders
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
-        page = await loaders.members_by_group_id.load((self.pk, args))
-        return child_connection(loaders.members_count_by_group_id, self.pk, page, Member.from_model)
+        page = await loaders.get(MembersByGroupIdLoader).load((self.pk, args))
+        return child_connection(
+            loaders.count(MembersByGroupIdLoader), self.pk, page, Member.from_model
+        )
 
 
 @strawberry.input

@@ -12,6 +12,9 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.entities import RoleByIdLoader, UserByIdLoader
+from accessplane.loaders.grants import ApisByMemberIdLoader
+from accessplane.loaders.groups import GroupsByMemberIdLoader
 from accessplane.models import MemberKind
 from accessplane.schema.base import Connection, UserError, child_connection, parse_page
 from accessplane.schema.permissions import requires
@@ -51,13 +54,13 @@ class Member(relay.Node):
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        user = await info.context.loaders.user_by_id.load(self.user_id)
+        user = await info.context.loaders.get(UserByIdLoader).load(self.user_id)
         assert user is not None  # a member's user is deleted with the member
         return User.from_model(user)
 
     @strawberry.field(extensions=requires(Permission.GET_ROLE))
     async def role(self, info: Info) -> Role:
-        role = await info.context.loaders.role_by_id.load(self.role_id)
+        role = await info.context.loaders.get(RoleByIdLoader).load(self.role_id)
         assert role is not None  # roles held by members cannot be deleted
         return Role.from_model(role)
 
@@ -69,8 +72,10 @@ class Member(relay.Node):
 
         loaders = info.context.loaders
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
-        page = await loaders.groups_by_member_id.load((self.pk, args))
-        return child_connection(loaders.groups_count_by_member_id, self.pk, page, Group.from_model)
+        page = await loaders.get(GroupsByMemberIdLoader).load((self.pk, args))
+        return child_connection(
+            loaders.count(GroupsByMemberIdLoader), self.pk, page, Group.from_model
+        )
 
     @strawberry.field(
         extensions=requires(Permission.GET_API),
@@ -84,8 +89,8 @@ class Member(relay.Node):
 
         loaders = info.context.loaders
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
-        page = await loaders.apis_by_member_id.load((self.pk, args))
-        return child_connection(loaders.apis_count_by_member_id, self.pk, page, Api.from_model)
+        page = await loaders.get(ApisByMemberIdLoader).load((self.pk, args))
+        return child_connection(loaders.count(ApisByMemberIdLoader), self.pk, page, Api.from_model)
 
 
 @strawberry.input

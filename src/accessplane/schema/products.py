@@ -11,6 +11,7 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.products import ApisByProductIdLoader
 from accessplane.models import AuthMethod
 from accessplane.schema.apis import Api
 from accessplane.schema.base import UserError
@@ -49,7 +50,7 @@ class ApiProduct(relay.Node):
         extensions=requires(Permission.GET_PRODUCT), description="The APIs bundled, by name."
     )
     async def apis(self, info: Info) -> list[Api]:
-        rows = await info.context.loaders.apis_by_product_id.load(self.pk)
+        rows = await info.context.loaders.get(ApisByProductIdLoader).load(self.pk)
         return [Api.from_model(api) for api in rows]
 
 

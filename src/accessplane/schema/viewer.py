@@ -6,6 +6,7 @@ import strawberry
 
 from accessplane.auth.principals import Principal, PrincipalKind
 from accessplane.context import Info
+from accessplane.loaders.entities import WorkspaceByIdLoader
 from accessplane.schema.roles import RolePermission
 from accessplane.schema.workspaces import Workspace
 
@@ -37,7 +38,7 @@ class Viewer:
 
     @strawberry.field(description="Empty for a person who belongs to no workspace yet.")
     async def memberships(self, info: Info) -> list[ViewerMembership]:
-        loader = info.context.loaders.workspace_by_id
+        loader = info.context.loaders.get(WorkspaceByIdLoader)
         workspaces = await loader.load_many(list(self.principal.memberships))
         result = []
         for workspace in sorted((w for w in workspaces if w), key=lambda w: (w.name, w.id)):
