@@ -22,6 +22,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    add_api_access_lifecycle()
+    create_notifications()
+
+
+def add_api_access_lifecycle() -> None:
+    """API Access authorship, usage and version columns; revocations and expiry reminders."""
     with op.batch_alter_table("api_access", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("author_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True)
@@ -65,6 +71,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("api_access_id", "days_before", "expires_at"),
     )
 
+
+def create_notifications() -> None:
+    """The notification outbox and per-workspace subjects."""
     op.create_table(
         "notification",
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -26,6 +26,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    create_access_profile_revocations()
+    create_products_and_clients()
+    create_plans()
+    create_access_profiles()
+    create_product_links_and_logos()
+    create_access_requests()
+    create_client_members_and_request_products()
+
+
+def create_access_profile_revocations() -> None:
+    """Revoked app tokens, kept until they expire."""
     op.create_table(
         "access_profile_revocation",
         sa.Column("token_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -46,6 +57,9 @@ def upgrade() -> None:
             batch_op.f("ix_access_profile_revocation_workspace_id"), ["workspace_id"], unique=False
         )
 
+
+def create_products_and_clients() -> None:
+    """API products and clients."""
     op.create_table(
         "api_product",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -86,6 +100,9 @@ def upgrade() -> None:
     with op.batch_alter_table("client", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_client_workspace_id"), ["workspace_id"], unique=False)
 
+
+def create_plans() -> None:
+    """Plans: rate limits and quotas."""
     op.create_table(
         "plan",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -110,6 +127,9 @@ def upgrade() -> None:
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plan_workspace_id"), ["workspace_id"], unique=False)
 
+
+def create_access_profiles() -> None:
+    """Apps (access profiles)."""
     op.create_table(
         "access_profile",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -151,6 +171,9 @@ def upgrade() -> None:
             batch_op.f("ix_access_profile_workspace_id"), ["workspace_id"], unique=False
         )
 
+
+def create_product_links_and_logos() -> None:
+    """Product APIs, client logos and app products."""
     op.create_table(
         "api_product_api",
         sa.Column("product_id", sa.Uuid(), nullable=False),
@@ -195,6 +218,9 @@ def upgrade() -> None:
             batch_op.f("ix_access_profile_product_workspace_id"), ["workspace_id"], unique=False
         )
 
+
+def create_access_requests() -> None:
+    """Access requests."""
     op.create_table(
         "access_request",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -239,6 +265,9 @@ def upgrade() -> None:
             batch_op.f("ix_access_request_workspace_id"), ["workspace_id"], unique=False
         )
 
+
+def create_client_members_and_request_products() -> None:
+    """Client members and requested products."""
     op.create_table(
         "client_member",
         sa.Column("client_id", sa.Uuid(), nullable=False),
