@@ -89,6 +89,14 @@ PLAIN: dict[str, tuple[set[str], str]] = {
         "the caller's own memberships",
     ),
     "Workspace": ({"id", "name", "slug", "createdAt"}, "readable by every member of it"),
+    "WorkspaceConfigChange": (
+        {"action", "kind", "name", "detail", "line"},
+        "an item of the plan applyWorkspaceConfig answers",
+    ),
+    "WorkspaceConfigCredential": (
+        {"client", "app", "token"},
+        "a token applyWorkspaceConfig made for the caller, shown once",
+    ),
 }
 # The shapes shared by many types: a connection and its edges are the value of a list field
 # that declared its permission; a payload is the answer of a mutation that declared its own.

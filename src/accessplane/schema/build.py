@@ -37,6 +37,7 @@ from accessplane.resolvers.products import ProductMutations
 from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
+from accessplane.resolvers.workspace_config import WorkspaceConfigMutations, WorkspaceConfigQueries
 from accessplane.resolvers.workspaces import WorkspaceMutations
 from accessplane.schema.scalars import SCALARS, check_scalar_arguments
 from accessplane.settings import Settings
@@ -58,8 +59,14 @@ class Mutation(
     ProductMutations,
     PlanMutations,
     AccessRequestMutations,
+    WorkspaceConfigMutations,
 ):
     """Every change; each takes one ``input`` and returns a payload with ``userErrors``."""
+
+
+@strawberry.type(name="Query")
+class RootQuery(Query, WorkspaceConfigQueries):
+    """Every read: ``resolvers/query.py``'s, and the exported workspace configuration."""
 
 
 class AccessPlaneSchema(strawberry.Schema):
@@ -134,7 +141,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     if not settings.introspection:
         extensions.append(DisableIntrospection)
     return AccessPlaneSchema(
-        query=Query,
+        query=RootQuery,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),

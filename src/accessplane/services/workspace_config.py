@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -63,7 +64,7 @@ def _prefixed(error: InputError, path: str) -> InputError:
         if field_name.startswith(path):  # a step's own error names its whole path
             return field_name
         head, _, rest = field_name.partition(".")
-        head = _FIELD_NAMES.get(head, head)
+        head = _FIELD_NAMES.get(to_camel(head), to_camel(head))
         return f"{path}.{head}{'.' + rest if rest else ''}"
 
     return InputError([FieldError(name(e.field), e.message, e.code) for e in error.errors])

@@ -259,6 +259,10 @@ def parse_config(text: str) -> WorkspaceConfig:
         data = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         raise InputError.one(None, f"Not valid YAML: {error}", UserErrorCode.INVALID) from None
+    except (ValueError, TypeError, RecursionError) as error:
+        # A value YAML recognises but cannot build (2001-13-45), or nesting beyond any file's.
+        message = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise InputError.one(None, f"Not valid YAML: {message}", UserErrorCode.INVALID) from None
     if not isinstance(data, dict):
         raise InputError.one(None, "The file must be a mapping.", UserErrorCode.INVALID)
     try:
