@@ -87,7 +87,7 @@ async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
     from accessplane.settings import ConfigurationError
 
     try:
-        engine = create_engine(settings.database_url, echo=settings.database_echo)
+        engine = create_engine(settings.database_url)
     except (ArgumentError, InvalidRequestError, ImportError) as error:
         raise ConfigurationError(f"ACCESSPLANE_DATABASE_URL: {error}") from None
     try:
