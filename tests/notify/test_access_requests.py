@@ -8,7 +8,7 @@ from typing import Any
 from accessplane.models import NotificationKind
 from accessplane.notify.outbox import Worker
 from accessplane.services import access_requests, notifications
-from accessplane.services.access_requests import NewApp
+from accessplane.services.access_requests import NewAccessProfile
 from tests.conftest import SECRET
 from tests.notify.conftest import SmtpServer, eventually
 from tests.support.scenario import Scenario
@@ -38,7 +38,7 @@ async def test_request_and_decision_mails_reach_the_smtp_server(
         secret=SECRET.encode(),
         product_ids=[product.id],
         plan_id=plan.id,
-        new_app=NewApp(client_id=client.id, name="Mobile"),
+        new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
     )
     assert (await worker.run_once()).sent == 2
     told = sorted((m["To"], m["Subject"]) for m in smtp.messages)

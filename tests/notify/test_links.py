@@ -19,7 +19,7 @@ from strawberry.relay import from_base64
 from accessplane.notify.links import ConsoleLinks, _warn_wildcard, console_base_url
 from accessplane.notify.outbox import Worker
 from accessplane.services import access_requests
-from accessplane.services.access_requests import NewApp
+from accessplane.services.access_requests import NewAccessProfile
 from accessplane.settings import Settings
 from tests.conftest import SECRET
 from tests.notify.conftest import SmtpServer, smtp_sender
@@ -128,7 +128,7 @@ async def submit(scenario: Scenario, world: World, links: ConsoleLinks | None = 
         secret=SECRET.encode(),
         product_ids=[product.id],
         plan_id=plan.id,
-        new_app=NewApp(client_id=client.id, name="Mobile"),
+        new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
         links=links,
     )
 

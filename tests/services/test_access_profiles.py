@@ -54,7 +54,7 @@ def test_bad_allowed_ips_are_refused(entry: str) -> None:
 
     parse_allowed_ips(checks, [f"10.0.0.1,{entry}"])
 
-    assert [(e.field, e.code) for e in checks.errors] == [("allowedIps", UserErrorCode.INVALID)]
+    assert [(e.field, e.code) for e in checks.errors] == [("allowed_ips", UserErrorCode.INVALID)]
     assert entry in checks.errors[0].message
 
 
@@ -74,8 +74,8 @@ async def test_token_methods_need_an_https_issuer(session, scenario: Scenario) -
         )
 
     assert {(e.field, e.code) for e in refused.value.errors} == {
-        ("requiredScopes", UserErrorCode.INVALID),
-        ("trustedIssuer", UserErrorCode.REQUIRED),
+        ("required_scopes", UserErrorCode.INVALID),
+        ("trusted_issuer", UserErrorCode.REQUIRED),
     }
 
 

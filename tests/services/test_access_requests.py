@@ -22,7 +22,7 @@ from accessplane.models import (
     Notification,
 )
 from accessplane.services import access_requests
-from accessplane.services.access_requests import NewApp
+from accessplane.services.access_requests import NewAccessProfile
 from tests.conftest import SECRET
 from tests.support.scenario import Person, Scenario
 
@@ -61,12 +61,14 @@ async def test_a_consumer_requests_products_for_a_new_app_and_gets_its_token(
         consumer,
         product_ids=[first.id, second.id],
         plan_id=plan.id,
-        new_app=NewApp(client_id=client.id, name="Mobile", allowed_ips=["10.0.0.0/8"]),
+        new_access_profile=NewAccessProfile(
+            client_id=client.id, name="Mobile", allowed_ips=["10.0.0.0/8"]
+        ),
     )
 
     request = submitted.access_request
     assert request.status is AccessRequestStatus.PENDING
-    assert request.created_app
+    assert request.created_access_profile
     assert submitted.token is not None
     assert submitted.token.startswith("apt_")
     app = await scenario.profile(request.access_profile_id)
@@ -102,11 +104,11 @@ async def test_products_of_another_authentication_method_write_nothing(
             consumer,
             product_ids=[first.id, jwt.id],
             plan_id=plan.id,
-            new_app=NewApp(client_id=client.id, name="Mobile"),
+            new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
         )
 
     assert [(e.field, e.code) for e in refused.value.errors] == [
-        ("productIds", UserErrorCode.INVALID)
+        ("product_ids", UserErrorCode.INVALID)
     ]
     assert await count(session, AccessRequest) == 0
     assert await count(session, AccessProfile) == 0
@@ -126,7 +128,7 @@ async def test_the_products_must_match_an_existing_apps_method(session, scenario
             access_profile_id=app.access_profile.id,
         )
 
-    assert refused.value.errors[0].field == "productIds"
+    assert refused.value.errors[0].field == "product_ids"
     assert "app uses OIDC" in refused.value.errors[0].message
     assert await count(session, AccessRequest) == 0
 
@@ -141,11 +143,11 @@ async def test_unpublished_products_cannot_be_requested(session, scenario) -> No
             consumer,
             product_ids=[draft.id],
             plan_id=plan.id,
-            new_app=NewApp(client_id=client.id, name="Mobile"),
+            new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
         )
 
     assert [(e.field, e.code) for e in refused.value.errors] == [
-        ("productIds", UserErrorCode.NOT_FOUND)
+        ("product_ids", UserErrorCode.NOT_FOUND)
     ]
 
 
@@ -163,10 +165,10 @@ async def test_an_inactive_client_cannot_request(session, scenario) -> None:
             consumer,
             product_ids=[first.id],
             plan_id=plan.id,
-            new_app=NewApp(client_id=client.id, name="Mobile"),
+            new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
         )
 
-    assert refused.value.errors[0].field == "newAccessProfile.clientId"
+    assert refused.value.errors[0].field == "new_access_profile.client_id"
     assert await count(session, AccessProfile) == 0
 
 
@@ -183,7 +185,7 @@ async def test_a_consumer_cannot_request_for_a_client_it_does_not_belong_to(
             outsider,
             product_ids=[first.id],
             plan_id=plan.id,
-            new_app=NewApp(client_id=other_client.id, name="Mobile"),
+            new_access_profile=NewAccessProfile(client_id=other_client.id, name="Mobile"),
         )
 
 
@@ -195,7 +197,7 @@ async def test_auto_approve_plans_approve_at_once_and_record_it(session, scenari
         consumer,
         product_ids=[first.id],
         plan_id=plan.id,
-        new_app=NewApp(client_id=client.id, name="Mobile"),
+        new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
     )
 
     request = submitted.access_request
@@ -223,7 +225,7 @@ async def pending(scenario: Scenario, session: AsyncSession) -> Any:
         consumer,
         product_ids=[first.id, second.id],
         plan_id=plan.id,
-        new_app=NewApp(client_id=client.id, name="Mobile"),
+        new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
     )
     return world, consumer, submitted.access_request, plan
 
@@ -236,7 +238,7 @@ async def test_approval_provisions_the_app_and_mails_the_requester(session, scen
     )
 
     assert approved.status is AccessRequestStatus.APPROVED
-    assert approved.decided_by_id == world.owner.member.id
+    assert approved.decided_by_actor_id == world.owner.member.id
     assert approved.decided_at is not None
     app = await scenario.profile(request.access_profile_id)
     assert app is not None

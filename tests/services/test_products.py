@@ -7,7 +7,7 @@ import pytest
 from accessplane.errors import InputError, NotFound, UserErrorCode
 from accessplane.models import AuthMethod
 from accessplane.services import access_requests, products
-from accessplane.services.access_requests import NewApp
+from accessplane.services.access_requests import NewAccessProfile
 from accessplane.services.pagination import PageArgs
 from tests.conftest import SECRET
 from tests.support.scenario import Scenario
@@ -52,7 +52,7 @@ async def test_a_product_named_by_a_pending_request_is_in_use(session, scenario:
         secret=SECRET.encode(),
         product_ids=[product.id],
         plan_id=(await scenario.plan(world)).id,
-        new_app=NewApp(client_id=client.id, name="Mobile"),
+        new_access_profile=NewAccessProfile(client_id=client.id, name="Mobile"),
     )
 
     with pytest.raises(InputError) as refused:

@@ -30,8 +30,8 @@ class AccessRequest(SQLModel, table=True):
     access_profile_id: uuid.UUID = Field(
         foreign_key="access_profile.id", ondelete="CASCADE", index=True
     )
-    # The app was created together with this request.
-    created_app: bool = False
+    # The access profile (app) was created together with this request.
+    created_access_profile: bool = False
     requester_member_id: uuid.UUID | None = Field(
         default=None, foreign_key="member.id", ondelete="SET NULL", index=True
     )
@@ -42,7 +42,9 @@ class AccessRequest(SQLModel, table=True):
     )
     plan_name: str = Field(default="", max_length=100)
     status: AccessRequestStatus = Field(default=AccessRequestStatus.PENDING, max_length=16)
-    decided_by_id: uuid.UUID | None = None
+    # Who decided, as the audit log names an actor: the member, or the API Access key; None
+    # when the plan approved by itself.
+    decided_by_actor_id: uuid.UUID | None = None
     decided_by_name: str = Field(default="", max_length=254)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str = Field(default="", max_length=1000)

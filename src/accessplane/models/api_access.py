@@ -55,7 +55,8 @@ class ApiAccess(ApiAccessBase, table=True):
     token_digest: str = Field(max_length=64, unique=True)
     token_hint: str = Field(max_length=8)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_by_id: uuid.UUID | None = None  # the user (or API Access) that created it
+    # The principal that created it: a user's id, or an API Access key's.
+    created_by_principal_id: uuid.UUID | None = None
     created_by_name: str = Field(default="", max_length=254)
     # Who receives expiry reminders: the creating person, or the author of the creating key.
     author_email: str | None = Field(default=None, max_length=254)

@@ -21,6 +21,9 @@ from accessplane.schema.permissions import requires
 from accessplane.services import access_requests
 from accessplane.services.access_profiles import TokenSettings
 
+# The token's client id is refused on the app's clientId (the field of the Client's ID).
+SUBMIT_FIELDS = {"new_access_profile.token_client_id": "newAccessProfile.clientId"}
+
 
 @strawberry.type
 class AccessRequestMutations:
@@ -29,12 +32,12 @@ class AccessRequestMutations:
         description="Request products with one plan for an app of one's client, existing or "
         "new; a plan with autoApprove approves at once.",
     )
-    @user_errors_as_payload
+    @user_errors_as_payload(fields=SUBMIT_FIELDS)
     async def submit_access_request(
         self, info: Info, input: SubmitAccessRequestInput
     ) -> SubmitAccessRequestPayload:
         ctx = info.context
-        app = input.new_access_profile
+        new = input.new_access_profile
         submitted = await access_requests.submit_access_request(
             session=ctx.session,
             actor=ctx.principal,
@@ -46,19 +49,19 @@ class AccessRequestMutations:
             )
             if input.access_profile_id
             else None,
-            new_app=access_requests.NewApp(
-                client_id=decode_id(app.client_id, "Client", field="newAccessProfile.clientId"),
-                name=app.name,
-                auth_method=app.auth_method,
-                allowed_ips=app.allowed_ips,
+            new_access_profile=access_requests.NewAccessProfile(
+                client_id=decode_id(new.client_id, "Client", field="newAccessProfile.clientId"),
+                name=new.name,
+                auth_method=new.auth_method,
+                allowed_ips=new.allowed_ips,
                 token=TokenSettings(
-                    trusted_issuer=app.trusted_issuer,
-                    audience=app.audience,
-                    client_id=app.token_client_id,
-                    required_scopes=app.required_scopes,
+                    trusted_issuer=new.trusted_issuer,
+                    audience=new.audience,
+                    client_id=new.token_client_id,
+                    required_scopes=new.required_scopes,
                 ),
             )
-            if app is not None
+            if new is not None
             else None,
             links=ConsoleLinks.from_settings(ctx.settings),
         )

@@ -51,7 +51,7 @@ class AccessRequest(relay.Node):
         return cls(
             id=str(request.id),
             status=request.status,
-            created_app=request.created_app,
+            created_app=request.created_access_profile,
             requester=request.requester_name,
             requester_email=request.requester_email,
             plan_name=request.plan_name,

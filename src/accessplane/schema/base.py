@@ -6,12 +6,13 @@ import functools
 import logging
 import typing
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, ParamSpec, TypeVar, overload
 
 import strawberry
 from strawberry import relay
 from strawberry.relay.types import NodeType  # Connection must reuse relay's type variable
+from strawberry.utils.str_converters import to_camel_case
 
 from accessplane import errors
 from accessplane.db import conflicts
@@ -36,8 +37,21 @@ class UserError:
     code: UserErrorCodeEnum  # type: ignore[valid-type]
 
     @classmethod
-    def from_domain(cls, error: errors.FieldError) -> UserError:
-        return cls(field=error.field, message=error.message, code=error.code)
+    def from_domain(
+        cls, error: errors.FieldError, fields: Mapping[str, str] | None = None
+    ) -> UserError:
+        return cls(field=input_path(error.field, fields), message=error.message, code=error.code)
+
+
+def input_path(domain_path: str | None, fields: Mapping[str, str] | None = None) -> str | None:
+    """The input path of a field a service names by its domain path ("time_window.days"):
+    as the resolver's ``fields`` maps it, else each part in camelCase, the name Strawberry
+    gives the input field of that Python name ("timeWindow.days")."""
+    if domain_path is None:
+        return None
+    if fields and domain_path in fields:
+        return fields[domain_path]
+    return ".".join(to_camel_case(part) for part in domain_path.split("."))
 
 
 @strawberry.type
@@ -137,16 +151,36 @@ def to_global_id(type_name: str, value: uuid.UUID) -> relay.GlobalID:
     return relay.GlobalID(type_name, str(value))
 
 
+Resolver = Callable[P, Awaitable[R]]
+
+
+@overload
+def user_errors_as_payload(resolver: Resolver[P, R], /) -> Resolver[P, R]: ...
+
+
+@overload
 def user_errors_as_payload(
-    resolver: Callable[P, Awaitable[R]],
-) -> Callable[P, Awaitable[R]]:
+    *, fields: Mapping[str, str]
+) -> Callable[[Resolver[P, R]], Resolver[P, R]]: ...
+
+
+def user_errors_as_payload(
+    resolver: Resolver[P, R] | None = None, /, *, fields: Mapping[str, str] | None = None
+) -> Resolver[P, R] | Callable[[Resolver[P, R]], Resolver[P, R]]:
     """Turn a service's ``InputError`` into the mutation payload's ``userErrors``: nothing was
-    written, and the client learns every refused field at once.
+    written, and the client learns every refused field at once. Services name fields by their
+    domain paths; ``input_path`` gives the input's (``fields`` maps those the camelCase rule
+    does not give, so renaming an input field changes only its resolver).
 
     A conflict with a concurrent change that no service check foresaw (an integrity error, or
     on PostgreSQL a serialization failure or deadlock) becomes a ``CONFLICT`` userError: the
     transaction is rolled back, so nothing was written, and the log gets one warning line."""
+    if resolver is None:
+        return functools.partial(_with_user_errors, fields=fields or {})
+    return _with_user_errors(resolver, fields={})
 
+
+def _with_user_errors(resolver: Resolver[P, R], *, fields: Mapping[str, str]) -> Resolver[P, R]:
     def payload(user_errors: list[UserError]) -> R:
         payload_type = typing.get_type_hints(resolver)["return"]
         return typing.cast("R", payload_type(user_errors=user_errors))
@@ -157,7 +191,7 @@ def user_errors_as_payload(
             refuse_invalid_inputs(kwargs.values())
             return await resolver(*args, **kwargs)
         except InputError as error:
-            return payload([UserError.from_domain(e) for e in error.errors])
+            return payload([UserError.from_domain(e, fields) for e in error.errors])
         except Exception as error:
             conflict = _as_conflict(error)
             if conflict is None:

@@ -22,7 +22,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from accessplane.errors import DomainError, ErrorCode
+from accessplane.errors import DomainError, ErrorCode, InputError
 from accessplane.resolvers.access_profiles import AccessProfileMutations
 from accessplane.resolvers.access_requests import AccessRequestMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
@@ -39,6 +39,7 @@ from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
 from accessplane.resolvers.workspace_config import WorkspaceConfigMutations, WorkspaceConfigQueries
 from accessplane.resolvers.workspaces import WorkspaceMutations
+from accessplane.schema.base import input_path
 from accessplane.schema.scalars import SCALARS, check_scalar_arguments
 from accessplane.settings import Settings
 
@@ -119,6 +120,24 @@ class CoercionErrorCodes(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
 
 
+class UserErrorInputPaths(SchemaExtension):
+    """A query's bad input is a GraphQL error listing its userErrors: name their fields by
+    input path, as mutation payloads do (services name them by domain path)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            if isinstance(error.original_error, InputError) and error.extensions:
+                error.extensions = {
+                    **error.extensions,
+                    "userErrors": [
+                        {**e, "field": input_path(e["field"])}
+                        for e in error.extensions.get("userErrors", ())
+                    ],
+                }
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema, with depth, alias and token limits, cached parsing and validation, and
     internal errors masked."""
@@ -137,6 +156,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(ValidationCache, maxsize=VALIDATION_CACHE_SIZE),
         partial(MaskErrors, should_mask_error=_is_internal),
         CoercionErrorCodes,
+        UserErrorInputPaths,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -40,7 +40,7 @@ from accessplane.models import (
 )
 from accessplane.models.access_profiles import TokenRevocationReason
 from accessplane.models.base import utcnow
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.clients import (
     get_managed_client,
     get_visible_client,
@@ -91,7 +91,7 @@ def _loopback_http(url: str) -> bool:
 
 
 def parse_allowed_ips(
-    checks: Checks, entries: Sequence[str], field: str = "allowedIps"
+    checks: Checks, entries: Sequence[str], field: str = "allowed_ips"
 ) -> list[str]:
     """Addresses and CIDR ranges, IPv4 and IPv6; each entry may itself be comma-separated.
     Stored normalised (``2001:DB8::/32`` is ``2001:db8::/32``; ``10.0.0.1/32`` is
@@ -139,18 +139,28 @@ def _check_token_settings(
         return f"{field_prefix}{field}"
 
     issuer = checks.text(
-        name("trustedIssuer"), settings.trusted_issuer, max_length=500, required=False
+        name("trusted_issuer"),
+        settings.trusted_issuer,
+        max_length=500,
+        required=False,
+        label="trustedIssuer",
     )
     audience = checks.text(name("audience"), settings.audience, max_length=500, required=False)
-    client_id = checks.text(name("clientId"), settings.client_id, max_length=255, required=False)
+    client_id = checks.text(
+        name("token_client_id"),
+        settings.client_id,
+        max_length=255,
+        required=False,
+        label="clientId",
+    )
     scopes: list[str] = []
     given = settings.required_scopes
-    if checks.at_most(name("requiredScopes"), len(given), MAX_SCOPES, "scopes"):
+    if checks.at_most(name("required_scopes"), len(given), MAX_SCOPES, "scopes"):
         for scope in given:
             text = scope.strip()
             if not _SCOPE.match(text):
                 checks.add(
-                    name("requiredScopes"),
+                    name("required_scopes"),
                     f"{excerpt(text)} is not a valid scope.",
                     UserErrorCode.INVALID,
                 )
@@ -159,20 +169,20 @@ def _check_token_settings(
     if method is AuthMethod.AUTH_TOKEN:
         if issuer or audience or client_id or scopes:
             checks.add(
-                name("trustedIssuer"),
+                name("trusted_issuer"),
                 "trustedIssuer, audience, clientId and requiredScopes are for the token methods "
                 "(OAUTH2, JWT, OIDC), not AUTH_TOKEN.",
                 UserErrorCode.INVALID,
             )
     elif not issuer:
         checks.add(
-            name("trustedIssuer"),
+            name("trusted_issuer"),
             f"{method.value} apps need the trustedIssuer of their tokens.",
             UserErrorCode.REQUIRED,
         )
     elif not (issuer.startswith("https://") or _loopback_http(issuer)):
         checks.add(
-            name("trustedIssuer"), "trustedIssuer must be an https URL.", UserErrorCode.INVALID
+            name("trusted_issuer"), "trustedIssuer must be an https URL.", UserErrorCode.INVALID
         )
     return TokenSettings(issuer, audience, client_id, scopes)
 
@@ -209,7 +219,7 @@ async def check_products(
     product_ids: Sequence[uuid.UUID],
     method: AuthMethod | None,
     *,
-    field: str = "productIds",
+    field: str = "product_ids",
     published_only: bool = False,
 ) -> list[ApiProduct]:
     """Products of the workspace (published ones only, for consumers), all with the app's
@@ -258,7 +268,7 @@ async def check_plan(
     workspace_id: uuid.UUID,
     plan_id: uuid.UUID | None,
     *,
-    field: str = "planId",
+    field: str = "plan_id",
 ) -> Plan | None:
     if plan_id is None:
         return None
@@ -312,8 +322,8 @@ async def check_new_profile(
     field_prefix: str = "",
 ) -> NewProfile:
     """Check the settings of a new app of ``client``; problems go to ``checks``."""
-    clean_name = checks.text(f"{field_prefix}name", name, max_length=100)
-    ips = parse_allowed_ips(checks, allowed_ips, f"{field_prefix}allowedIps")
+    clean_name = checks.text(f"{field_prefix}name", name, max_length=100, label="name")
+    ips = parse_allowed_ips(checks, allowed_ips, f"{field_prefix}allowed_ips")
     settings = _check_token_settings(checks, auth_method, token, field_prefix=field_prefix)
     await _check_unique_name(checks, session, client.id, clean_name, field=f"{field_prefix}name")
     return NewProfile(client, clean_name, auth_method, ips, settings)
@@ -411,7 +421,7 @@ async def create_access_profile(
                 session,
                 actor,
                 profile,
-                "createAccessProfile",
+                AuditAction.CREATE_ACCESS_PROFILE,
                 after=summary(profile, [p.id for p in products]),
             )
     except IntegrityError:
@@ -423,7 +433,7 @@ def record_profile(
     session: AsyncSession,
     actor: Principal,
     profile: AccessProfile,
-    action: str,
+    action: AuditAction,
     *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
@@ -495,93 +505,94 @@ async def update_access_profile(
 ) -> AccessProfile:
     """Edit an app; fields left ``None`` keep their value, ``product_ids`` replaces its
     products, an empty ``allowed_ips`` allows any address, token settings left ``None`` keep
-    theirs. The authentication method is fixed
-    at creation: credentials of another kind make another app."""
+    theirs. The authentication method is fixed at creation: credentials of another kind make
+    another app."""
     profile = await _get_managed_profile(session, actor, access_profile_id)
     old_products = await _product_ids(session, profile.id)
     before = summary(profile, old_products)
     checks = Checks()
     new_name = profile.name if name is None else checks.text("name", name, max_length=100)
-    ips = None if allowed_ips is None else parse_allowed_ips(checks, allowed_ips)
-    token_fields = (trusted_issuer, audience, token_client_id, required_scopes)
-    settings = (
-        None
-        if all(value is None for value in token_fields)
-        else _check_token_settings(
-            checks,
-            profile.auth_method,
-            TokenSettings(
-                trusted_issuer=profile.trusted_issuer if trusted_issuer is None else trusted_issuer,
-                audience=profile.audience if audience is None else audience,
-                client_id=profile.token_client_id if token_client_id is None else token_client_id,
-                required_scopes=(
-                    profile.required_scopes if required_scopes is None else required_scopes
-                ),
-            ),
-        )
+    values: dict[str, Any] = {"name": new_name}
+    if allowed_ips is not None:
+        values["allowed_ips"] = parse_allowed_ips(checks, allowed_ips)
+    token = TokenSettings(
+        trusted_issuer=profile.trusted_issuer if trusted_issuer is None else trusted_issuer,
+        audience=profile.audience if audience is None else audience,
+        client_id=profile.token_client_id if token_client_id is None else token_client_id,
+        required_scopes=profile.required_scopes if required_scopes is None else required_scopes,
     )
-    products = (
-        None
-        if product_ids is None
-        else await check_products(
+    if any(v is not None for v in (trusted_issuer, audience, token_client_id, required_scopes)):
+        values.update(_token_columns(_check_token_settings(checks, profile.auth_method, token)))
+    products = None
+    if product_ids is not None:
+        products = await check_products(
             checks, session, profile.workspace_id, product_ids, profile.auth_method
         )
-    )
     plan = await check_plan(checks, session, profile.workspace_id, plan_id)
+    if plan is not None:
+        values["plan_id"] = plan.id
     if name is not None:
         await _check_unique_name(checks, session, profile.client_id, new_name, exclude=profile.id)
     checks.raise_if_any()
+    new_products = None if products is None else [p.id for p in products]
     try:
         async with transaction(session):
-            values: dict[str, Any] = {"name": new_name, "updated_at": utcnow()}
-            if ips is not None:
-                values["allowed_ips"] = ips
-            if settings is not None:
-                values.update(
-                    trusted_issuer=settings.trusted_issuer,
-                    audience=settings.audience,
-                    token_client_id=settings.client_id,
-                    required_scopes=list(settings.required_scopes),
-                )
-            if plan is not None:
-                values["plan_id"] = plan.id
-            await compare_and_set(
-                session,
-                AccessProfile,
-                profile.id,
-                profile.version,
-                label="access profile",
-                **values,
-            )
-            if products is not None:
-                await session.execute(
-                    delete(AccessProfileProduct).where(
-                        col(AccessProfileProduct.access_profile_id) == profile.id
-                    )
-                )
-                await grant_products(session, profile, [p.id for p in products])
-            await session.refresh(profile)
+            await _write_profile(session, profile, values, new_products)
+            after = summary(profile, old_products if new_products is None else new_products)
             record_profile(
                 session,
                 actor,
                 profile,
-                "updateAccessProfile",
+                AuditAction.UPDATE_ACCESS_PROFILE,
                 before=before,
-                after=summary(
-                    profile, old_products if products is None else [p.id for p in products]
-                ),
+                after=after,
             )
     except IntegrityError:
         raise _duplicate(new_name) from None
     return profile
 
 
-async def refresh_access_profile_token(
-    *, session: AsyncSession, actor: Principal, secret: bytes, access_profile_id: uuid.UUID
-) -> IssuedAccessProfile:
-    """Revoke an ``AUTH_TOKEN`` app's token and issue a new one, returned this once only. The
-    old token fails on the very next decision. Admins (``manageClients``) and the client's own
-    members (``requestAccess``) may refresh; of concurrent refreshes exactly one wins."""
+def _token_columns(settings: TokenSettings) -> dict[str, Any]:
+    return {
+        "trusted_issuer": settings.trusted_issuer,
+        "audience": settings.audience,
+        "token_client_id": settings.client_id,
+        "required_scopes": list(settings.required_scopes),
+    }
+
+
+async def _write_profile(
+    session: AsyncSession,
+    profile: AccessProfile,
+    values: dict[str, Any],
+    product_ids: list[uuid.UUID] | None,
+) -> None:
+    """Write an app's checked edit (if nobody changed it meanwhile): its columns and, unless
+    ``product_ids`` is None, its products in place of the old ones."""
+    await compare_and_set(
+        session,
+        AccessProfile,
+        profile.id,
+        profile.version,
+        label="access profile",
+        **values,
+        updated_at=utcnow(),
+    )
+    if product_ids is not None:
+        await session.execute(
+            delete(AccessProfileProduct).where(
+                col(AccessProfileProduct.access_profile_id) == profile.id
+            )
+        )
+        await grant_products(session, profile, product_ids)
+    await session.refresh(profile)
+
+
+async def _refreshable_profile(
+    session: AsyncSession, actor: Principal, access_profile_id: uuid.UUID
+) -> AccessProfile:
+    """An ``AUTH_TOKEN`` app whose token the principal may refresh: with ``manageClients``, or
+    as a member of its client holding ``requestAccess``."""
     profile = await load_in_workspace(
         session, actor, AccessProfile, access_profile_id, label="Access profile"
     )
@@ -604,6 +615,17 @@ async def refresh_access_profile_token(
             "apps have a token to refresh.",
             UserErrorCode.INVALID,
         )
+    return profile
+
+
+async def refresh_access_profile_token(
+    *, session: AsyncSession, actor: Principal, secret: bytes, access_profile_id: uuid.UUID
+) -> IssuedAccessProfile:
+    """Revoke an ``AUTH_TOKEN`` app's token and issue a new one, returned this once only. The
+    old token fails on the very next decision. Admins (``manageClients``) and the client's own
+    members (``requestAccess``) may refresh; of concurrent refreshes exactly one wins."""
+    profile = await _refreshable_profile(session, actor, access_profile_id)
+    workspace_id = profile.workspace_id
     before = summary(profile)
     old_digest = profile.token_digest
     issued = issue_token(TokenKind.ACCESS_PROFILE, secret)
@@ -634,7 +656,7 @@ async def refresh_access_profile_token(
             session,
             actor,
             profile,
-            "refreshAccessProfileToken",
+            AuditAction.REFRESH_ACCESS_PROFILE_TOKEN,
             before={"tokenHint": before["tokenHint"]},
             after={"tokenHint": issued.hint},
         )
@@ -666,7 +688,9 @@ async def delete_access_profile(
                     revoked_at=utcnow(),
                 )
             )
-        record_profile(session, actor, locked, "deleteAccessProfile", before=summary(locked))
+        record_profile(
+            session, actor, locked, AuditAction.DELETE_ACCESS_PROFILE, before=summary(locked)
+        )
         await session.delete(locked)
     return profile
 

@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal, PrincipalKind
+from accessplane.auth.tokens import IssuedToken
 from accessplane.db import transaction
 from accessplane.errors import Forbidden, InputError, NotFound, UserErrorCode
 from accessplane.models import (
@@ -35,6 +36,7 @@ from accessplane.models import (
     Member,
     MemberKind,
     NotificationKind,
+    Plan,
     Role,
     User,
     Workspace,
@@ -43,7 +45,7 @@ from accessplane.models.base import utcnow
 from accessplane.notify.links import ConsoleLinks
 from accessplane.services import access_profiles
 from accessplane.services.access_profiles import TokenSettings
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.clients import is_client_member
 from accessplane.services.notifications import enqueue, subjects_of
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -53,8 +55,9 @@ from accessplane.settings import get_settings
 
 
 @dataclass(frozen=True, slots=True)
-class NewApp:
-    """An app to create together with the request; ``auth_method`` None takes the products'."""
+class NewAccessProfile:
+    """An access profile (app) to create together with the request; ``auth_method`` None
+    takes the products'."""
 
     client_id: uuid.UUID
     name: str
@@ -69,6 +72,36 @@ class SubmittedRequest:
 
     access_request: AccessRequest
     token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Submission:
+    """A checked submission: the app it is for (existing, or new and checked), its client,
+    products and plan."""
+
+    client: Client
+    access_profile: AccessProfile | None
+    new_access_profile: access_profiles.NewProfile | None
+    products: list[ApiProduct]
+    plan: Plan
+
+    @property
+    def product_ids(self) -> list[uuid.UUID]:
+        return [p.id for p in self.products]
+
+    @property
+    def access_profile_name(self) -> str:
+        existing, new = self.access_profile, self.new_access_profile
+        return existing.name if existing is not None else new.name if new is not None else ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Mail:
+    """What the submission's mails need, read before its transaction."""
+
+    requester_email: str | None
+    context: dict[str, Any]
+    subjects: dict[str, str]
 
 
 def visible_request_clause(actor: Principal, workspace_id: uuid.UUID) -> ColumnElement[bool]:
@@ -127,7 +160,7 @@ def _summary(request: AccessRequest, product_ids: Sequence[uuid.UUID]) -> dict[s
     return {
         "status": request.status.value,
         "accessProfileId": str(request.access_profile_id),
-        "createdApp": request.created_app,
+        "createdApp": request.created_access_profile,
         "productIds": sorted(str(p) for p in product_ids),
         "planId": str(request.plan_id) if request.plan_id else None,
         "plan": request.plan_name,
@@ -192,187 +225,292 @@ async def submit_access_request(
     product_ids: Sequence[uuid.UUID],
     plan_id: uuid.UUID | None,
     access_profile_id: uuid.UUID | None = None,
-    new_app: NewApp | None = None,
+    new_access_profile: NewAccessProfile | None = None,
     now: datetime | None = None,
     links: ConsoleLinks | None = None,
 ) -> SubmittedRequest:
     """Request products with one plan for one app (``access_profile_id``), or for a new app
-    created with the request (``new_app``; its token, if any, is returned this once). All
-    products must share one authentication method, the app's; otherwise nothing is written.
-    A plan with ``autoApprove`` approves the request at once (still recorded); otherwise the
-    people who may decide are mailed, with a link to the request in the console (``links``;
-    by default from the process's settings)."""
+    created with the request (``new_access_profile``; its token, if any, is returned this
+    once). All products must share one authentication method, the app's; otherwise nothing is
+    written. A plan with ``autoApprove`` approves the request at once (still recorded);
+    otherwise the people who may decide are mailed, with a link to the request in the console
+    (``links``; by default from the process's settings)."""
     now = now or utcnow()
-    if (access_profile_id is None) == (new_app is None):
+    submission = await _check_submission(
+        session,
+        actor,
+        product_ids=product_ids,
+        plan_id=plan_id,
+        access_profile_id=access_profile_id,
+        new_access_profile=new_access_profile,
+    )
+    mail = await _submission_mail(session, actor, submission)
+    try:
+        async with transaction(session):
+            profile, issued = await _access_profile_to_request_for(
+                session, actor, submission, secret
+            )
+            request = await _add_request(session, actor, submission, profile, mail, now)
+            if submission.plan.auto_approve:
+                await _auto_approve(session, actor, request, profile, submission, mail, now)
+            else:
+                console = links or ConsoleLinks.from_settings(get_settings())
+                await _ask_deciders(session, request, mail, console, now)
+    except IntegrityError:  # a concurrent request created an app of the same name
+        if new_access_profile is None:
+            raise
         raise InputError.one(
-            "accessProfileId",
+            "new_access_profile.name",
+            f"The client has an app named '{new_access_profile.name}' already.",
+            UserErrorCode.DUPLICATE,
+        ) from None
+    await session.refresh(request)
+    return SubmittedRequest(request, issued.plaintext if issued else None)
+
+
+async def _subject_of_submission(
+    session: AsyncSession,
+    actor: Principal,
+    access_profile_id: uuid.UUID | None,
+    new_access_profile: NewAccessProfile | None,
+) -> tuple[AccessProfile | None, Client]:
+    """The existing app requested for (None for a new one) and its client, which the
+    requester must belong to."""
+    if (access_profile_id is None) == (new_access_profile is None):
+        raise InputError.one(
+            "access_profile_id",
             "Name either an existing app (accessProfileId) or a new one (newAccessProfile).",
             UserErrorCode.REQUIRED if access_profile_id is None else UserErrorCode.INVALID,
         )
-    profile: AccessProfile | None = None
     if access_profile_id is not None:
         profile = await load_in_workspace(
             session, actor, AccessProfile, access_profile_id, label="Access profile"
         )
         client = await _client_for_request(session, actor, profile.client_id, "Access profile")
-    else:
-        assert new_app is not None
-        client = await _client_for_request(session, actor, new_app.client_id, "Client")
+        return profile, client
+    assert new_access_profile is not None
+    return None, await _client_for_request(session, actor, new_access_profile.client_id, "Client")
+
+
+async def _check_submission(
+    session: AsyncSession,
+    actor: Principal,
+    *,
+    product_ids: Sequence[uuid.UUID],
+    plan_id: uuid.UUID | None,
+    access_profile_id: uuid.UUID | None,
+    new_access_profile: NewAccessProfile | None,
+) -> _Submission:
+    """Check every field of a submission, raising all problems at once."""
+    profile, client = await _subject_of_submission(
+        session, actor, access_profile_id, new_access_profile
+    )
     workspace_id = client.workspace_id
     checks = Checks()
     if not client.active:
         checks.add(
-            "accessProfileId" if profile else "newAccessProfile.clientId",
+            "access_profile_id" if profile else "new_access_profile.client_id",
             "The client is deactivated: its apps cannot request access.",
             UserErrorCode.INVALID,
         )
     if not product_ids:
-        checks.add("productIds", "Choose at least one API product.", UserErrorCode.REQUIRED)
-    method = profile.auth_method if profile else (new_app.auth_method if new_app else None)
+        checks.add("product_ids", "Choose at least one API product.", UserErrorCode.REQUIRED)
+    if profile is not None:
+        method: AuthMethod | None = profile.auth_method
+    else:
+        method = new_access_profile.auth_method if new_access_profile else None
     products = await access_profiles.check_products(
         checks, session, workspace_id, product_ids, method, published_only=True
     )
     if plan_id is None:
-        checks.add("planId", "Choose a plan.", UserErrorCode.REQUIRED)
+        checks.add("plan_id", "Choose a plan.", UserErrorCode.REQUIRED)
     plan = await access_profiles.check_plan(checks, session, workspace_id, plan_id)
     new_profile = None
-    if new_app is not None:
-        app_method = new_app.auth_method or (products[0].auth_method if products else None)
-        if app_method is None and not any(e.field == "productIds" for e in checks.errors):
+    if new_access_profile is not None:
+        new_profile = await _check_new_access_profile(
+            checks, session, client, new_access_profile, products
+        )
+    checks.raise_if_any()
+    assert plan is not None
+    return _Submission(client, profile, new_profile, products, plan)
+
+
+async def _check_new_access_profile(
+    checks: Checks,
+    session: AsyncSession,
+    client: Client,
+    new: NewAccessProfile,
+    products: Sequence[ApiProduct],
+) -> access_profiles.NewProfile | None:
+    """The app to create with the request; without a method of its own it takes the
+    products' (and without products there is nothing to check it against)."""
+    method = new.auth_method or (products[0].auth_method if products else None)
+    if method is None:
+        if not any(e.field == "product_ids" for e in checks.errors):
             checks.add(
-                "newAccessProfile.authMethod",
+                "new_access_profile.auth_method",
                 "Give the new app's authMethod (or products to take it from).",
                 UserErrorCode.REQUIRED,
             )
-        elif app_method is not None:
-            new_profile = await access_profiles.check_new_profile(
-                checks,
-                session,
-                client,
-                name=new_app.name,
-                auth_method=app_method,
-                allowed_ips=new_app.allowed_ips,
-                token=new_app.token,
-                field_prefix="newAccessProfile.",
-            )
-    checks.raise_if_any()
-    assert plan is not None
-    membership = actor.membership(workspace_id)
+        return None
+    return await access_profiles.check_new_profile(
+        checks,
+        session,
+        client,
+        name=new.name,
+        auth_method=method,
+        allowed_ips=new.allowed_ips,
+        token=new.token,
+        field_prefix="new_access_profile.",
+    )
+
+
+async def _submission_mail(
+    session: AsyncSession, actor: Principal, submission: _Submission
+) -> _Mail:
     requester_email = await _requester_email(session, actor)
-    subjects = await subjects_of(session, workspace_id)
+    workspace_id = submission.client.workspace_id
     workspace = await session.get(Workspace, workspace_id)
-    product_list = [p.id for p in products]
-    names = sorted(p.name for p in products)
-    issued = None
-    try:
-        async with transaction(session):
-            if new_profile is not None:
-                profile, issued = access_profiles.add_profile(session, new_profile, secret)
-                await session.flush()
-                access_profiles.record_profile(
-                    session,
-                    actor,
-                    profile,
-                    "createAccessProfile",
-                    after=access_profiles.summary(profile, []),
-                )
-            assert profile is not None
-            request = AccessRequest(
-                workspace_id=workspace_id,
-                access_profile_id=profile.id,
-                created_app=new_profile is not None,
-                requester_member_id=membership.member_id,
-                requester_name=actor.name,
-                requester_email=requester_email,
-                plan_id=plan.id,
-                plan_name=plan.name,
-                created_at=now,
+    context = {
+        "workspace_name": workspace.name if workspace else "",
+        "app_name": submission.access_profile_name,
+        "client_name": submission.client.name,
+        "requester": requester_email or actor.name,
+        "products": sorted(p.name for p in submission.products),
+        "plan_name": submission.plan.name,
+        "reason": "",
+    }
+    return _Mail(requester_email, context, await subjects_of(session, workspace_id))
+
+
+async def _access_profile_to_request_for(
+    session: AsyncSession, actor: Principal, submission: _Submission, secret: bytes
+) -> tuple[AccessProfile, IssuedToken | None]:
+    """The existing app, or the new one added (with its token, for ``AUTH_TOKEN``)."""
+    if submission.new_access_profile is None:
+        assert submission.access_profile is not None
+        return submission.access_profile, None
+    profile, issued = access_profiles.add_profile(session, submission.new_access_profile, secret)
+    await session.flush()
+    access_profiles.record_profile(
+        session,
+        actor,
+        profile,
+        AuditAction.CREATE_ACCESS_PROFILE,
+        after=access_profiles.summary(profile, []),
+    )
+    return profile, issued
+
+
+async def _add_request(
+    session: AsyncSession,
+    actor: Principal,
+    submission: _Submission,
+    profile: AccessProfile,
+    mail: _Mail,
+    now: datetime,
+) -> AccessRequest:
+    """Add the pending request with its products, and its audit event."""
+    workspace_id = submission.client.workspace_id
+    request = AccessRequest(
+        workspace_id=workspace_id,
+        access_profile_id=profile.id,
+        created_access_profile=submission.new_access_profile is not None,
+        requester_member_id=actor.membership(workspace_id).member_id,
+        requester_name=actor.name,
+        requester_email=mail.requester_email,
+        plan_id=submission.plan.id,
+        plan_name=submission.plan.name,
+        created_at=now,
+    )
+    session.add(request)
+    await session.flush()
+    for product_id in submission.product_ids:
+        session.add(
+            AccessRequestProduct(
+                access_request_id=request.id, product_id=product_id, workspace_id=workspace_id
             )
-            session.add(request)
-            await session.flush()
-            for product_id in product_list:
-                session.add(
-                    AccessRequestProduct(
-                        access_request_id=request.id,
-                        product_id=product_id,
-                        workspace_id=workspace_id,
-                    )
-                )
-            record(
+        )
+    record(
+        session,
+        actor=actor,
+        workspace_id=workspace_id,
+        action=AuditAction.SUBMIT_ACCESS_REQUEST,
+        target_type="AccessRequest",
+        target_id=request.id,
+        after=_summary(request, submission.product_ids),
+    )
+    return request
+
+
+async def _auto_approve(
+    session: AsyncSession,
+    actor: Principal,
+    request: AccessRequest,
+    profile: AccessProfile,
+    submission: _Submission,
+    mail: _Mail,
+    now: datetime,
+) -> None:
+    """Approve at once, as the plan says: recorded like a decision, and the requester mailed."""
+    product_ids = submission.product_ids
+    await _approve(
+        session,
+        request,
+        profile,
+        product_ids,
+        decided_by_actor_id=None,
+        decided_by_name=f"auto-approve (plan {submission.plan.name})",
+        reason="",
+        now=now,
+    )
+    record(
+        session,
+        actor=actor,
+        workspace_id=request.workspace_id,
+        action=AuditAction.APPROVE_ACCESS_REQUEST,
+        target_type="AccessRequest",
+        target_id=request.id,
+        before={"status": AccessRequestStatus.PENDING.value},
+        after={**_summary(request, product_ids), "autoApproved": True},
+    )
+    if mail.requester_email:
+        enqueue(
+            session,
+            workspace_id=request.workspace_id,
+            kind=NotificationKind.APPROVE,
+            recipient=mail.requester_email,
+            context=mail.context,
+            subjects=mail.subjects,
+            now=now,
+        )
+
+
+async def _ask_deciders(
+    session: AsyncSession,
+    request: AccessRequest,
+    mail: _Mail,
+    console: ConsoleLinks,
+    now: datetime,
+) -> None:
+    """Mail everyone who may decide (but the requester), linking to the request."""
+    context = {
+        **mail.context,
+        "console_url": console.access_request(
+            workspace_id=request.workspace_id, access_request_id=request.id
+        ),
+    }
+    for recipient in await _deciders(session, request.workspace_id):
+        if recipient != mail.requester_email:
+            enqueue(
                 session,
-                actor=actor,
-                workspace_id=workspace_id,
-                action="submitAccessRequest",
-                target_type="AccessRequest",
-                target_id=request.id,
-                after=_summary(request, product_list),
+                workspace_id=request.workspace_id,
+                kind=NotificationKind.ACCESS_REQUESTED,
+                recipient=recipient,
+                context=context,
+                subjects=mail.subjects,
+                now=now,
             )
-            context = {
-                "workspace_name": workspace.name if workspace else "",
-                "app_name": profile.name,
-                "client_name": client.name,
-                "requester": requester_email or actor.name,
-                "products": names,
-                "plan_name": plan.name,
-                "reason": "",
-            }
-            if plan.auto_approve:
-                await _approve(
-                    session,
-                    request,
-                    profile,
-                    product_list,
-                    decided_by_id=None,
-                    decided_by_name=f"auto-approve (plan {plan.name})",
-                    reason="",
-                    now=now,
-                )
-                record(
-                    session,
-                    actor=actor,
-                    workspace_id=workspace_id,
-                    action="approveAccessRequest",
-                    target_type="AccessRequest",
-                    target_id=request.id,
-                    before={"status": AccessRequestStatus.PENDING.value},
-                    after={**_summary(request, product_list), "autoApproved": True},
-                )
-                if requester_email:
-                    enqueue(
-                        session,
-                        workspace_id=workspace_id,
-                        kind=NotificationKind.APPROVE,
-                        recipient=requester_email,
-                        context=context,
-                        subjects=subjects,
-                        now=now,
-                    )
-            else:
-                console = links or ConsoleLinks.from_settings(get_settings())
-                context["console_url"] = console.access_request(
-                    workspace_id=workspace_id, access_request_id=request.id
-                )
-                for recipient in await _deciders(session, workspace_id):
-                    if recipient != requester_email:
-                        enqueue(
-                            session,
-                            workspace_id=workspace_id,
-                            kind=NotificationKind.ACCESS_REQUESTED,
-                            recipient=recipient,
-                            context=context,
-                            subjects=subjects,
-                            now=now,
-                        )
-    except IntegrityError:  # a concurrent request created an app of the same name
-        if new_app is None:
-            raise
-        raise InputError.one(
-            "newAccessProfile.name",
-            f"The client has an app named '{new_app.name}' already.",
-            UserErrorCode.DUPLICATE,
-        ) from None
-    await session.refresh(request)
-    return SubmittedRequest(request, issued.plaintext if issued else None)
 
 
 async def _claim(
@@ -380,7 +518,7 @@ async def _claim(
     request: AccessRequest,
     status: AccessRequestStatus,
     *,
-    decided_by_id: uuid.UUID | None,
+    decided_by_actor_id: uuid.UUID | None,
     decided_by_name: str,
     reason: str,
     now: datetime,
@@ -395,7 +533,7 @@ async def _claim(
         )
         .values(
             status=status,
-            decided_by_id=decided_by_id,
+            decided_by_actor_id=decided_by_actor_id,
             decided_by_name=decided_by_name,
             decided_at=now,
             reason=reason,
@@ -420,7 +558,7 @@ async def _approve(
     profile: AccessProfile,
     product_ids: Sequence[uuid.UUID],
     *,
-    decided_by_id: uuid.UUID | None,
+    decided_by_actor_id: uuid.UUID | None,
     decided_by_name: str,
     reason: str,
     now: datetime,
@@ -430,7 +568,7 @@ async def _approve(
         session,
         request,
         AccessRequestStatus.APPROVED,
-        decided_by_id=decided_by_id,
+        decided_by_actor_id=decided_by_actor_id,
         decided_by_name=decided_by_name,
         reason=reason,
         now=now,
@@ -475,7 +613,7 @@ async def _audit_and_mail(
     actor: Principal,
     request: AccessRequest,
     *,
-    action: str,
+    action: AuditAction,
     after: dict[str, Any],
     kind: NotificationKind,
     subjects: dict[str, str],
@@ -536,7 +674,8 @@ async def approve_access_request(
             request,
             profile,
             product_ids,
-            decided_by_id=actor.credential_id or actor.membership(request.workspace_id).member_id,
+            decided_by_actor_id=actor.credential_id
+            or actor.membership(request.workspace_id).member_id,
             decided_by_name=actor.name,
             reason=note,
             now=now,
@@ -546,7 +685,7 @@ async def approve_access_request(
             session,
             actor,
             request,
-            action="approveAccessRequest",
+            action=AuditAction.APPROVE_ACCESS_REQUEST,
             after={**_summary(request, product_ids), "reason": note},
             kind=NotificationKind.APPROVE,
             subjects=subjects,
@@ -578,7 +717,8 @@ async def reject_access_request(
             session,
             request,
             AccessRequestStatus.REJECTED,
-            decided_by_id=actor.credential_id or actor.membership(request.workspace_id).member_id,
+            decided_by_actor_id=actor.credential_id
+            or actor.membership(request.workspace_id).member_id,
             decided_by_name=actor.name,
             reason=text,
             now=now,
@@ -588,7 +728,7 @@ async def reject_access_request(
             session,
             actor,
             request,
-            action="rejectAccessRequest",
+            action=AuditAction.REJECT_ACCESS_REQUEST,
             after={"status": AccessRequestStatus.REJECTED.value, "reason": text},
             kind=NotificationKind.REJECT,
             subjects=subjects,
@@ -618,7 +758,7 @@ async def cancel_access_request(
             session,
             request,
             AccessRequestStatus.CANCELLED,
-            decided_by_id=request.requester_member_id,
+            decided_by_actor_id=request.requester_member_id,
             decided_by_name=actor.name,
             reason="",
             now=now,
@@ -628,7 +768,7 @@ async def cancel_access_request(
             session,
             actor=actor,
             workspace_id=request.workspace_id,
-            action="cancelAccessRequest",
+            action=AuditAction.CANCEL_ACCESS_REQUEST,
             target_type="AccessRequest",
             target_id=request.id,
             before={"status": AccessRequestStatus.PENDING.value},

@@ -53,7 +53,7 @@ from accessplane.models import (
 )
 from accessplane.models.base import UTCDateTime, utcnow
 from accessplane.periodic import flushing
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import check_role_assignable, recheck_role, role_in_workspace
@@ -241,7 +241,7 @@ async def create_api_access(
                 token_digest=issued.digest,
                 token_hint=issued.hint,
                 expires_at=expiry,
-                created_by_id=actor.id,
+                created_by_principal_id=actor.id,
                 created_by_name=actor.name,
                 author_email=author_email,
                 created_at=now,
@@ -251,7 +251,7 @@ async def create_api_access(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="createApiAccess",
+                action=AuditAction.CREATE_API_ACCESS,
                 target_type="ApiAccess",
                 target_id=key.id,
                 after=_summary(key, role),
@@ -308,7 +308,7 @@ async def update_api_access(
                 session,
                 actor=actor,
                 workspace_id=key.workspace_id,
-                action="updateApiAccess",
+                action=AuditAction.UPDATE_API_ACCESS,
                 target_type="ApiAccess",
                 target_id=key.id,
                 before=before,
@@ -410,7 +410,7 @@ async def regenerate_api_access(
             session,
             actor=actor,
             workspace_id=key.workspace_id,
-            action="regenerateApiAccess",
+            action=AuditAction.REGENERATE_API_ACCESS,
             target_type="ApiAccess",
             target_id=key.id,
             before=before,
@@ -471,7 +471,7 @@ async def delete_api_accesses(
                 session,
                 actor=actor,
                 workspace_id=key.workspace_id,
-                action="deleteApiAccesses",
+                action=AuditAction.DELETE_API_ACCESSES,
                 target_type="ApiAccess",
                 target_id=key.id,
                 before=_summary(key),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -20,12 +21,63 @@ from accessplane.services.tenancy import member_id_in
 from accessplane.services.validation import Checks
 
 
+class AuditAction(StrEnum):
+    """What an audit event records, stored as the name of the mutation that did it (the
+    workspace's creation and its first Owner have no mutation of their own)."""
+
+    ADD_GROUP_MEMBERS = "addGroupMembers"
+    ADD_MEMBER = "addMember"
+    APPROVE_ACCESS_REQUEST = "approveAccessRequest"
+    BOOTSTRAP_OWNER = "bootstrapOwner"
+    CANCEL_ACCESS_REQUEST = "cancelAccessRequest"
+    CREATE_ACCESS_PROFILE = "createAccessProfile"
+    CREATE_API = "createApi"
+    CREATE_API_ACCESS = "createApiAccess"
+    CREATE_API_PRODUCT = "createApiProduct"
+    CREATE_CLIENT = "createClient"
+    CREATE_GROUP = "createGroup"
+    CREATE_PLAN = "createPlan"
+    CREATE_ROLE = "createRole"
+    CREATE_WORKSPACE = "createWorkspace"
+    DELETE_ACCESS_PROFILE = "deleteAccessProfile"
+    DELETE_API = "deleteApi"
+    DELETE_API_ACCESSES = "deleteApiAccesses"
+    DELETE_API_PRODUCT = "deleteApiProduct"
+    DELETE_CLIENT = "deleteClient"
+    DELETE_GROUP = "deleteGroup"
+    DELETE_PLAN = "deletePlan"
+    DELETE_ROLE = "deleteRole"
+    GRANT_API_ACCESS = "grantApiAccess"
+    LINK_SERVICE_ACCOUNT = "linkServiceAccount"
+    REFRESH_ACCESS_PROFILE_TOKEN = "refreshAccessProfileToken"
+    REGENERATE_API_ACCESS = "regenerateApiAccess"
+    REJECT_ACCESS_REQUEST = "rejectAccessRequest"
+    REMOVE_GROUP_MEMBERS = "removeGroupMembers"
+    REMOVE_MEMBER = "removeMember"
+    REVOKE_ALL_API_ACCESS = "revokeAllApiAccess"
+    REVOKE_API_ACCESS = "revokeApiAccess"
+    SET_CLIENT_ACTIVE = "setClientActive"
+    SET_GROUP_CLAIM_MAPPING = "setGroupClaimMapping"
+    SUBMIT_ACCESS_REQUEST = "submitAccessRequest"
+    SYNC_GROUP_MEMBERS = "syncGroupMembers"
+    UPDATE_ACCESS_PROFILE = "updateAccessProfile"
+    UPDATE_API = "updateApi"
+    UPDATE_API_ACCESS = "updateApiAccess"
+    UPDATE_API_PRODUCT = "updateApiProduct"
+    UPDATE_CLIENT = "updateClient"
+    UPDATE_GROUP = "updateGroup"
+    UPDATE_MEMBER_ROLE = "updateMemberRole"
+    UPDATE_NOTIFICATION_SETTINGS = "updateNotificationSettings"
+    UPDATE_PLAN = "updatePlan"
+    UPDATE_ROLE = "updateRole"
+
+
 def record(
     session: AsyncSession,
     *,
     actor: Principal,
     workspace_id: uuid.UUID,
-    action: str,
+    action: AuditAction | str,
     target_type: str,
     target_id: uuid.UUID | None,
     before: dict[str, Any] | None = None,

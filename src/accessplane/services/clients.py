@@ -31,7 +31,7 @@ from accessplane.models import (
 )
 from accessplane.models.access_profiles import TokenRevocationReason
 from accessplane.models.base import utcnow
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
 from accessplane.services.tenancy import load_in_workspace, member_id_in
@@ -240,7 +240,7 @@ async def create_client(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="createClient",
+                action=AuditAction.CREATE_CLIENT,
                 target_type="Client",
                 target_id=client.id,
                 after=_summary(client, members),
@@ -337,7 +337,7 @@ async def update_client(
                 session,
                 actor=actor,
                 workspace_id=client.workspace_id,
-                action="updateClient",
+                action=AuditAction.UPDATE_CLIENT,
                 target_type="Client",
                 target_id=client.id,
                 before=before,
@@ -364,7 +364,7 @@ async def set_client_active(
             session,
             actor=actor,
             workspace_id=client.workspace_id,
-            action="setClientActive",
+            action=AuditAction.SET_CLIENT_ACTIVE,
             target_type="Client",
             target_id=client.id,
             before={"active": before},
@@ -400,7 +400,7 @@ async def delete_client(*, session: AsyncSession, actor: Principal, client_id: u
             session,
             actor=actor,
             workspace_id=client.workspace_id,
-            action="deleteClient",
+            action=AuditAction.DELETE_CLIENT,
             target_type="Client",
             target_id=client.id,
             before={**_summary(client), "accessProfiles": len(profiles)},

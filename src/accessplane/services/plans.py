@@ -29,7 +29,7 @@ from accessplane.models import (
     RateLimitPeriod,
     Weekday,
 )
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
 from accessplane.services.uniqueness import (
@@ -196,7 +196,7 @@ async def create_plan(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="createPlan",
+                action=AuditAction.CREATE_PLAN,
                 target_type="Plan",
                 target_id=plan.id,
                 after=_summary(plan),
@@ -249,7 +249,7 @@ async def update_plan(
                 session,
                 actor=actor,
                 workspace_id=plan.workspace_id,
-                action="updatePlan",
+                action=AuditAction.UPDATE_PLAN,
                 target_type="Plan",
                 target_id=plan.id,
                 before=before,
@@ -284,7 +284,7 @@ async def delete_plan(*, session: AsyncSession, actor: Principal, plan_id: uuid.
             session,
             actor=actor,
             workspace_id=plan.workspace_id,
-            action="deletePlan",
+            action=AuditAction.DELETE_PLAN,
             target_type="Plan",
             target_id=plan.id,
             before=_summary(plan),

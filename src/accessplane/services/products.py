@@ -30,7 +30,7 @@ from accessplane.models import (
     ApiProductApi,
     AuthMethod,
 )
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
 from accessplane.services.tenancy import load_in_workspace
@@ -141,7 +141,7 @@ async def create_product(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="createApiProduct",
+                action=AuditAction.CREATE_API_PRODUCT,
                 target_type="ApiProduct",
                 target_id=product.id,
                 after=_summary(product, apis),
@@ -243,7 +243,7 @@ async def update_product(
                 session,
                 actor=actor,
                 workspace_id=product.workspace_id,
-                action="updateApiProduct",
+                action=AuditAction.UPDATE_API_PRODUCT,
                 target_type="ApiProduct",
                 target_id=product.id,
                 before=before,
@@ -273,7 +273,7 @@ async def delete_product(
             session,
             actor=actor,
             workspace_id=product.workspace_id,
-            action="deleteApiProduct",
+            action=AuditAction.DELETE_API_PRODUCT,
             target_type="ApiProduct",
             target_id=product.id,
             before=_summary(product),

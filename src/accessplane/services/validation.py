@@ -23,7 +23,11 @@ def excerpt(value: str, limit: int = EXCERPT_LENGTH) -> str:
 
 @dataclass
 class Checks:
-    """Collects field errors; ``raise_if_any`` ends the operation with all of them."""
+    """Collects field errors; ``raise_if_any`` ends the operation with all of them.
+
+    Fields are named by their domain path (``new_access_profile.allowed_ips``); the GraphQL
+    layer gives each its input path. A message names the field by ``label`` (default: the
+    path), the words the caller reads."""
 
     errors: list[FieldError] = field(default_factory=list)
 
@@ -31,16 +35,23 @@ class Checks:
         self.errors.append(FieldError(field_name, message, code))
 
     def text(
-        self, field_name: str, value: str | None, *, max_length: int, required: bool = True
+        self,
+        field_name: str,
+        value: str | None,
+        *,
+        max_length: int,
+        required: bool = True,
+        label: str | None = None,
     ) -> str:
         """A trimmed string: present when required and no longer than ``max_length``."""
         text = (value or "").strip()
+        label = label or field_name
         if required and not text:
-            self.add(field_name, f"{field_name} must not be empty.", UserErrorCode.REQUIRED)
+            self.add(field_name, f"{label} must not be empty.", UserErrorCode.REQUIRED)
         elif len(text) > max_length:
             self.add(
                 field_name,
-                f"{field_name} must be at most {max_length} characters.",
+                f"{label} must be at most {max_length} characters.",
                 UserErrorCode.TOO_LONG,
             )
         return text
@@ -64,10 +75,19 @@ class Checks:
             )
         return text
 
-    def url(self, field_name: str, value: str | None, *, max_length: int = 2000) -> str:
-        text = self.text(field_name, value, max_length=max_length, required=False)
+    def url(
+        self,
+        field_name: str,
+        value: str | None,
+        *,
+        max_length: int = 2000,
+        label: str | None = None,
+    ) -> str:
+        text = self.text(field_name, value, max_length=max_length, required=False, label=label)
         if text and len(text) <= max_length and not _URL.match(text):
-            self.add(field_name, f"{field_name} must be an http(s) URL.", UserErrorCode.INVALID)
+            self.add(
+                field_name, f"{label or field_name} must be an http(s) URL.", UserErrorCode.INVALID
+            )
         return text
 
     def at_most(self, field_name: str, count: int, limit: int, noun: str) -> bool:
