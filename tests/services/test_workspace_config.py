@@ -291,6 +291,28 @@ grants:
     assert await count(session, Api) == 0  # the API created first was rolled back
 
 
+async def test_a_service_refusal_names_the_path_in_the_file(
+    scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    text = """
+version: 1
+plans:
+  - name: night
+    timeWindow: {days: [MON], start: "22:00", end: "06:00", timeZone: Mars/Olympus}
+"""
+    with pytest.raises(InputError) as caught:
+        await apply_workspace_config(
+            session=session,
+            actor=world.owner.principal,
+            workspace_id=world.workspace.id,
+            text=text,
+            secret=SECRET,
+        )
+    assert [e.field for e in caught.value.errors] == ["plans[0].timeWindow.timeZone"]
+    assert await count(session, Plan) == 0
+
+
 async def test_apply_needs_update_workspace_and_each_change_its_permission(
     scenario: Scenario, session: AsyncSession
 ) -> None:

@@ -63,9 +63,10 @@ def _prefixed(error: InputError, path: str) -> InputError:
             return path
         if field_name.startswith(path):  # a step's own error names its whole path
             return field_name
-        head, _, rest = field_name.partition(".")
-        head = _FIELD_NAMES.get(to_camel(head), to_camel(head))
-        return f"{path}.{head}{'.' + rest if rest else ''}"
+        # Services name fields by domain path (time_window.time_zone); files in camelCase.
+        parts = [to_camel(part) for part in field_name.split(".")]
+        parts[0] = _FIELD_NAMES.get(parts[0], parts[0])
+        return ".".join([path, *parts])
 
     return InputError([FieldError(name(e.field), e.message, e.code) for e in error.errors])
 
