@@ -28,7 +28,8 @@ from accessplane.errors import FieldError, InputError, UserErrorCode
 from accessplane.models import AuthMethod, NotificationKind, QuotaPeriod, RateLimitPeriod, Weekday
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
-SCHEMA_ID = "https://accessplane.dev/schemas/workspace-config.schema.json"
+# Where editors find the schema: next to the file (`accessplane config-schema > ...`).
+SCHEMA_FILE = "workspace-config.schema.json"
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Slug = Annotated[
@@ -287,11 +288,11 @@ def dump_config(config: WorkspaceConfig) -> str:
     body = yaml.safe_dump(
         config_data(config), sort_keys=False, allow_unicode=True, default_flow_style=False
     )
-    return f"# yaml-language-server: $schema={SCHEMA_ID}\n{body}"
+    return f"# yaml-language-server: $schema={SCHEMA_FILE}\n{body}"
 
 
 def config_schema() -> str:
     """The JSON Schema of the file, for editors and CI."""
     schema = WorkspaceConfig.model_json_schema(by_alias=True)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
