@@ -394,3 +394,36 @@ def test_the_committed_json_schema_is_current() -> None:
     assert path.read_text(encoding="utf-8") == config_schema(), (
         "Regenerate it: accessplane config-schema > docs/workspace-config.schema.json"
     )
+
+
+async def test_group_members_change_as_a_set_and_an_app_keeps_its_method(
+    scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    ws = world.workspace.id
+    await populate(scenario, world)
+    owner = world.owner.principal
+    data = yaml.safe_load(
+        await export_workspace_config(session=session, actor=owner, workspace_id=ws)
+    )
+    data["groups"][0]["members"] = ["bob@example.com", world.owner.user.email]
+    result = await apply_workspace_config(
+        session=session, actor=owner, workspace_id=ws, text=yaml.safe_dump(data), secret=SECRET
+    )
+    assert [c.line() for c in result.changes] == [
+        f"~ group Payments team: members +{world.owner.user.email} -alice@example.com"
+    ]
+
+    data["clients"][0]["apps"][0]["authMethod"] = "JWT"
+    events = await count(session, AuditEvent)
+    with pytest.raises(InputError) as caught:
+        await apply_workspace_config(
+            session=session,
+            actor=owner,
+            workspace_id=ws,
+            text=yaml.safe_dump(data),
+            secret=SECRET,
+            dry_run=True,
+        )
+    assert [e.field for e in caught.value.errors] == ["clients[0].apps[0].authMethod"]
+    assert await count(session, AuditEvent) == events

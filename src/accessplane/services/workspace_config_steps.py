@@ -575,6 +575,20 @@ def _app_arguments(ctx: Context, app: AppConfig, path: str) -> dict[str, Any]:
     }
 
 
+def _check_app_change(old: AppConfig, new: AppConfig, path: str) -> None:
+    """What the app service cannot change, refused before anything runs."""
+    if new.auth_method != old.auth_method:
+        raise InputError.one(
+            f"{path}.authMethod",
+            "An app's authentication method is fixed: give the app another name.",
+            UserErrorCode.INVALID,
+        )
+    if new.plan is None and old.plan is not None:
+        raise InputError.one(
+            f"{path}.plan", "An app's plan can be changed, not removed.", UserErrorCode.INVALID
+        )
+
+
 def _app_steps(
     plan: Plan, client: str, client_path: str, current: list[AppConfig], desired: list[AppConfig]
 ) -> None:
@@ -598,20 +612,8 @@ def _app_steps(
 
         return run
 
-    def update(old: AppConfig, new: AppConfig, path: str) -> Run:
+    def update(new: AppConfig, path: str) -> Run:
         async def run(ctx: Context) -> None:
-            if new.auth_method != old.auth_method:
-                raise InputError.one(
-                    f"{path}.authMethod",
-                    "An app's authentication method is fixed: give the app another name.",
-                    UserErrorCode.INVALID,
-                )
-            if new.plan is None and old.plan is not None:
-                raise InputError.one(
-                    f"{path}.plan",
-                    "An app's plan can be changed, not removed.",
-                    UserErrorCode.INVALID,
-                )
             await access_profiles.update_access_profile(
                 **ctx.service(),
                 access_profile_id=ctx.ids.apps[(client, new.name)],
@@ -638,7 +640,8 @@ def _app_steps(
         plan.create("app", f"{client}/{app.name}", path, create(app, path))
     for i, old, new in matched.kept:
         path = f"{client_path}.apps[{i}]"
-        plan.update("app", f"{client}/{new.name}", path, diff(old, new), update(old, new, path))
+        _check_app_change(old, new, path)
+        plan.update("app", f"{client}/{new.name}", path, diff(old, new), update(new, path))
     for app in matched.removed:
         plan.delete("app", f"{client}/{app.name}", f"{client_path}.apps", delete(app.name))
 
