@@ -159,8 +159,8 @@ async def apply_workspace_config(
     """Make the workspace match the file in one transaction, through the services as
     ``actor``; a dry run plans and checks everything, then writes nothing. Needs
     ``updateWorkspace`` besides each change's own permission."""
+    actor.require(workspace_id, Permission.UPDATE_WORKSPACE)  # before any reading
     state = await read_state(session, actor=actor, workspace_id=workspace_id)
-    actor.require(workspace_id, Permission.UPDATE_WORKSPACE)
     config = parse_config(text)
     steps = plan_changes(config, state, prune=prune)
     changes = [step.change for step in steps]
