@@ -184,7 +184,7 @@ async def test_expiry_must_be_future_and_within_the_maximum_lifetime(
     with pytest.raises(InputError) as error:
         await create(session, world, expires_at=expires_at)
 
-    assert list(codes(error)) == ["expiresAt"]
+    assert list(codes(error)) == ["expires_at"]
     assert fragment in error.value.errors[0].message
     assert await count(session, ApiAccess) == 0
 

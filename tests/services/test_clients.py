@@ -79,7 +79,7 @@ async def test_an_upload_and_a_url_together_are_refused(session, scenario: Scena
             logo_url="https://cdn.example.com/logo.png",
         )
 
-    assert refused.value.errors[0].field == "logoUrl"
+    assert refused.value.errors[0].field == "logo_url"
 
 
 async def test_who_sees_which_client(session, scenario: Scenario) -> None:

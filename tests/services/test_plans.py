@@ -58,7 +58,7 @@ async def test_time_zones_are_checked_with_zoneinfo(session, scenario: Scenario,
             time_window=window,
         )
     assert [(e.field, e.code) for e in refused.value.errors] == [
-        ("timeWindow.timeZone", UserErrorCode.INVALID)
+        ("time_window.time_zone", UserErrorCode.INVALID)
     ]
 
 

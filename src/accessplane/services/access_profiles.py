@@ -515,14 +515,8 @@ async def update_access_profile(
     values: dict[str, Any] = {"name": new_name}
     if allowed_ips is not None:
         values["allowed_ips"] = parse_allowed_ips(checks, allowed_ips)
-    token = TokenSettings(
-        trusted_issuer=profile.trusted_issuer if trusted_issuer is None else trusted_issuer,
-        audience=profile.audience if audience is None else audience,
-        client_id=profile.token_client_id if token_client_id is None else token_client_id,
-        required_scopes=profile.required_scopes if required_scopes is None else required_scopes,
-    )
-    if any(v is not None for v in (trusted_issuer, audience, token_client_id, required_scopes)):
-        values.update(_token_columns(_check_token_settings(checks, profile.auth_method, token)))
+    edit = _TokenEdit(trusted_issuer, audience, token_client_id, required_scopes)
+    values.update(_edited_token_columns(checks, profile, edit))
     products = None
     if product_ids is not None:
         products = await check_products(
@@ -552,7 +546,34 @@ async def update_access_profile(
     return profile
 
 
-def _token_columns(settings: TokenSettings) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _TokenEdit:
+    """Token settings to change; ``None`` keeps one."""
+
+    trusted_issuer: str | None = None
+    audience: str | None = None
+    client_id: str | None = None
+    required_scopes: Sequence[str] | None = None
+
+
+def _edited_token_columns(
+    checks: Checks, profile: AccessProfile, edit: _TokenEdit
+) -> dict[str, Any]:
+    """The app's token columns after ``edit``, checked as a whole; none if it changes none."""
+    fields = (edit.trusted_issuer, edit.audience, edit.client_id, edit.required_scopes)
+    if all(value is None for value in fields):
+        return {}
+    given = TokenSettings(
+        trusted_issuer=profile.trusted_issuer
+        if edit.trusted_issuer is None
+        else edit.trusted_issuer,
+        audience=profile.audience if edit.audience is None else edit.audience,
+        client_id=profile.token_client_id if edit.client_id is None else edit.client_id,
+        required_scopes=profile.required_scopes
+        if edit.required_scopes is None
+        else edit.required_scopes,
+    )
+    settings = _check_token_settings(checks, profile.auth_method, given)
     return {
         "trusted_issuer": settings.trusted_issuer,
         "audience": settings.audience,

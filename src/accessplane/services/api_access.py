@@ -40,7 +40,7 @@ from sqlmodel import col
 
 from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal, PrincipalKind
-from accessplane.auth.tokens import TokenKind, issue_token
+from accessplane.auth.tokens import IssuedToken, TokenKind, issue_token
 from accessplane.db import transaction
 from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import (
@@ -163,25 +163,46 @@ def _check_expiry(
 ) -> datetime | None:
     """In the future, with a time zone, and within the maximum lifetime."""
     if expires_at is None:
-        checks.add("expiresAt", "expiresAt is required.", UserErrorCode.REQUIRED)
+        checks.add("expires_at", "expiresAt is required.", UserErrorCode.REQUIRED)
         return None
     if expires_at.tzinfo is None:
         checks.add(
-            "expiresAt",
+            "expires_at",
             "expiresAt needs a time zone offset, e.g. 2030-01-31T00:00:00Z.",
             UserErrorCode.INVALID,
         )
         return None
     expires_at = expires_at.astimezone(UTC)
     if expires_at <= now:
-        checks.add("expiresAt", "expiresAt must be in the future.", UserErrorCode.INVALID)
+        checks.add("expires_at", "expiresAt must be in the future.", UserErrorCode.INVALID)
     elif expires_at > now + policy.max_lifetime:
         checks.add(
-            "expiresAt",
+            "expires_at",
             f"expiresAt may be at most {policy.max_lifetime.days} days ahead.",
             UserErrorCode.INVALID,
         )
     return expires_at
+
+
+def _record(
+    session: AsyncSession,
+    actor: Principal,
+    key: ApiAccess,
+    action: AuditAction,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        workspace_id=key.workspace_id,
+        action=action,
+        target_type="ApiAccess",
+        target_id=key.id,
+        before=before,
+        after=after,
+    )
 
 
 def _duplicate(name: str) -> InputError:
@@ -247,19 +268,22 @@ async def create_api_access(
                 created_at=now,
             )
             session.add(key)
-            record(
-                session,
-                actor=actor,
-                workspace_id=workspace_id,
-                action=AuditAction.CREATE_API_ACCESS,
-                target_type="ApiAccess",
-                target_id=key.id,
-                after=_summary(key, role),
-            )
+            _record(session, actor, key, AuditAction.CREATE_API_ACCESS, after=_summary(key, role))
     except IntegrityError:  # a concurrent deleteRole won, or a create took the name
         await recheck_role(session, role_id)
         raise _duplicate(name) from None
     return IssuedApiAccess(api_access=key, token=issued.plaintext)
+
+
+async def _check_new_role(
+    checks: Checks, session: AsyncSession, actor: Principal, key: ApiAccess, role_id: uuid.UUID
+) -> Role | None:
+    """The role a key is moved to: one the actor sees (``getRole``) and may assign."""
+    actor.require(key.workspace_id, Permission.GET_ROLE)
+    role = await role_in_workspace(session, checks, role_id, key.workspace_id)
+    if role is not None and role.id != key.role_id:
+        check_role_assignable(checks, actor, role)
+    return role
 
 
 async def update_api_access(
@@ -289,10 +313,7 @@ async def update_api_access(
     new_tags = list(key.tags) if tags is None else _check_tags(checks, tags)
     role = previous_role
     if role_id is not None:
-        actor.require(key.workspace_id, Permission.GET_ROLE)
-        role = await role_in_workspace(session, checks, role_id, key.workspace_id)
-        if role is not None and role.id != key.role_id:
-            check_role_assignable(checks, actor, role)
+        role = await _check_new_role(checks, session, actor, key, role_id)
     if name is not None:
         await check_unique_name(
             checks, session, ApiAccess, key.workspace_id, new_name, key.id, label=LABEL
@@ -304,16 +325,8 @@ async def update_api_access(
             key.name, key.description, key.tags = new_name, new_description, new_tags
             key.role_id = role.id
             session.add(key)
-            record(
-                session,
-                actor=actor,
-                workspace_id=key.workspace_id,
-                action=AuditAction.UPDATE_API_ACCESS,
-                target_type="ApiAccess",
-                target_id=key.id,
-                before=before,
-                after=_summary(key, role),
-            )
+            after = _summary(key, role)
+            _record(session, actor, key, AuditAction.UPDATE_API_ACCESS, before=before, after=after)
     except IntegrityError:  # a concurrent deleteRole won, or a create took the name
         if role_id is not None:
             await recheck_role(session, role_id)
@@ -365,63 +378,74 @@ async def regenerate_api_access(
     # A fresh token of a role one could not assign would be an escalation.
     check_role_assignable(checks, actor, role, field="id")
     expiry = _check_expiry(checks, expires_at, now, policy)
-    grace = timedelta(0)
-    if grace_period_seconds is not None:
-        if not 0 <= grace_period_seconds <= policy.max_grace.total_seconds():
-            checks.add(
-                "gracePeriodSeconds",
-                "gracePeriodSeconds must be between 0 and "
-                f"{int(policy.max_grace.total_seconds())}.",
-                UserErrorCode.INVALID,
-            )
-        else:
-            grace = timedelta(seconds=grace_period_seconds)
+    grace = _check_grace(checks, grace_period_seconds, policy)
     checks.raise_if_any()
     before = _summary(key)
-    old_digest, old_expiry, seen_version = key.token_digest, key.expires_at, key.version
     issued = issue_token(TokenKind.API_ACCESS, policy.secret)
+    async with transaction(session):
+        await _rotate(session, key, issued, expiry, grace, now)
+        after = {
+            "tokenHint": issued.hint,
+            "expiresAt": expiry.isoformat() if expiry else None,
+            "gracePeriodSeconds": int(grace.total_seconds()),
+        }
+        _record(session, actor, key, AuditAction.REGENERATE_API_ACCESS, before=before, after=after)
+    await session.refresh(key)
+    return IssuedApiAccess(api_access=key, token=issued.plaintext)
+
+
+def _check_grace(
+    checks: Checks, grace_period_seconds: int | None, policy: ApiAccessPolicy
+) -> timedelta:
+    """How long the old token keeps working: none unless asked, at most the policy's."""
+    if grace_period_seconds is None:
+        return timedelta(0)
+    if not 0 <= grace_period_seconds <= policy.max_grace.total_seconds():
+        checks.add(
+            "grace_period_seconds",
+            f"gracePeriodSeconds must be between 0 and {int(policy.max_grace.total_seconds())}.",
+            UserErrorCode.INVALID,
+        )
+        return timedelta(0)
+    return timedelta(seconds=grace_period_seconds)
+
+
+async def _rotate(
+    session: AsyncSession,
+    key: ApiAccess,
+    issued: IssuedToken,
+    expiry: datetime | None,
+    grace: timedelta,
+    now: datetime,
+) -> None:
+    """Put the new token in place of the old, which is revoked at the end of its grace
+    period (never after its own expiry); an earlier rotation's grace period ends now."""
+    old_digest, old_expiry = key.token_digest, key.expires_at
     grace_end = now + grace
     if old_expiry is not None:
         grace_end = max(now, min(grace_end, old_expiry))
-    async with transaction(session):
-        # Compare-and-set on the version: a concurrent regeneration that committed first
-        # makes this one match no row (PostgreSQL re-checks the condition after the wait).
-        await compare_and_set(
-            session,
-            ApiAccess,
-            key.id,
-            seen_version,
-            label="API Access",
-            token_digest=issued.digest,
-            token_hint=issued.hint,
-            expires_at=expiry,
-        )
-        await _end_grace_periods(session, [key.id], now)
-        session.add(
-            ApiAccessRevocation(
-                token_digest=old_digest,
-                workspace_id=key.workspace_id,
-                api_access_id=key.id,
-                reason=RevocationReason.REGENERATED,
-                revoked_at=grace_end,
-            )
-        )
-        record(
-            session,
-            actor=actor,
+    # Compare-and-set on the version: a concurrent regeneration that committed first makes
+    # this one match no row (PostgreSQL re-checks the condition after the wait).
+    await compare_and_set(
+        session,
+        ApiAccess,
+        key.id,
+        key.version,
+        label="API Access",
+        token_digest=issued.digest,
+        token_hint=issued.hint,
+        expires_at=expiry,
+    )
+    await _end_grace_periods(session, [key.id], now)
+    session.add(
+        ApiAccessRevocation(
+            token_digest=old_digest,
             workspace_id=key.workspace_id,
-            action=AuditAction.REGENERATE_API_ACCESS,
-            target_type="ApiAccess",
-            target_id=key.id,
-            before=before,
-            after={
-                "tokenHint": issued.hint,
-                "expiresAt": expiry.isoformat() if expiry else None,
-                "gracePeriodSeconds": int(grace.total_seconds()),
-            },
+            api_access_id=key.id,
+            reason=RevocationReason.REGENERATED,
+            revoked_at=grace_end,
         )
-    await session.refresh(key)
-    return IssuedApiAccess(api_access=key, token=issued.plaintext)
+    )
 
 
 async def delete_api_accesses(
@@ -467,15 +491,7 @@ async def delete_api_accesses(
                     revoked_at=now,
                 )
             )
-            record(
-                session,
-                actor=actor,
-                workspace_id=key.workspace_id,
-                action=AuditAction.DELETE_API_ACCESSES,
-                target_type="ApiAccess",
-                target_id=key.id,
-                before=_summary(key),
-            )
+            _record(session, actor, key, AuditAction.DELETE_API_ACCESSES, before=_summary(key))
         await session.flush()
         await session.execute(
             delete(ApiAccess)

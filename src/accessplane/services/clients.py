@@ -81,9 +81,9 @@ def _check_logo(checks: Checks, logo: LogoUpload, max_bytes: int) -> str | None:
 
 def _check_logo_url(checks: Checks, value: str) -> str:
     before = len(checks.errors)
-    text = checks.url("logoUrl", value)
+    text = checks.url("logo_url", value, label="logoUrl")
     if text and len(checks.errors) == before and not text.lower().startswith("https://"):
-        checks.add("logoUrl", "logoUrl must be an https URL.", UserErrorCode.INVALID)
+        checks.add("logo_url", "logoUrl must be an https URL.", UserErrorCode.INVALID)
     return text
 
 
@@ -166,10 +166,10 @@ async def _members(
     checks: Checks, session: AsyncSession, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[uuid.UUID]:
     if len(ids) > MAX_MEMBERS:
-        checks.add("memberIds", f"At most {MAX_MEMBERS} members.", UserErrorCode.INVALID)
+        checks.add("member_ids", f"At most {MAX_MEMBERS} members.", UserErrorCode.INVALID)
         return []
     rows = await get_referenced(
-        session, Member, list(ids), workspace_id, field="memberIds", label="member", checks=checks
+        session, Member, list(ids), workspace_id, field="member_ids", label="member", checks=checks
     )
     return [row.id for row in rows]
 
@@ -184,7 +184,7 @@ def _logo_values(
     """(content type of an upload, external URL): one or the other, checked."""
     if logo is not None and logo_url:
         checks.add(
-            "logoUrl", "Give either a logo upload or a logoUrl, not both.", UserErrorCode.INVALID
+            "logo_url", "Give either a logo upload or a logoUrl, not both.", UserErrorCode.INVALID
         )
         return None, None
     content_type = _check_logo(checks, logo, max_logo_bytes) if logo is not None else None
@@ -227,23 +227,10 @@ async def create_client(
             session.add(client)
             await session.flush()
             if logo is not None and content_type is not None:
-                session.add(
-                    ClientLogo(client_id=client.id, content_type=content_type, data=logo.data)
-                )
-            for member_id in members:
-                session.add(
-                    ClientMember(
-                        client_id=client.id, member_id=member_id, workspace_id=workspace_id
-                    )
-                )
-            record(
-                session,
-                actor=actor,
-                workspace_id=workspace_id,
-                action=AuditAction.CREATE_CLIENT,
-                target_type="Client",
-                target_id=client.id,
-                after=_summary(client, members),
+                _add_logo(session, client, logo, content_type)
+            _add_members(session, client, members)
+            _record(
+                session, actor, client, AuditAction.CREATE_CLIENT, after=_summary(client, members)
             )
     except IntegrityError:
         # A concurrent create took the name (DUPLICATE), or a row this one refers to went
@@ -253,6 +240,34 @@ async def create_client(
     return client
 
 
+def _add_logo(session: AsyncSession, client: Client, logo: LogoUpload, content_type: str) -> None:
+    session.add(ClientLogo(client_id=client.id, content_type=content_type, data=logo.data))
+    client.has_logo = True
+
+
+async def _replace_logo(
+    session: AsyncSession,
+    client: Client,
+    logo: LogoUpload | None,
+    content_type: str | None,
+    url: str | None,
+) -> None:
+    """Drop the client's logo for the new one: an upload, a URL, or none."""
+    await session.execute(delete(ClientLogo).where(col(ClientLogo.client_id) == client.id))
+    client.has_logo, client.logo_url = False, ""
+    if logo is not None and content_type is not None:
+        _add_logo(session, client, logo, content_type)
+    if url:
+        client.logo_url = url
+
+
+def _add_members(session: AsyncSession, client: Client, member_ids: Sequence[uuid.UUID]) -> None:
+    for member_id in member_ids:
+        session.add(
+            ClientMember(client_id=client.id, member_id=member_id, workspace_id=client.workspace_id)
+        )
+
+
 async def _member_ids(session: AsyncSession, client_id: uuid.UUID) -> list[uuid.UUID]:
     return list(
         (
@@ -260,6 +275,37 @@ async def _member_ids(session: AsyncSession, client_id: uuid.UUID) -> list[uuid.
                 select(col(ClientMember.member_id)).where(col(ClientMember.client_id) == client_id)
             )
         ).all()
+    )
+
+
+def _edited_texts(
+    checks: Checks, client: Client, name: str | None, description: str | None
+) -> tuple[str, str]:
+    """The client's name and description after an edit (``None`` keeps the value)."""
+    new_name = client.name if name is None else checks.text("name", name, max_length=100)
+    if description is None:
+        return new_name, client.description
+    return new_name, checks.text("description", description, max_length=2000, required=False)
+
+
+def _record(
+    session: AsyncSession,
+    actor: Principal,
+    client: Client,
+    action: AuditAction,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        workspace_id=client.workspace_id,
+        action=action,
+        target_type="Client",
+        target_id=client.id,
+        before=before,
+        after=after,
     )
 
 
@@ -283,14 +329,9 @@ async def update_client(
     old_members = await _member_ids(session, client.id)
     before = _summary(client, old_members)
     checks = Checks()
-    new_name = client.name if name is None else checks.text("name", name, max_length=100)
-    new_description = (
-        client.description
-        if description is None
-        else checks.text("description", description, max_length=2000, required=False)
-    )
+    new_name, new_description = _edited_texts(checks, client, name, description)
     if remove_logo and (logo is not None or logo_url):
-        checks.add("removeLogo", "removeLogo cannot come with a new logo.", UserErrorCode.INVALID)
+        checks.add("remove_logo", "removeLogo cannot come with a new logo.", UserErrorCode.INVALID)
     content_type, url = _logo_values(
         checks, logo=logo, logo_url=logo_url, max_logo_bytes=max_logo_bytes
     )
@@ -308,41 +349,16 @@ async def update_client(
         async with transaction(session):
             client.name, client.description = new_name, new_description
             if remove_logo or content_type is not None or url:
-                await session.execute(
-                    delete(ClientLogo).where(col(ClientLogo.client_id) == client.id)
-                )
-                client.has_logo, client.logo_url = False, ""
-            if logo is not None and content_type is not None:
-                session.add(
-                    ClientLogo(client_id=client.id, content_type=content_type, data=logo.data)
-                )
-                client.has_logo = True
-            if url:
-                client.logo_url = url
+                await _replace_logo(session, client, logo, content_type, url)
             if members is not None:
                 await session.execute(
                     delete(ClientMember).where(col(ClientMember.client_id) == client.id)
                 )
-                for member_id in members:
-                    session.add(
-                        ClientMember(
-                            client_id=client.id,
-                            member_id=member_id,
-                            workspace_id=client.workspace_id,
-                        )
-                    )
+                _add_members(session, client, members)
             client.updated_at = utcnow()
             session.add(client)
-            record(
-                session,
-                actor=actor,
-                workspace_id=client.workspace_id,
-                action=AuditAction.UPDATE_CLIENT,
-                target_type="Client",
-                target_id=client.id,
-                before=before,
-                after=_summary(client, old_members if members is None else members),
-            )
+            after = _summary(client, old_members if members is None else members)
+            _record(session, actor, client, AuditAction.UPDATE_CLIENT, before=before, after=after)
     except IntegrityError:
         await recheck_unique_name(session, Client, workspace_id, new_name, client_id, label=LABEL)
         raise
@@ -360,13 +376,11 @@ async def set_client_active(
         client.active = active
         client.updated_at = utcnow()
         session.add(client)
-        record(
+        _record(
             session,
-            actor=actor,
-            workspace_id=client.workspace_id,
-            action=AuditAction.SET_CLIENT_ACTIVE,
-            target_type="Client",
-            target_id=client.id,
+            actor,
+            client,
+            AuditAction.SET_CLIENT_ACTIVE,
             before={"active": before},
             after={"active": active},
         )
@@ -396,15 +410,8 @@ async def delete_client(*, session: AsyncSession, actor: Principal, client_id: u
                         revoked_at=now,
                     )
                 )
-        record(
-            session,
-            actor=actor,
-            workspace_id=client.workspace_id,
-            action=AuditAction.DELETE_CLIENT,
-            target_type="Client",
-            target_id=client.id,
-            before={**_summary(client), "accessProfiles": len(profiles)},
-        )
+        before = {**_summary(client), "accessProfiles": len(profiles)}
+        _record(session, actor, client, AuditAction.DELETE_CLIENT, before=before)
         await session.delete(client)
     return client
 

@@ -91,23 +91,25 @@ class TimeWindow:
         }
 
 
-def _check_count(checks: Checks, field: str, requests: int) -> None:
+def _check_count(checks: Checks, field: str, requests: int, *, label: str) -> None:
     if not 1 <= requests <= MAX_REQUESTS:
-        checks.add(field, f"{field} must be between 1 and {MAX_REQUESTS}.", UserErrorCode.INVALID)
+        checks.add(field, f"{label} must be between 1 and {MAX_REQUESTS}.", UserErrorCode.INVALID)
 
 
 def _check_window(checks: Checks, window: TimeWindow) -> dict[str, Any] | None:
     before = len(checks.errors)
     if not window.days:
-        checks.add("timeWindow.days", "Name at least one day.", UserErrorCode.REQUIRED)
-    for name, value in (("timeWindow.start", window.start), ("timeWindow.end", window.end)):
+        checks.add("time_window.days", "Name at least one day.", UserErrorCode.REQUIRED)
+    for part, value in (("start", window.start), ("end", window.end)):
         if not _TIME.match(value):
             checks.add(
-                name, f"{name} must be a time HH:MM (00:00 to 23:59).", UserErrorCode.INVALID
+                f"time_window.{part}",
+                f"timeWindow.{part} must be a time HH:MM (00:00 to 23:59).",
+                UserErrorCode.INVALID,
             )
     if window.start == window.end and _TIME.match(window.start):
         checks.add(
-            "timeWindow.end",
+            "time_window.end",
             "The window is empty: end equals start (leave the window out for all day).",
             UserErrorCode.INVALID,
         )
@@ -117,7 +119,7 @@ def _check_window(checks: Checks, window: TimeWindow) -> dict[str, Any] | None:
         ZoneInfo(window.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         checks.add(
-            "timeWindow.timeZone",
+            "time_window.time_zone",
             f"'{window.time_zone[:60]}' is not an IANA time zone (e.g. Europe/Berlin, UTC).",
             UserErrorCode.INVALID,
         )
@@ -152,17 +154,38 @@ def _apply_limits(
     if rate_limit is None:
         plan.rate_limit_requests, plan.rate_limit_period = None, None
     elif isinstance(rate_limit, RateLimit):
-        _check_count(checks, "rateLimit.requests", rate_limit.requests)
+        _check_count(checks, "rate_limit.requests", rate_limit.requests, label="rateLimit.requests")
         plan.rate_limit_requests, plan.rate_limit_period = rate_limit.requests, rate_limit.period
     if quota is None:
         plan.quota_requests, plan.quota_period = None, None
     elif isinstance(quota, Quota):
-        _check_count(checks, "quota.requests", quota.requests)
+        _check_count(checks, "quota.requests", quota.requests, label="quota.requests")
         plan.quota_requests, plan.quota_period = quota.requests, quota.period
     if time_window is None:
         plan.time_window = None
     elif isinstance(time_window, TimeWindow):
         plan.time_window = _check_window(checks, time_window)
+
+
+def _record(
+    session: AsyncSession,
+    actor: Principal,
+    plan: Plan,
+    action: AuditAction,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        workspace_id=plan.workspace_id,
+        action=action,
+        target_type="Plan",
+        target_id=plan.id,
+        before=before,
+        after=after,
+    )
 
 
 async def create_plan(
@@ -245,15 +268,8 @@ async def update_plan(
             _apply_limits(checks, plan, rate_limit, quota, time_window)
             checks.raise_if_any()  # inside: the rollback undoes the changed attributes
             session.add(plan)
-            record(
-                session,
-                actor=actor,
-                workspace_id=plan.workspace_id,
-                action=AuditAction.UPDATE_PLAN,
-                target_type="Plan",
-                target_id=plan.id,
-                before=before,
-                after=_summary(plan),
+            _record(
+                session, actor, plan, AuditAction.UPDATE_PLAN, before=before, after=_summary(plan)
             )
     except IntegrityError:
         await recheck_unique_name(session, Plan, workspace_id, new_name, plan_id, label=LABEL)

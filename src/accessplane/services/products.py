@@ -95,12 +95,68 @@ async def _apis(
     checks: Checks, session: AsyncSession, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[uuid.UUID]:
     if len(ids) > MAX_APIS:
-        checks.add("apiIds", f"At most {MAX_APIS} APIs per product.", UserErrorCode.INVALID)
+        checks.add("api_ids", f"At most {MAX_APIS} APIs per product.", UserErrorCode.INVALID)
         return []
     rows = await get_referenced(
-        session, Api, list(ids), workspace_id, field="apiIds", label="API", checks=checks
+        session, Api, list(ids), workspace_id, field="api_ids", label="API", checks=checks
     )
     return [row.id for row in rows]
+
+
+def _add_apis(session: AsyncSession, product: ApiProduct, api_ids: Sequence[uuid.UUID]) -> None:
+    for api_id in api_ids:
+        session.add(
+            ApiProductApi(product_id=product.id, api_id=api_id, workspace_id=product.workspace_id)
+        )
+
+
+def _record(
+    session: AsyncSession,
+    actor: Principal,
+    product: ApiProduct,
+    action: AuditAction,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        workspace_id=product.workspace_id,
+        action=action,
+        target_type="ApiProduct",
+        target_id=product.id,
+        before=before,
+        after=after,
+    )
+
+
+def _edited_texts(
+    checks: Checks, product: ApiProduct, name: str | None, description: str | None
+) -> tuple[str, str]:
+    """The product's name and description after an edit (``None`` keeps the value)."""
+    new_name = product.name if name is None else checks.text("name", name, max_length=100)
+    if description is None:
+        return new_name, product.description
+    return new_name, checks.text("description", description, max_length=2000, required=False)
+
+
+async def _check_auth_method_change(
+    checks: Checks, session: AsyncSession, product: ApiProduct, auth_method: AuthMethod | None
+) -> None:
+    """Apps holding the product, and pending requests for it, fix its method: their
+    credentials would no longer fit."""
+    if (
+        auth_method is not None
+        and auth_method != product.auth_method
+        and await _in_use(session, product.id)
+    ):
+        checks.add(
+            "auth_method",
+            "The authentication method cannot change while apps hold the product or requests "
+            "for it are pending.",
+            UserErrorCode.IN_USE,
+        )
 
 
 async def create_product(
@@ -133,17 +189,12 @@ async def create_product(
             )
             session.add(product)
             await session.flush()
-            for api_id in apis:
-                session.add(
-                    ApiProductApi(product_id=product.id, api_id=api_id, workspace_id=workspace_id)
-                )
-            record(
+            _add_apis(session, product, apis)
+            _record(
                 session,
-                actor=actor,
-                workspace_id=workspace_id,
-                action=AuditAction.CREATE_API_PRODUCT,
-                target_type="ApiProduct",
-                target_id=product.id,
+                actor,
+                product,
+                AuditAction.CREATE_API_PRODUCT,
                 after=_summary(product, apis),
             )
     except IntegrityError:
@@ -197,24 +248,9 @@ async def update_product(
     old_apis = await _api_ids(session, product.id)
     before = _summary(product, old_apis)
     checks = Checks()
-    new_name = product.name if name is None else checks.text("name", name, max_length=100)
-    new_description = (
-        product.description
-        if description is None
-        else checks.text("description", description, max_length=2000, required=False)
-    )
+    new_name, new_description = _edited_texts(checks, product, name, description)
     apis = None if api_ids is None else await _apis(checks, session, product.workspace_id, api_ids)
-    if (
-        auth_method is not None
-        and auth_method != product.auth_method
-        and await _in_use(session, product.id)
-    ):
-        checks.add(
-            "authMethod",
-            "The authentication method cannot change while apps hold the product or requests "
-            "for it are pending.",
-            UserErrorCode.IN_USE,
-        )
+    await _check_auth_method_change(checks, session, product, auth_method)
     if name is not None:
         await check_unique_name(
             checks, session, ApiProduct, product.workspace_id, new_name, product.id, label=LABEL
@@ -232,22 +268,11 @@ async def update_product(
                     delete(ApiProductApi).where(col(ApiProductApi.product_id) == product.id)
                 )
                 changes.changed(session, changes.tag("api_product", product.id))
-                for api_id in apis:
-                    session.add(
-                        ApiProductApi(
-                            product_id=product.id, api_id=api_id, workspace_id=product.workspace_id
-                        )
-                    )
+                _add_apis(session, product, apis)
             session.add(product)
-            record(
-                session,
-                actor=actor,
-                workspace_id=product.workspace_id,
-                action=AuditAction.UPDATE_API_PRODUCT,
-                target_type="ApiProduct",
-                target_id=product.id,
-                before=before,
-                after=_summary(product, old_apis if apis is None else apis),
+            after = _summary(product, old_apis if apis is None else apis)
+            _record(
+                session, actor, product, AuditAction.UPDATE_API_PRODUCT, before=before, after=after
             )
     except IntegrityError:
         await recheck_unique_name(
@@ -269,15 +294,7 @@ async def delete_product(
             UserErrorCode.IN_USE,
         )
     async with transaction(session):
-        record(
-            session,
-            actor=actor,
-            workspace_id=product.workspace_id,
-            action=AuditAction.DELETE_API_PRODUCT,
-            target_type="ApiProduct",
-            target_id=product.id,
-            before=_summary(product),
-        )
+        _record(session, actor, product, AuditAction.DELETE_API_PRODUCT, before=_summary(product))
         await session.delete(product)
     return product
 
