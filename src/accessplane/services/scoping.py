@@ -15,6 +15,7 @@ from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.errors import FieldError, InputError, NotFound, UserErrorCode
 from accessplane.models import Api
+from accessplane.services.tenancy import load_in_workspace, workspace_of
 from accessplane.services.validation import Checks
 
 M = TypeVar("M")
@@ -30,10 +31,9 @@ async def get_scoped(
     label: str,
 ) -> M:
     """Load the subject of an operation, or raise NOT_FOUND / FORBIDDEN."""
-    obj = await session.get(model, object_id)
-    workspace_id: uuid.UUID | None = getattr(obj, "workspace_id", None)
-    if obj is None or workspace_id is None or workspace_id not in actor.memberships:
-        raise NotFound(f"{label} not found.")
+    obj = await load_in_workspace(session, actor, model, object_id, label=label)
+    workspace_id = workspace_of(obj)
+    assert workspace_id is not None  # load_in_workspace found it in one of the actor's
     actor.require(workspace_id, permission)
     return obj
 

@@ -22,10 +22,16 @@ M = TypeVar("M")
 def require_tenant(actor: Principal, obj: M | None, *, label: str) -> M:
     """``obj`` if it belongs to one of the principal's workspaces, else NOT_FOUND ("<label> not
     found."), the answer for a missing object too."""
-    workspace_id: uuid.UUID | None = getattr(obj, "workspace_id", None)
+    workspace_id = workspace_of(obj)
     if obj is None or workspace_id is None or workspace_id not in actor.memberships:
         raise NotFound(f"{label} not found.")
     return obj
+
+
+def workspace_of(obj: object) -> uuid.UUID | None:
+    """The workspace an object belongs to; None for one of no workspace (and for None)."""
+    workspace_id: uuid.UUID | None = getattr(obj, "workspace_id", None)
+    return workspace_id
 
 
 async def load_in_workspace(
