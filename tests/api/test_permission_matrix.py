@@ -258,6 +258,9 @@ MUTATIONS: dict[str, Entry] = {
     "cancelAccessRequest": Entry(
         lambda s, w: _then(request_id(s, w, by_owner=True), lambda i: inputs(id=i))
     ),
+    "applyWorkspaceConfig": Entry(
+        lambda s, w: _done(inputs(workspaceId=w.id, config="version: 1\nplans: [{name: Gold}]\n"))
+    ),
 }
 
 # Protected fields: read on the workspace (``id``) or on a node of their type (``id``).
@@ -305,6 +308,7 @@ FIELDS: dict[str, Entry] = {
     "Query.permissionCatalog": Entry(lambda s, w: _done({}), foreign=False),
     "Query.workspace": Entry(the_workspace),
     "Query.node": Entry(node(api_id)),
+    "Query.exportWorkspaceConfig": Entry(lambda s, w: _done({"workspaceId": w.id})),
 }
 ENTRIES = {**{f"Mutation.{n}": e for n, e in MUTATIONS.items()}, **FIELDS}
 
