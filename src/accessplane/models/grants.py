@@ -32,7 +32,8 @@ class ApiGrant(SQLModel, table=True):
     group_id: uuid.UUID | None = Field(
         default=None, foreign_key="member_group.id", ondelete="CASCADE", index=True
     )
-    # Who granted it; kept as a plain id so the grant outlives its granter.
-    granted_by_id: uuid.UUID | None = None
+    # The principal that granted it (a user's id, or an API Access key's); a plain id, so the
+    # grant outlives its granter.
+    granted_by_principal_id: uuid.UUID | None = None
     granted_by_name: str = Field(default="", max_length=254)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -108,7 +108,7 @@ async def create_api(
                         workspace_id=workspace_id,
                         api_id=api.id,
                         member_id=membership.member_id,
-                        granted_by_id=actor.id,
+                        granted_by_principal_id=actor.id,
                         granted_by_name=actor.name,
                     )
                 )

@@ -74,7 +74,7 @@ async def grant_access(
     common: dict[str, Any] = {
         "workspace_id": api.workspace_id,
         "api_id": api.id,
-        "granted_by_id": actor.credential_id or actor.id,
+        "granted_by_principal_id": actor.credential_id or actor.id,
         "granted_by_name": actor.name,
     }
     rows = [ApiGrant(member_id=m.id, **common) for m in members]

@@ -5,10 +5,10 @@ Revises: 0006
 Create Date: 2026-12-05 09:00:00
 
 ``access_request.decided_by_id`` holds the deciding actor as the audit log names it (a member,
-or an API Access key), ``api_access.created_by_id`` the creating principal (a user, or an API
-Access key); ``access_request.created_app`` says the access profile was created with the
-request. The columns are renamed to say so; their values do not change. Batch mode: SQLite
-renames a column by copying its table.
+or an API Access key); ``api_access.created_by_id`` and ``api_grant.granted_by_id`` hold the
+creating or granting principal (a user, or an API Access key); ``access_request.created_app``
+says the access profile was created with the request. The columns are renamed to say so; their
+values do not change. Batch mode: SQLite renames a column by copying its table.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ RENAMES = [
     ("access_request", "decided_by_id", "decided_by_actor_id"),
     ("access_request", "created_app", "created_access_profile"),
     ("api_access", "created_by_id", "created_by_principal_id"),
+    ("api_grant", "granted_by_id", "granted_by_principal_id"),
 ]
 
 
