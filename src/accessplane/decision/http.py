@@ -231,20 +231,8 @@ class DecisionEndpoints:
                 or (path[len(AUTHORIZE_PATH) :] or "/"),
             ),
         )
-        reason = decision.reason
-        status = reason.status
-        answer = [(b"x-accessplane-reason", reason.encode())]
-        if decision.limit is not None:
-            answer.extend(decision.limit.headers())
-        if decision.allowed and decision.caller is not None:
-            answer.extend(decision.caller.headers())
-        elif reason is Reason.MISSING_CREDENTIAL:
-            answer.append((b"www-authenticate", b'Bearer realm="accessplane"'))
-        elif status == 401:
-            challenge = f'Bearer error="invalid_token", error_description="{reason}"'
-            answer.append((b"www-authenticate", challenge.encode()))
-        elif status == 429 and decision.limit is not None:
-            answer.append((b"retry-after", b"%d" % max(1, decision.limit.reset_seconds)))
+        status = decision.reason.status
+        answer = _forward_auth_headers(decision)
         if decision.allowed:
             # Gateways discard an allowing answer's body: send none (and skip encoding one).
             answer.append((b"content-length", b"0"))
@@ -252,3 +240,22 @@ class DecisionEndpoints:
             await send({"type": "http.response.body", "body": b""})
             return
         await _send(send, status, decision.as_json(), answer)
+
+
+def _forward_auth_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """A forward-auth answer's headers: the reason, the limits, and the caller's identity when
+    allowed or the challenge or retry delay when not."""
+    reason = decision.reason
+    answer = [(b"x-accessplane-reason", reason.encode())]
+    if decision.limit is not None:
+        answer.extend(decision.limit.headers())
+    if decision.allowed and decision.caller is not None:
+        answer.extend(decision.caller.headers())
+    elif reason is Reason.MISSING_CREDENTIAL:
+        answer.append((b"www-authenticate", b'Bearer realm="accessplane"'))
+    elif reason.status == 401:
+        challenge = f'Bearer error="invalid_token", error_description="{reason}"'
+        answer.append((b"www-authenticate", challenge.encode()))
+    elif reason.status == 429 and decision.limit is not None:
+        answer.append((b"retry-after", b"%d" % max(1, decision.limit.reset_seconds)))
+    return answer
