@@ -346,23 +346,6 @@ async def test_a_refused_mutation_writes_no_event(
     assert await event_count(session) == before
 
 
-@pytest.mark.parametrize("arrange", SUCCEEDING[:-1], ids=lambda a: a.__name__.strip("_"))
-async def test_a_forbidden_mutation_writes_no_event(
-    graphql, scenario, session, arrange: Arrange
-) -> None:
-    world = await scenario.workspace()
-    call = await arrange(scenario, world)
-    consumer = await scenario.member(world, "Consumer")
-    before = await event_count(session)
-
-    result = await graphql.as_principal(consumer.principal).execute(
-        MUTATIONS[call.action], input=call.input
-    )
-
-    assert result.error_codes == ["FORBIDDEN"]
-    assert await event_count(session) == before
-
-
 async def test_an_event_records_the_key_the_address_and_the_request_id(
     graphql, scenario, session
 ) -> None:
@@ -532,16 +515,6 @@ async def test_audit_events_with_a_time_without_zone(graphql, scenario) -> None:
     assert result.error_codes == ["BAD_USER_INPUT"]
 
 
-@pytest.mark.parametrize("role", ["Viewer", "Consumer"])
-async def test_audit_events_needs_get_audit_log(graphql, scenario, role: str) -> None:
-    world = await scenario.workspace()
-    person = await scenario.member(world, role)
-
-    result = await graphql.as_principal(person.principal).execute(AUDIT_EVENTS, id=world.id)
-
-    assert result.error_codes == ["FORBIDDEN"]
-
-
 async def test_audit_events_for_a_developer(graphql, scenario) -> None:
     world = await scenario.workspace()
     developer = await scenario.member(world, "Developer")
@@ -549,22 +522,6 @@ async def test_audit_events_for_a_developer(graphql, scenario) -> None:
     data = (await graphql.as_principal(developer.principal).execute(AUDIT_EVENTS, id=world.id)).ok()
 
     assert [n["action"] for n in nodes(data)] == ["addMember", "createWorkspace"]
-
-
-async def test_audit_events_of_another_workspace_is_not_found(graphql, scenario) -> None:
-    world, other = await scenario.workspace(), await scenario.workspace()
-
-    result = await graphql.as_principal(world.owner.principal).execute(AUDIT_EVENTS, id=other.id)
-
-    assert result.error_codes == ["NOT_FOUND"]
-
-
-async def test_audit_events_needs_authentication(graphql, scenario) -> None:
-    world = await scenario.workspace()
-
-    result = await graphql.anonymous().execute(AUDIT_EVENTS, id=world.id)
-
-    assert result.error_codes == ["UNAUTHENTICATED"]
 
 
 async def test_audit_events_costs_the_same_for_10_and_100_rows(
