@@ -17,7 +17,7 @@ from accessplane.db import transaction
 from accessplane.db.sql import delete_row, fold
 from accessplane.errors import NotFound
 from accessplane.models import Api, ApiGrant
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import accessible_api_clause, get_accessible_api
 from accessplane.services.uniqueness import check_unique
@@ -116,7 +116,7 @@ async def create_api(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="createApi",
+                action=AuditAction.CREATE_API,
                 target_type="Api",
                 target_id=api.id,
                 after=_summary(api),
@@ -170,7 +170,7 @@ async def update_api(
                 session,
                 actor=actor,
                 workspace_id=api.workspace_id,
-                action="updateApi",
+                action=AuditAction.UPDATE_API,
                 target_type="Api",
                 target_id=api.id,
                 before=before,
@@ -192,7 +192,7 @@ async def delete_api(*, session: AsyncSession, actor: Principal, api_id: uuid.UU
             session,
             actor=actor,
             workspace_id=api.workspace_id,
-            action="deleteApi",
+            action=AuditAction.DELETE_API,
             target_type="Api",
             target_id=api.id,
             before=_summary(api),

@@ -77,7 +77,7 @@ def record(
     *,
     actor: Principal,
     workspace_id: uuid.UUID,
-    action: AuditAction | str,
+    action: AuditAction,
     target_type: str,
     target_id: uuid.UUID | None,
     before: dict[str, Any] | None = None,

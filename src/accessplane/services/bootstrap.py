@@ -13,7 +13,7 @@ from accessplane.auth.principals import SYSTEM
 from accessplane.auth.tokens import TokenKind, issue_token
 from accessplane.db import transaction
 from accessplane.models import ApiAccess, Member, Workspace
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.members import get_or_create_user
 from accessplane.services.uniqueness import check_unique
 from accessplane.services.validation import Checks
@@ -67,7 +67,7 @@ async def init_workspace(
             session,
             actor=SYSTEM,
             workspace_id=workspace.id,
-            action="createWorkspace",
+            action=AuditAction.CREATE_WORKSPACE,
             target_type="Workspace",
             target_id=workspace.id,
             after={"name": workspace.name, "slug": workspace.slug, "owner": owner_email},
@@ -76,7 +76,7 @@ async def init_workspace(
             session,
             actor=SYSTEM,
             workspace_id=workspace.id,
-            action="createApiAccess",
+            action=AuditAction.CREATE_API_ACCESS,
             target_type="ApiAccess",
             target_id=key.id,
             after={"name": key.name, "role": OWNER_ROLE, "tokenHint": key.token_hint},

@@ -27,7 +27,7 @@ from accessplane.db import changes, transaction
 from accessplane.db.sql import insert_new
 from accessplane.errors import InputError, UserErrorCode
 from accessplane.models import Api, ApiGrant, Group, Member, Role
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.scoping import get_accessible_api, get_referenced, get_scoped
 
 REVOKE_ALL_CONFIRMATION = "REVOKE"
@@ -98,7 +98,7 @@ async def grant_access(
                 session,
                 actor=actor,
                 workspace_id=api.workspace_id,
-                action="grantApiAccess",
+                action=AuditAction.GRANT_API_ACCESS,
                 target_type="Api",
                 target_id=api.id,
                 after={
@@ -143,7 +143,7 @@ async def revoke_access(
         col(ApiGrant.member_id).in_([m.id for m in members]),
         col(ApiGrant.group_id).in_([g.id for g in groups]),
     )
-    return await _revoke(session, actor, api, wanted, action="revokeApiAccess")
+    return await _revoke(session, actor, api, wanted, action=AuditAction.REVOKE_API_ACCESS)
 
 
 async def revoke_all_access(
@@ -157,7 +157,7 @@ async def revoke_all_access(
             f"Type {REVOKE_ALL_CONFIRMATION} to revoke every grant of this API.",
             UserErrorCode.CONFIRMATION_REQUIRED,
         )
-    return await _revoke(session, actor, api, true(), action="revokeAllApiAccess")
+    return await _revoke(session, actor, api, true(), action=AuditAction.REVOKE_ALL_API_ACCESS)
 
 
 async def _revoke(
@@ -166,7 +166,7 @@ async def _revoke(
     api: Api,
     which: ColumnElement[bool],
     *,
-    action: str,
+    action: AuditAction,
 ) -> GrantChange:
     """Delete the API's grants matching ``which`` and record what went, in one transaction."""
     of_api = and_(col(ApiGrant.api_id) == api.id, which)

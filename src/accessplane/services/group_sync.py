@@ -25,7 +25,7 @@ from accessplane.db import changes as db_changes
 from accessplane.db import transaction
 from accessplane.errors import UserErrorCode
 from accessplane.models import Group, GroupClaimMapping, GroupMember, Member, MemberKind
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.scoping import get_scoped
 from accessplane.services.validation import Checks
 
@@ -151,7 +151,7 @@ async def _apply(
                 session,
                 actor=actor,
                 workspace_id=workspace_of[change.group_id],
-                action="syncGroupMembers",
+                action=AuditAction.SYNC_GROUP_MEMBERS,
                 target_type="Group",
                 target_id=change.group_id,
                 before=None if change.added else ids,
@@ -216,7 +216,7 @@ async def set_group_claim_mapping(
             session,
             actor=actor,
             workspace_id=group.workspace_id,
-            action="setGroupClaimMapping",
+            action=AuditAction.SET_GROUP_CLAIM_MAPPING,
             target_type="Group",
             target_id=group.id,
             before={"issuer": issuer, "claimValues": before},

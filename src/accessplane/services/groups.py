@@ -16,7 +16,7 @@ from accessplane.db import changes, transaction
 from accessplane.db.sql import delete_row, fold, insert_new
 from accessplane.errors import NotFound
 from accessplane.models import Group, GroupMember, Member
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced, get_scoped
 from accessplane.services.uniqueness import check_unique_name, recheck_unique_name
@@ -64,7 +64,7 @@ async def create_group(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="createGroup",
+                action=AuditAction.CREATE_GROUP,
                 target_type="Group",
                 target_id=group.id,
                 after={**_summary(group), "memberIds": [str(m.id) for m in members]},
@@ -111,7 +111,7 @@ async def update_group(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="updateGroup",
+                action=AuditAction.UPDATE_GROUP,
                 target_type="Group",
                 target_id=group.id,
                 before=before,
@@ -134,7 +134,7 @@ async def delete_group(*, session: AsyncSession, actor: Principal, group_id: uui
             session,
             actor=actor,
             workspace_id=group.workspace_id,
-            action="deleteGroup",
+            action=AuditAction.DELETE_GROUP,
             target_type="Group",
             target_id=group.id,
             before=_summary(group),
@@ -171,7 +171,7 @@ async def add_group_members(
                 session,
                 actor=actor,
                 workspace_id=group.workspace_id,
-                action="addGroupMembers",
+                action=AuditAction.ADD_GROUP_MEMBERS,
                 target_type="Group",
                 target_id=group.id,
                 after={"memberIds": [str(i) for i in added]},
@@ -208,7 +208,7 @@ async def remove_group_members(
             session,
             actor=actor,
             workspace_id=group.workspace_id,
-            action="removeGroupMembers",
+            action=AuditAction.REMOVE_GROUP_MEMBERS,
             target_type="Group",
             target_id=group.id,
             before={"memberIds": [str(i) for i in ids]},

@@ -16,7 +16,7 @@ from accessplane.db import transaction
 from accessplane.db.sql import delete_row, fold, insert_new
 from accessplane.errors import InputError, NotFound, UserErrorCode
 from accessplane.models import GroupMember, Member, MemberKind, Role, User
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import (
     check_holder_manageable,
@@ -107,7 +107,7 @@ async def add_member(
                 session,
                 actor=actor,
                 workspace_id=workspace_id,
-                action="addMember",
+                action=AuditAction.ADD_MEMBER,
                 target_type="Member",
                 target_id=member.id,
                 after={"email": email, "role": role_name},
@@ -162,7 +162,7 @@ async def update_member_role(
                 session,
                 actor=actor,
                 workspace_id=member.workspace_id,
-                action="updateMemberRole",
+                action=AuditAction.UPDATE_MEMBER_ROLE,
                 target_type="Member",
                 target_id=member.id,
                 before={"role": previous.name if previous else None},
@@ -190,7 +190,7 @@ async def remove_member(*, session: AsyncSession, actor: Principal, member_id: u
             session,
             actor=actor,
             workspace_id=member.workspace_id,
-            action="removeMember",
+            action=AuditAction.REMOVE_MEMBER,
             target_type="Member",
             target_id=member.id,
             before={"email": user.email if user else None},

@@ -20,7 +20,7 @@ from accessplane.errors import UserErrorCode
 from accessplane.models import Notification, NotificationKind, NotificationSettings
 from accessplane.models.base import utcnow
 from accessplane.notify.rendering import DEFAULT_SUBJECTS, SAMPLE_CONTEXT, render, subject_error
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.validation import Checks
 
 
@@ -118,7 +118,7 @@ async def update_notification_settings(
             session,
             actor=actor,
             workspace_id=workspace_id,
-            action="updateNotificationSettings",
+            action=AuditAction.UPDATE_NOTIFICATION_SETTINGS,
             target_type="Workspace",
             target_id=workspace_id,
             before={"subjects": before},

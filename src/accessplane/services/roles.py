@@ -19,7 +19,7 @@ from accessplane.db import transaction
 from accessplane.db.sql import delete_row
 from accessplane.errors import InputError, NotFound, UserErrorCode
 from accessplane.models import ApiAccess, Member, Role
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
 from accessplane.services.uniqueness import check_unique_name
@@ -220,7 +220,7 @@ async def create_role(
             session,
             actor=actor,
             workspace_id=workspace_id,
-            action="createRole",
+            action=AuditAction.CREATE_ROLE,
             target_type="Role",
             target_id=role.id,
             after=role_summary(role),
@@ -273,7 +273,7 @@ async def update_role(
             session,
             actor=actor,
             workspace_id=role.workspace_id,
-            action="updateRole",
+            action=AuditAction.UPDATE_ROLE,
             target_type="Role",
             target_id=role.id,
             before=before,
@@ -307,7 +307,7 @@ async def delete_role(*, session: AsyncSession, actor: Principal, role_id: uuid.
                 session,
                 actor=actor,
                 workspace_id=role.workspace_id,
-                action="deleteRole",
+                action=AuditAction.DELETE_ROLE,
                 target_type="Role",
                 target_id=role.id,
                 before=role_summary(role),

@@ -23,7 +23,7 @@ from accessplane.auth.principals import Membership, Principal, PrincipalKind, gr
 from accessplane.db import transaction
 from accessplane.errors import UserErrorCode
 from accessplane.models import Member, MemberKind, Role, ServiceAccount, User
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.members import get_or_create_user
 from accessplane.services.roles import check_role_assignable
 from accessplane.services.validation import Checks
@@ -96,7 +96,7 @@ async def link_service_account(
             session,
             actor=actor,
             workspace_id=workspace_id,
-            action="linkServiceAccount",
+            action=AuditAction.LINK_SERVICE_ACCOUNT,
             target_type="Member",
             target_id=member.id,
             after={"issuer": issuer, "clientId": client_id, "name": name, "role": role.name},

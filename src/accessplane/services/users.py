@@ -22,7 +22,7 @@ from accessplane.auth.principals import SYSTEM, Principal
 from accessplane.db import transaction
 from accessplane.errors import Unauthenticated
 from accessplane.models import Member, Role, User, Workspace
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.validation import Checks
 from accessplane.services.workspaces import create_workspace_rows
 
@@ -192,7 +192,7 @@ async def _make_default_owner(
         session,
         actor=actor,
         workspace_id=workspace.id,
-        action="bootstrapOwner",
+        action=AuditAction.BOOTSTRAP_OWNER,
         target_type="Member",
         target_id=member.id,
         after={"email": user.email, "role": OWNER_ROLE, "issuer": user.issuer},

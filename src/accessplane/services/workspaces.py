@@ -13,7 +13,7 @@ from accessplane.auth.principals import Principal
 from accessplane.db import transaction
 from accessplane.errors import Forbidden, UserErrorCode
 from accessplane.models import Member, Role, Workspace
-from accessplane.services.audit import record
+from accessplane.services.audit import AuditAction, record
 from accessplane.services.roles import built_in_roles
 from accessplane.services.validation import Checks, slugify
 
@@ -68,7 +68,7 @@ async def create_workspace(
             session,
             actor=actor,
             workspace_id=workspace.id,
-            action="createWorkspace",
+            action=AuditAction.CREATE_WORKSPACE,
             target_type="Workspace",
             target_id=workspace.id,
             after={"name": workspace.name, "slug": workspace.slug},
