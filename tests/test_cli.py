@@ -217,10 +217,13 @@ def test_production_refuses_the_development_secret_in_one_line(
     assert not Path("accessplane.db").exists()
 
 
-def test_an_invalid_setting_is_named_in_one_line(environment: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("command", ["serve", "schema"])
+def test_an_invalid_setting_is_named_in_one_line(
+    environment: pytest.MonkeyPatch, command: str
+) -> None:
     environment.setenv("ACCESSPLANE_PORT", "eighty")
 
-    result = runner.invoke(app, ["serve"])
+    result = runner.invoke(app, [command])
 
     assert result.exit_code == 1
     line = single_error_line(result)

@@ -317,9 +317,9 @@ def schema(
     from graphql import find_breaking_changes
 
     from accessplane.schema.build import build_schema
-    from accessplane.settings import Settings
 
-    current = build_schema(Settings()).as_str()
+    with operator_errors():
+        current = build_schema(load_settings()).as_str()
     if breaking_against is None:
         typer.echo(current)
         return
