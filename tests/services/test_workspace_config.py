@@ -14,17 +14,24 @@ from accessplane.models import (
     ApiGrant,
     AuditEvent,
     AuthMethod,
+    Client,
+    ClientMember,
     Group,
+    Member,
     NotificationKind,
     Plan,
+    Role,
+    User,
     Workspace,
 )
 from accessplane.models.plans import RateLimitPeriod
 from accessplane.services import (
     access_profiles,
+    clients,
     notifications,
     plans,
     products,
+    service_accounts,
 )
 from accessplane.services.roles import PermissionSpec
 from accessplane.services.workspace_config import (
@@ -427,3 +434,55 @@ async def test_group_members_change_as_a_set_and_an_app_keeps_its_method(
         )
     assert [e.field for e in caught.value.errors] == ["clients[0].apps[0].authMethod"]
     assert await count(session, AuditEvent) == events
+
+
+async def test_a_client_keeps_its_service_members_that_the_file_leaves_out(
+    scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    ws = world.workspace.id
+    await populate(scenario, world)
+    owner = world.owner.principal
+    developer = await session.scalar(
+        select(Role.id).where(Role.workspace_id == ws, Role.name == "Developer")
+    )
+    assert developer is not None
+    robot = await service_accounts.link_service_account(
+        session=session,
+        actor=owner,
+        workspace_id=ws,
+        issuer="https://issuer.example",
+        client_id="robot",
+        role_id=developer,
+        name="Robot",
+        known_issuers={"https://issuer.example"},
+    )
+    acme = await session.scalar(select(Client).where(Client.workspace_id == ws))
+    assert acme is not None
+    alice = await session.scalar(select(User.id).where(User.email == "alice@example.com"))
+    alice_member = await session.scalar(
+        select(Member.id).where(Member.workspace_id == ws, Member.user_id == alice)
+    )
+    assert alice_member is not None
+    await clients.update_client(
+        session=session, actor=owner, client_id=acme.id, member_ids=[alice_member, robot.id]
+    )
+    text = await export_workspace_config(session=session, actor=owner, workspace_id=ws)
+    data = yaml.safe_load(text)
+    assert data["clients"][0]["members"] == ["alice@example.com"]  # service members stay out
+    data["clients"][0]["members"] = ["alice@example.com", "bob@example.com"]
+
+    result = await apply_workspace_config(
+        session=session, actor=owner, workspace_id=ws, text=yaml.safe_dump(data), secret=SECRET
+    )
+
+    assert result.applied
+    linked = set(
+        (
+            await session.scalars(
+                select(ClientMember.member_id).where(ClientMember.client_id == acme.id)
+            )
+        ).all()
+    )
+    assert robot.id in linked
+    assert len(linked) == 3

@@ -85,6 +85,8 @@ class Ids:
     products: dict[str, uuid.UUID] = field(default_factory=dict)
     clients: dict[str, uuid.UUID] = field(default_factory=dict)
     apps: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
+    # Members of a client that the file leaves out (service members): kept by every update.
+    unlisted_client_members: dict[str, list[uuid.UUID]] = field(default_factory=dict)
 
 
 @dataclass
@@ -347,14 +349,18 @@ async def _clients(
         )
     ).all()
     members: dict[uuid.UUID, list[str]] = {}
+    unlisted: dict[uuid.UUID, list[uuid.UUID]] = {}
     for client_id, member_id in links:
         if member_id in emails:
             members.setdefault(client_id, []).append(emails[member_id])
+        else:
+            unlisted.setdefault(client_id, []).append(member_id)
     apps = await _apps(session, workspace_id, ids)
     configs = []
     for c in rows:
         for app_id, app in apps.get(c.id, []):
             ids.apps[(c.name, app.name)] = app_id
+        ids.unlisted_client_members[c.name] = unlisted.get(c.id, [])
         configs.append(
             ClientConfig(
                 name=c.name,

@@ -535,9 +535,10 @@ def _client_steps(
                     client_id=client_id,
                     description=new.description,
                     logo_url=new.logo_url if new.logo_url != old.logo_url else None,
-                    member_ids=_lookup_all(
-                        ctx.ids.members, new.members, f"{path}.members", "member"
-                    ),
+                    member_ids=[
+                        *_lookup_all(ctx.ids.members, new.members, f"{path}.members", "member"),
+                        *ctx.ids.unlisted_client_members.get(new.name, []),
+                    ],
                 )
             if old.active != new.active:
                 await clients.set_client_active(
