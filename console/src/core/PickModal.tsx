@@ -40,7 +40,8 @@ const PickOptionsDocument = graphql(`
 
 /**
  * Pick several people or groups with a multi-select searched on the server (any workspace
- * size), then act on them; `onSubmit` answers an error to show, or null when done.
+ * size), then act on them (`labels` names them); `onSubmit` answers an error to show, or null
+ * when done.
  */
 export function PickModal({
   title,
@@ -56,7 +57,7 @@ export function PickModal({
   action: string;
   exclude: string[]; // already there: not offered
   onClose: () => void;
-  onSubmit: (ids: string[]) => Promise<string | null>;
+  onSubmit: (ids: string[], labels: Record<string, string>) => Promise<string | null>;
   busy: boolean;
 }) {
   const { membership } = useWorkspace();
@@ -81,7 +82,7 @@ export function PickModal({
 
   async function submit() {
     if (!picked.length) return setError(kind === "people" ? "Pick at least one person." : "Pick at least one group.");
-    const problem = await onSubmit(picked);
+    const problem = await onSubmit(picked, labels);
     if (problem) return setError(problem);
     onClose();
   }

@@ -1,0 +1,216 @@
+import { ActionIcon, Anchor, Button, Code, Group, Menu, Paper, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { useQuery } from "urql";
+import { DateTime } from "../core/dates";
+import { Guarded } from "../core/Guarded";
+import { Empty, Loading, QueryError } from "../core/states";
+import { usePermission, useWorkspace } from "../core/workspace";
+import type { AccessProfileFieldsFragment } from "../gql/graphql";
+import { memberLabel } from "../members/labels";
+import { ClientFormModal } from "./ClientFormModal";
+import { ActiveModal, DeleteClientModal } from "./ClientModals";
+import { CreateProfileWizard } from "./CreateProfileWizard";
+import { ClientDetailDocument } from "./documents";
+import { ActiveBadge, ClientLogo } from "./parts";
+import { DeleteProfileModal, EditProfileModal, RefreshTokenModal } from "./ProfileModals";
+
+type Dialog =
+  | { kind: "edit" | "active" | "delete" | "create-profile" }
+  | { kind: "edit-profile" | "refresh" | "delete-profile"; profile: AccessProfileFieldsFragment };
+
+function ProfileRow({ profile, onDialog }: { profile: AccessProfileFieldsFragment; onDialog: (dialog: Dialog) => void }) {
+  const manage = usePermission("manageClients");
+  const reason = manage.reason || undefined;
+  return (
+    <Table.Tr>
+      <Table.Td fw={500}>{profile.name}</Table.Td>
+      <Table.Td>{profile.authMethod}</Table.Td>
+      <Table.Td>{profile.products.map((p) => p.name).join(", ") || <Text c="dimmed">None</Text>}</Table.Td>
+      <Table.Td>{profile.plan?.name ?? <Text c="dimmed">None</Text>}</Table.Td>
+      <Table.Td maw={220}>
+        <Text size="sm" style={{ wordBreak: "break-word" }}>
+          {profile.allowedIps.join(", ") || "Any"}
+        </Text>
+      </Table.Td>
+      <Table.Td>{profile.tokenHint ? <Code>…{profile.tokenHint}</Code> : "—"}</Table.Td>
+      <Table.Td>
+        <DateTime value={profile.createdAt} />
+      </Table.Td>
+      <Table.Td ta="right">
+        <Menu position="bottom-end">
+          <Menu.Target>
+            <ActionIcon variant="subtle" color="gray" aria-label={`Actions for ${profile.name}`}>
+              ⋯
+            </ActionIcon>
+          </Menu.Target>
+          <Menu.Dropdown>
+            <Menu.Item disabled={!manage.allowed} title={reason} onClick={() => onDialog({ kind: "edit-profile", profile })}>
+              Edit
+            </Menu.Item>
+            {profile.authMethod === "AUTH_TOKEN" && (
+              <Menu.Item disabled={!manage.allowed} title={reason} onClick={() => onDialog({ kind: "refresh", profile })}>
+                Refresh token
+              </Menu.Item>
+            )}
+            <Menu.Item color="red" disabled={!manage.allowed} title={reason} onClick={() => onDialog({ kind: "delete-profile", profile })}>
+              Delete
+            </Menu.Item>
+          </Menu.Dropdown>
+        </Menu>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+function ProfileTable({ profiles, onDialog }: { profiles: AccessProfileFieldsFragment[]; onDialog: (dialog: Dialog) => void }) {
+  if (!profiles.length) return <Empty title="No access profiles yet">Create one for each app of this client.</Empty>;
+  return (
+    <Table.ScrollContainer minWidth={900}>
+      <Table aria-label="Access profiles" verticalSpacing="xs" highlightOnHover>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Name</Table.Th>
+            <Table.Th>Method</Table.Th>
+            <Table.Th>Products</Table.Th>
+            <Table.Th>Plan</Table.Th>
+            <Table.Th>Allowed IPs</Table.Th>
+            <Table.Th>Token</Table.Th>
+            <Table.Th>Created</Table.Th>
+            <Table.Th>
+              <VisuallyHidden>Actions</VisuallyHidden>
+            </Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {profiles.map((profile) => (
+            <ProfileRow key={profile.id} profile={profile} onDialog={onDialog} />
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/** A client's page: its details and members, and its apps (access profiles) with their actions. */
+export function ClientDetailPage() {
+  const allowed = usePermission("getClient");
+  if (!allowed.allowed) {
+    return (
+      <Stack>
+        <Title order={2}>Client</Title>
+        <Empty title="Not available with your role">{allowed.reason}</Empty>
+      </Stack>
+    );
+  }
+  return <ClientDetail />;
+}
+
+function ClientDetail() {
+  const { clientId = "" } = useParams();
+  const { membership } = useWorkspace();
+  const navigate = useNavigate();
+  const base = `/workspaces/${membership.workspace.id}/clients`;
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const [{ data, error, fetching }, refetch] = useQuery({ query: ClientDetailDocument, variables: { id: clientId } });
+  const client = data?.node.__typename === "Client" ? data.node : null;
+  if (!client) {
+    if (error) return <QueryError error={error} />;
+    if (fetching) return <Loading />;
+    return (
+      <Empty title="Client not found">
+        <Anchor component={Link} to={base}>
+          Show all clients
+        </Anchor>
+      </Empty>
+    );
+  }
+  const profiles = client.accessProfiles.edges.map((e) => e.node);
+  const members = client.members.edges.map(({ node }) => ({ id: node.id, label: memberLabel(node.user) }));
+  const reload = () => refetch({ requestPolicy: "network-only" });
+  const close = () => setDialog(null);
+  const done = (message: string) => {
+    close();
+    notifications.show({ color: "green", message });
+    reload();
+  };
+
+  return (
+    <Stack>
+      <Anchor component={Link} to={base} size="sm">
+        ← Clients
+      </Anchor>
+      <Group justify="space-between" align="flex-start">
+        <Group>
+          <ClientLogo name={client.name} logoUrl={client.logoUrl} size="lg" />
+          <Stack gap={2}>
+            <Group gap="xs">
+              <Title order={2}>{client.name}</Title>
+              <ActiveBadge active={client.active} />
+            </Group>
+            {client.description && <Text c="dimmed">{client.description}</Text>}
+          </Stack>
+        </Group>
+        <Guarded permission="manageClients">
+          {(disabled) => (
+            <Group gap="xs">
+              <Button variant="default" disabled={disabled} onClick={() => setDialog({ kind: "edit" })}>
+                Edit
+              </Button>
+              <Button variant="default" disabled={disabled} onClick={() => setDialog({ kind: "active" })}>
+                {client.active ? "Deactivate" : "Activate"}
+              </Button>
+              <Button color="red" disabled={disabled} onClick={() => setDialog({ kind: "delete" })}>
+                Delete
+              </Button>
+            </Group>
+          )}
+        </Guarded>
+      </Group>
+      <Paper withBorder p="sm" component="section" aria-label="Members">
+        <Text fw={600} size="sm">
+          Members ({client.members.totalCount})
+        </Text>
+        <Text size="sm">{members.map((m) => m.label).join(", ") || "None: add the people who request access for its apps."}</Text>
+      </Paper>
+      <Group justify="space-between">
+        <Title order={3}>Access profiles ({client.accessProfiles.totalCount})</Title>
+        <Guarded permission="manageClients">
+          {(disabled) => (
+            <Button disabled={disabled} onClick={() => setDialog({ kind: "create-profile" })}>
+              Create new access profile
+            </Button>
+          )}
+        </Guarded>
+      </Group>
+      <ProfileTable profiles={profiles} onDialog={setDialog} />
+
+      {dialog?.kind === "edit" && (
+        <ClientFormModal client={client} members={members} onClose={close} onSaved={(saved) => done(`${saved.name} saved.`)} />
+      )}
+      {dialog?.kind === "active" && (
+        <ActiveModal client={client} onClose={close} onDone={(active) => done(`${client.name} is ${active ? "active" : "inactive"}.`)} />
+      )}
+      {dialog?.kind === "delete" && (
+        <DeleteClientModal
+          client={client}
+          apps={client.accessProfiles.totalCount}
+          onClose={close}
+          onDeleted={() => {
+            notifications.show({ color: "green", message: `${client.name} deleted.` });
+            void navigate(base);
+          }}
+        />
+      )}
+      {dialog?.kind === "create-profile" && <CreateProfileWizard client={client} onClose={close} onCreated={reload} />}
+      {dialog?.kind === "edit-profile" && (
+        <EditProfileModal profile={dialog.profile} onClose={close} onSaved={() => done(`${dialog.profile.name} saved.`)} />
+      )}
+      {dialog?.kind === "refresh" && <RefreshTokenModal profile={dialog.profile} onClose={close} onRefreshed={reload} />}
+      {dialog?.kind === "delete-profile" && (
+        <DeleteProfileModal profile={dialog.profile} onClose={close} onDeleted={() => done(`${dialog.profile.name} deleted.`)} />
+      )}
+    </Stack>
+  );
+}

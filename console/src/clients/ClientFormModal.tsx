@@ -1,0 +1,226 @@
+import { Alert, Button, FileInput, Group, Image, Modal, Pill, Stack, Text, TextInput, Textarea } from "@mantine/core";
+import { useState } from "react";
+import { useMutation } from "urql";
+import { PickModal } from "../core/PickModal";
+import { useWorkspace } from "../core/workspace";
+import type { ClientFieldsFragment } from "../gql/graphql";
+import { CreateClientDocument, UpdateClientDocument } from "./documents";
+import { ClientLogo, mutationErrors } from "./parts";
+
+export interface MemberOption {
+  id: string;
+  label: string;
+}
+
+interface Values {
+  name: string;
+  description: string;
+  logo: File | null;
+  preview: string | null; // a data: URL of the chosen file (the page allows no blob: images)
+  removeLogo: boolean;
+  members: MemberOption[];
+}
+
+const LOGO_TYPES = "image/png,image/jpeg";
+
+function readPreview(file: File, done: (url: string | null) => void) {
+  const reader = new FileReader();
+  reader.onload = () => done(typeof reader.result === "string" ? reader.result : null);
+  reader.onerror = () => done(null);
+  reader.readAsDataURL(file);
+}
+
+/** The logo field with a preview of the chosen file, or the current logo with Remove. */
+function LogoField({
+  client,
+  values,
+  error,
+  onChange,
+  onClearError,
+}: {
+  client: ClientFieldsFragment | null;
+  values: Values;
+  error: string | undefined;
+  onChange: (patch: Partial<Values>) => void;
+  onClearError: () => void; // the server's verdict was on the previous file
+}) {
+  const current = client?.logoUrl && !values.removeLogo && !values.logo;
+  return (
+    <Group align="flex-end" wrap="nowrap">
+      <FileInput
+        label="Logo"
+        description="A PNG or JPEG image, at most 1 MiB."
+        placeholder="Choose a file"
+        accept={LOGO_TYPES}
+        value={values.logo}
+        clearable
+        clearButtonProps={{ "aria-label": "Clear logo" }}
+        onChange={(file) => {
+          onChange({ logo: file, preview: null, removeLogo: false });
+          onClearError();
+          if (file) readPreview(file, (preview) => onChange({ preview }));
+        }}
+        error={error}
+        style={{ flex: 1 }}
+      />
+      {values.preview && <Image src={values.preview} alt="Preview of the new logo" w={48} h={48} fit="contain" radius="sm" />}
+      {current && (
+        <>
+          <ClientLogo name={client.name} logoUrl={client.logoUrl} size="lg" />
+          <Button variant="default" size="xs" onClick={() => onChange({ removeLogo: true })}>
+            Remove logo
+          </Button>
+        </>
+      )}
+    </Group>
+  );
+}
+
+function MembersField({ members, error, onChange }: { members: MemberOption[]; error: string | undefined; onChange: (members: MemberOption[]) => void }) {
+  const [picking, setPicking] = useState(false);
+  return (
+    <Stack gap={4}>
+      <Group justify="space-between">
+        <Text size="sm" fw={500} id="client-members-label">
+          Members
+        </Text>
+        <Button variant="default" size="xs" onClick={() => setPicking(true)}>
+          Add members
+        </Button>
+      </Group>
+      <Text size="xs" c="dimmed">
+        The people who request access for this client&apos;s apps.
+      </Text>
+      <Pill.Group aria-labelledby="client-members-label">
+        {members.length === 0 && (
+          <Text size="sm" c="dimmed">
+            None yet
+          </Text>
+        )}
+        {members.map((member) => (
+          <Pill key={member.id} withRemoveButton removeButtonProps={{ "aria-label": `Remove ${member.label}` }} onRemove={() => onChange(members.filter((m) => m.id !== member.id))}>
+            {member.label}
+          </Pill>
+        ))}
+      </Pill.Group>
+      {error && (
+        <Text size="sm" c="red.8" role="alert">
+          {error}
+        </Text>
+      )}
+      {picking && (
+        <PickModal
+          title="Add members"
+          kind="people"
+          action="Add"
+          exclude={members.map((m) => m.id)}
+          busy={false}
+          onClose={() => setPicking(false)}
+          onSubmit={async (ids, labels) => {
+            onChange([...members, ...ids.map((id) => ({ id, label: labels[id] ?? id }))]);
+            return null;
+          }}
+        />
+      )}
+    </Stack>
+  );
+}
+
+/**
+ * "New client" (name, description, logo upload with a preview, members picked on the server) or
+ * editing one; the server judges the logo by its bytes, and its refusal shows on the field.
+ */
+export function ClientFormModal({
+  client,
+  members,
+  onClose,
+  onSaved,
+}: {
+  client: ClientFieldsFragment | null; // null: create
+  members: MemberOption[];
+  onClose: () => void;
+  onSaved: (client: ClientFieldsFragment) => void;
+}) {
+  const { membership } = useWorkspace();
+  const [values, setValues] = useState<Values>({
+    name: client?.name ?? "",
+    description: client?.description ?? "",
+    logo: null,
+    preview: null,
+    removeLogo: false,
+    members,
+  });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [created, create] = useMutation(CreateClientDocument);
+  const [updated, update] = useMutation(UpdateClientDocument);
+  const patch = (change: Partial<Values>) => setValues((current) => ({ ...current, ...change }));
+
+  async function submit() {
+    if (!values.name.trim()) return setErrors({ name: "A name is required." });
+    const common = { name: values.name, description: values.description, memberIds: values.members.map((m) => m.id) };
+    if (client) {
+      const result = await update({ input: { id: client.id, ...common, logo: values.logo, removeLogo: values.removeLogo } });
+      const problems = mutationErrors(result.data?.updateClient, result.error);
+      if (problems) return setErrors(problems);
+      if (result.data?.updateClient.client) onSaved(result.data.updateClient.client);
+      return;
+    }
+    const result = await create({ input: { workspaceId: membership.workspace.id, ...common, logo: values.logo } });
+    const problems = mutationErrors(result.data?.createClient, result.error);
+    if (problems) return setErrors(problems);
+    if (result.data?.createClient.client) onSaved(result.data.createClient.client);
+  }
+
+  return (
+    <Modal opened onClose={onClose} title={client ? `Edit ${client.name}` : "New client"} size="lg">
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void submit();
+        }}
+      >
+        <Stack>
+          {errors[""] && (
+            <Alert color="red" role="alert">
+              {errors[""]}
+            </Alert>
+          )}
+          <TextInput
+            label="Name"
+            required
+            maxLength={100}
+            value={values.name}
+            onChange={(event) => patch({ name: event.currentTarget.value })}
+            error={errors.name}
+            data-autofocus
+          />
+          <Textarea
+            label="Description"
+            autosize
+            minRows={2}
+            value={values.description}
+            onChange={(event) => patch({ description: event.currentTarget.value })}
+            error={errors.description}
+          />
+          <LogoField
+            client={client}
+            values={values}
+            error={errors.logo ?? errors.logoUrl}
+            onChange={patch}
+            onClearError={() => setErrors(({ logo, logoUrl, ...rest }) => (logo || logoUrl ? rest : { ...rest }))}
+          />
+          <MembersField members={values.members} error={errors.memberIds} onChange={(list) => patch({ members: list })} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={created.fetching || updated.fetching}>
+              {client ? "Save" : "Create client"}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
