@@ -258,11 +258,39 @@ def init(
     _show_bootstrap(result, settings, key_file=owner_key_file)
 
 
+WORKERS_NEED_SHARED_STATE = (
+    "--workers > 1 needs PostgreSQL and Redis "
+    "(SQLite keeps caches and rate-limit counters per process)"
+)
+
+
+def server_stack() -> tuple[str, str]:
+    """uvicorn's event loop and HTTP parser: uvloop and httptools, both C and both dependencies
+    (uvloop except on Windows), else asyncio and the pure-Python h11. Named rather than
+    ``auto``, which picks the same, so the choice is visible and tested."""
+    from importlib.util import find_spec
+
+    loop = "uvloop" if find_spec("uvloop") is not None else "asyncio"
+    http = "httptools" if find_spec("httptools") is not None else "h11"
+    return loop, http
+
+
+def _check_workers(settings: Settings, workers: int) -> None:
+    """Several workers share state only through PostgreSQL (cache invalidation by ``NOTIFY``)
+    and Redis (rate-limit counters): otherwise a plan's limit counts once per worker and a
+    revocation reaches the other workers only when their cache entry expires."""
+    on_postgresql = settings.database_url.split(":", 1)[0].split("+", 1)[0] == "postgresql"
+    if workers > 1 and not (on_postgresql and settings.redis_url):
+        raise fail(WORKERS_NEED_SHARED_STATE)
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Address to bind (default from settings)."),
     port: int | None = typer.Option(None, help="Port (default from settings)."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int = typer.Option(
+        1, help="Worker processes (more than 1 needs PostgreSQL and Redis)."
+    ),
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
 ) -> None:
     """Migrate, bootstrap an empty database, and serve the API."""
@@ -272,12 +300,14 @@ def serve(
             settings.host = host
         if port is not None:
             settings.port = port
+        _check_workers(settings, workers)  # before migrating: a refused start changes nothing
         _configure_logging()
         result = run(_start(settings))
     if result is not None:
         _show_bootstrap(result, settings)
     import uvicorn
 
+    loop, http = server_stack()
     uvicorn.run(
         "accessplane.app:create_app",
         factory=True,
@@ -286,6 +316,8 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=False,
+        loop=loop,
+        http=http,
     )
 
 
