@@ -1,10 +1,11 @@
-"""Rate limits and quotas with the ``limits`` library: counters in memory on one instance, in
-Redis (``ACCESSPLANE_REDIS_URL``) when several instances must share them exactly.
+"""Rate limits and quotas: counters in memory on one instance (``decision/counters.py``, whose
+cost does not grow with the number of other apps counting), in Redis through the ``limits``
+library (``ACCESSPLANE_REDIS_URL``) when several instances must share them exactly.
 
-Rate limits are fixed windows that start with a window's first request (``limits``' fixed-window
-strategy; in Redis an atomic ``INCR`` with an expiry, so every instance counts against the same
-number). Quotas are calendar days or months in UTC: the period is part of the counter's key, so
-a new period starts from zero at midnight whatever the first request's time was.
+Rate limits are fixed windows that start with a window's first request (in Redis an atomic
+``INCR`` with an expiry, so every instance counts against the same number). Quotas are calendar
+days or months in UTC: the period is part of the counter's key, so a new period starts from zero
+at midnight whatever the first request's time was.
 
 When Redis cannot be reached the limiter fails as configured (``limiter_failure_mode``):
 ``closed`` answers ``limiter_unavailable``, ``open`` counts in this instance's memory. Redis is
@@ -22,12 +23,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from limits import RateLimitItem
 from limits.aio.storage import Storage
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
+from accessplane.decision.counters import MemoryCounters
 from accessplane.decision.policies import PlanPolicy
 from accessplane.decision.reasons import Reason
 
@@ -98,18 +101,29 @@ class LimiterStats:
     decisions: dict[FailureMode, int] = field(default_factory=lambda: dict.fromkeys(FailureMode, 0))
 
 
-def storage_for(redis_url: str | None) -> Storage:
+class Counters(Protocol):
+    """What the limiter asks of its counters: ``MemoryCounters`` or a ``limits`` storage."""
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int: ...
+
+    async def get(self, key: str) -> int: ...
+
+    async def get_expiry(self, key: str) -> float: ...
+
+    async def reset(self) -> int | None: ...
+
+
+def storage_for(redis_url: str | None) -> Counters:
     """Memory, or Redis through redis-py (the ``redis`` extra)."""
     if not redis_url:
-        storage = storage_from_string("async+memory://")
-    else:
-        storage = storage_from_string(
-            f"async+{redis_url}",
-            implementation="redispy",
-            wrap_exceptions=True,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-        )
+        return MemoryCounters()
+    storage = storage_from_string(
+        f"async+{redis_url}",
+        implementation="redispy",
+        wrap_exceptions=True,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
     assert isinstance(storage, Storage)
     return storage
 
@@ -119,7 +133,7 @@ class Limiter:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Counters,
         *,
         failure_mode: FailureMode | str = FailureMode.CLOSED,
         retry_seconds: float = RETRY_SECONDS,
