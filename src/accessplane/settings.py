@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     decision_cache_ttl: float = Field(default=300.0, gt=0)
     # Per-credential allowed/denied counts are kept in memory and written this often.
     decision_usage_flush_seconds: float = Field(default=10.0, gt=0)
+    # Their hourly series (AccessProfile.usageSeries) is kept this long, then pruned.
+    decision_usage_hour_retention_days: int = Field(default=90, ge=1)
     # Shared rate-limit and quota counters (``redis://host:6379/0``); unset: in memory, exact
     # for one instance only.
     redis_url: str | None = None

@@ -1,4 +1,5 @@
-"""DecisionUsage: decisions counted in memory, added to ``credential_usage`` in batches."""
+"""DecisionUsage: decisions counted in memory, added to ``credential_usage`` (totals) and
+``credential_usage_hour`` (per UTC hour) in batches; hours pruned by the worker."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,13 +15,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessplane.decision.reasons import GatewayCallerKind, Reason
-from accessplane.decision.usage import DecisionUsage
-from accessplane.models import CredentialUsage, Workspace
+from accessplane.decision.usage import DecisionUsage, prune_usage_hours
+from accessplane.models import CredentialUsage, CredentialUsageHour, Workspace
+from accessplane.notify.outbox import worker_for
+from accessplane.settings import Settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 APP = GatewayCallerKind.ACCESS_PROFILE
 MEMBER = GatewayCallerKind.MEMBER
 Stored = dict[tuple[str, uuid.UUID, str], tuple[uuid.UUID, int, datetime]]
+StoredHours = dict[tuple[str, uuid.UUID, str, datetime], tuple[uuid.UUID, int]]
 
 
 @pytest.fixture
@@ -47,6 +51,18 @@ async def stored(session: AsyncSession) -> Stored:
     }
 
 
+async def stored_hours(session: AsyncSession) -> StoredHours:
+    """Every hour row: (type, id, reason, hour) -> (workspace, count)."""
+    rows = (
+        await session.scalars(select(CredentialUsageHour).execution_options(populate_existing=True))
+    ).all()
+    await session.commit()
+    return {
+        (r.principal_type, r.principal_id, r.reason, r.hour): (r.workspace_id, r.count)
+        for r in rows
+    }
+
+
 def decide(
     usage: DecisionUsage,
     workspace_id: uuid.UUID,
@@ -67,7 +83,7 @@ def decide(
         )
 
 
-async def test_decisions_are_counted_in_memory_and_written_in_one_statement(
+async def test_decisions_are_counted_in_memory_and_written_in_one_statement_per_table(
     session: AsyncSession, sessions, count_queries
 ) -> None:
     ws = await workspace(session, "Acme")
@@ -86,13 +102,20 @@ async def test_decisions_are_counted_in_memory_and_written_in_one_statement(
     with count_queries:
         assert await usage.flush() == 3
     writes = [s for s in count_queries.statements if s.lstrip().upper().startswith("INSERT")]
-    assert len(writes) == 1, count_queries.statements
+    totals = [s for s in writes if "INTO credential_usage (" in s]
+    hours = [s for s in writes if "INTO credential_usage_hour (" in s]
+    assert (len(totals), len(hours), len(writes)) == (1, 1, 2), count_queries.statements
     assert usage.pending == 0
 
     assert await stored(session) == {
         ("ACCESS_PROFILE", app, "ok"): (ws, 10, NOW + timedelta(seconds=9)),
         ("ACCESS_PROFILE", app, "rate_limited"): (ws, 5, NOW + timedelta(seconds=3)),
         ("MEMBER", person, "api_not_granted"): (ws, 2, NOW),
+    }
+    assert await stored_hours(session) == {
+        ("ACCESS_PROFILE", app, "ok", NOW): (ws, 10),
+        ("ACCESS_PROFILE", app, "rate_limited", NOW): (ws, 5),
+        ("MEMBER", person, "api_not_granted", NOW): (ws, 2),
     }
     assert await usage.flush() == 0  # nothing left to write
 
@@ -112,6 +135,10 @@ async def test_two_flushes_add_up_and_keep_the_latest_time(session: AsyncSession
     assert await stored(session) == {
         ("ACCESS_PROFILE", app, "ok"): (ws, 5, NOW + timedelta(minutes=5)),
         ("ACCESS_PROFILE", app, "expired"): (ws, 1, NOW),
+    }
+    assert await stored_hours(session) == {
+        ("ACCESS_PROFILE", app, "ok", NOW): (ws, 5),
+        ("ACCESS_PROFILE", app, "expired", NOW): (ws, 1),
     }
 
 
@@ -134,6 +161,11 @@ async def test_instances_flushing_the_same_rows_at_once_add_up(
     for app in apps:
         assert rows[("ACCESS_PROFILE", app, "ok")] == (ws, 1 + 2 + 3, NOW + timedelta(seconds=2))
         assert rows[("ACCESS_PROFILE", app, "quota_exceeded")] == (ws, 3, NOW)
+    hours = await stored_hours(session)
+    for app in apps:
+        assert hours[("ACCESS_PROFILE", app, "ok", NOW)] == (ws, 1 + 2 + 3)
+        assert hours[("ACCESS_PROFILE", app, "quota_exceeded", NOW - timedelta(hours=1))] == (ws, 2)
+        assert hours[("ACCESS_PROFILE", app, "quota_exceeded", NOW)] == (ws, 1)
 
 
 class FailingOnce:
@@ -181,6 +213,10 @@ async def test_a_failed_flush_keeps_its_counts_for_the_next(
         ("ACCESS_PROFILE", app, "ok"): (ws, 5, NOW + timedelta(seconds=9)),
         ("ACCESS_PROFILE", app, "revoked"): (ws, 1, NOW),
     }
+    assert await stored_hours(session) == {
+        ("ACCESS_PROFILE", app, "ok", NOW): (ws, 5),
+        ("ACCESS_PROFILE", app, "revoked", NOW): (ws, 1),
+    }
 
 
 async def test_a_deleted_workspaces_counts_do_not_block_the_others(
@@ -199,9 +235,66 @@ async def test_a_deleted_workspaces_counts_do_not_block_the_others(
 
     assert usage.pending == 0  # dropped, not retried forever
     assert await stored(session) == {("ACCESS_PROFILE", app, "ok"): (kept, 3, NOW)}
+    assert await stored_hours(session) == {("ACCESS_PROFILE", app, "ok", NOW): (kept, 3)}
     decide(usage, kept, app)
     await usage.flush()
     assert (await stored(session))[("ACCESS_PROFILE", app, "ok")] == (kept, 4, NOW)
+    assert await stored_hours(session) == {("ACCESS_PROFILE", app, "ok", NOW): (kept, 4)}
+
+
+async def test_hours_are_utc_hours_whatever_the_offset(session: AsyncSession, sessions) -> None:
+    ws = await workspace(session, "Acme")
+    app = uuid.uuid4()
+    usage = DecisionUsage(sessions)
+    paris = timezone(timedelta(hours=1))
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+
+    decide(usage, ws, app, at=NOW - timedelta(microseconds=1))  # 11:59:59.999999
+    decide(usage, ws, app, at=NOW, times=2)
+    decide(usage, ws, app, at=NOW + timedelta(minutes=59, seconds=59))
+    decide(usage, ws, app, at=datetime(2026, 3, 1, 13, 59, tzinfo=paris))  # 12:59 UTC
+    decide(usage, ws, app, at=datetime(2026, 3, 1, 18, 0, tzinfo=kolkata))  # 12:30 UTC
+    decide(usage, ws, app, at=datetime(2026, 3, 1, 18, 30, tzinfo=kolkata))  # 13:00 UTC
+    decide(usage, ws, app, Reason.EXPIRED, at=NOW + timedelta(days=1, minutes=5))
+    assert usage.pending == 2  # hours are counted beside the totals, not instead
+    await usage.flush()
+
+    assert await stored_hours(session) == {
+        ("ACCESS_PROFILE", app, "ok", NOW - timedelta(hours=1)): (ws, 1),
+        ("ACCESS_PROFILE", app, "ok", NOW): (ws, 5),
+        ("ACCESS_PROFILE", app, "ok", NOW + timedelta(hours=1)): (ws, 1),
+        ("ACCESS_PROFILE", app, "expired", NOW + timedelta(days=1)): (ws, 1),
+    }
+    assert (await stored(session))[("ACCESS_PROFILE", app, "ok")][1] == 7
+
+
+async def test_old_hours_are_pruned_and_the_totals_stay(
+    session: AsyncSession, sessions, settings: Settings, engine: AsyncEngine
+) -> None:
+    ws = await workspace(session, "Acme")
+    app = uuid.uuid4()
+    usage = DecisionUsage(sessions)
+    for days in (0, 1, 89, 90, 91, 400):
+        decide(usage, ws, app, at=NOW - timedelta(days=days))
+    await usage.flush()
+
+    async with sessions() as writing, writing.begin():
+        pruned = await prune_usage_hours(writing, older_than=NOW - timedelta(days=90))
+    assert pruned == 2
+    hours = await stored_hours(session)
+    assert sorted(key[3] for key in hours) == [NOW - timedelta(days=d) for d in (90, 89, 1, 0)]
+    assert (await stored(session))[("ACCESS_PROFILE", app, "ok")][1] == 6
+
+    # The worker's periodic pass prunes with the configured retention.
+    worker = worker_for(
+        settings.model_copy(update={"decision_usage_hour_retention_days": 2}), engine
+    )
+    await worker.run_once(now=NOW + timedelta(minutes=30))
+    assert sorted(key[3] for key in await stored_hours(session)) == [
+        NOW - timedelta(days=1),
+        NOW,
+    ]
+    assert (await stored(session))[("ACCESS_PROFILE", app, "ok")][1] == 6
 
 
 async def test_running_flushes_what_is_left_on_the_way_out(session: AsyncSession, sessions) -> None:

@@ -36,7 +36,7 @@ from accessplane.models.plans import Plan, QuotaPeriod, RateLimitPeriod, Weekday
 from accessplane.models.products import ApiProduct, ApiProductApi, AuthMethod
 from accessplane.models.roles import Role
 from accessplane.models.service_accounts import ServiceAccount
-from accessplane.models.usage import CredentialUsage
+from accessplane.models.usage import CredentialUsage, CredentialUsageHour
 from accessplane.models.users import User
 from accessplane.models.workspaces import Workspace
 
@@ -64,6 +64,7 @@ __all__ = [
     "ConsoleSession",
     "ConsoleSessionMethod",
     "CredentialUsage",
+    "CredentialUsageHour",
     "Group",
     "GroupClaimMapping",
     "GroupMember",

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col
 
 from accessplane.db import create_engine
+from accessplane.decision.usage import prune_usage_hours
 from accessplane.models import Notification, NotificationStatus
 from accessplane.models.base import utcnow
 from accessplane.notify.links import ConsoleLinks
@@ -215,15 +216,17 @@ class Worker:
         self._last_scan: datetime | None = None
 
     async def run_once(self, now: datetime | None = None) -> DeliveryReport:
-        """One pass: now and then scan for reminders and prune old revocations; then send
-        what is due."""
+        """One pass: now and then scan for reminders and prune old revocations and usage
+        hours; then send what is due."""
         moment = now or utcnow()
         scan_every = timedelta(seconds=self.settings.reminder_scan_interval)
         if self._last_scan is None or moment - self._last_scan >= scan_every:
             await scan_expiring(self.sessions, now=moment, links=self.links)
             retention = timedelta(days=self.settings.api_access_revocation_retention_days)
+            hours = timedelta(days=self.settings.decision_usage_hour_retention_days)
             async with self.sessions() as session, session.begin():
                 await prune_revocations(session, older_than=moment - retention)
+                await prune_usage_hours(session, older_than=moment - hours)
             self._last_scan = moment
         return await self.outbox.process_due(now)
 
