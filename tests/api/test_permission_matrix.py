@@ -88,7 +88,7 @@ async def request_id(s: Scenario, w: World, *, by_owner: bool = False) -> str:
         secret=s.secret,
         product_ids=[(await s.product(w)).id],
         plan_id=(await s.plan(w)).id,
-        new_app=access_requests.NewApp(client_id=client.id, name="Mobile"),
+        new_access_profile=access_requests.NewAccessProfile(client_id=client.id, name="Mobile"),
     )
     return gid("AccessRequest", submitted.access_request.id)
 
@@ -351,11 +351,11 @@ def test_every_entry_is_an_operation_of_the_schema() -> None:
 
 
 def refused(result: Result, operation: Operation, code: str) -> None:
-    """The request was refused with ``code``, as a GraphQL error with no data for the
-    operation's root field."""
+    """The request was refused with ``code``, as a GraphQL error, and the operation's value
+    is null."""
     assert result.errors, f"{operation.name} answered without refusing: {result.data}"
     assert set(result.error_codes) == {code}, result.errors
-    assert not (result.data or {}).get(operation.root())
+    assert operation.value(result.data) is None
 
 
 @pytest.mark.parametrize(("operation", "case"), cases())

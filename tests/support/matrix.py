@@ -85,11 +85,13 @@ class Operation:
             body = f"node(id: $id) {{ ... on {self.type_name} {{ {call} }} }}"
         return f"query Matrix({', '.join([outer, *declared])}) {{ {body} }}"
 
-    def root(self) -> str:
-        """The root field whose value the request's data holds."""
+    def value(self, data: dict[str, Any] | None) -> Any:
+        """The operation's value in a request's data: the root field's, or the field's on the
+        workspace or node (None when that is null itself)."""
         if self.type_name in ("Mutation", "Query"):
-            return self.field_name
-        return "workspace" if self.type_name == "Workspace" else "node"
+            return (data or {}).get(self.field_name)
+        parent = (data or {}).get("workspace" if self.type_name == "Workspace" else "node")
+        return parent.get(self.field_name) if parent else None
 
 
 def _call(name: str, field: GraphQLField, arguments: dict[str, Any]) -> str:
