@@ -115,6 +115,16 @@ test("Clients: new client with a logo and a member, an app created in steps with
   expect(detail, `GraphQL requests to open a client: ${graphqlRequests.names(detail)}`).toBeLessThanOrEqual(1);
   await expect(page.getByRole("region", { name: "Members" })).toContainText(DANA);
 
+  // Edit the client: its member stays unless removed; a new description shows at once.
+  await page.getByRole("button", { name: "Edit", exact: true }).click();
+  const editClient = page.getByRole("dialog", { name: `Edit ${CLIENT}` });
+  await expect(editClient).toContainText(DANA);
+  await editClient.getByLabel("Description").fill("Resells our orders API in Europe");
+  await editClient.getByRole("button", { name: "Save" }).click();
+  await expect(editClient).toBeHidden();
+  await expect(page.getByText("Resells our orders API in Europe")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Members" })).toContainText(DANA);
+
   // Create new access profile, step by step.
   await page.getByRole("button", { name: "Create new access profile" }).click();
   const wizard = page.getByRole("dialog", { name: `Create new access profile for ${CLIENT}` });

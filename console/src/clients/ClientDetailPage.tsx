@@ -7,9 +7,9 @@ import { DateTime } from "../core/dates";
 import { Guarded } from "../core/Guarded";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
-import type { AccessProfileFieldsFragment } from "../gql/graphql";
+import type { AccessProfileFieldsFragment, ClientFieldsFragment } from "../gql/graphql";
 import { memberLabel } from "../members/labels";
-import { ClientFormModal } from "./ClientFormModal";
+import { ClientFormModal, type MemberOption } from "./ClientFormModal";
 import { ActiveModal, DeleteClientModal } from "./ClientModals";
 import { CreateProfileWizard } from "./CreateProfileWizard";
 import { ClientDetailDocument } from "./documents";
@@ -107,10 +107,91 @@ export function ClientDetailPage() {
   return <ClientDetail />;
 }
 
+type Detail = ClientFieldsFragment & { accessProfiles: { totalCount: number } };
+
+function ClientHeader({ client, onDialog }: { client: Detail; onDialog: (dialog: Dialog) => void }) {
+  return (
+    <Group justify="space-between" align="flex-start">
+      <Group>
+        <ClientLogo name={client.name} logoUrl={client.logoUrl} size="lg" />
+        <Stack gap={2}>
+          <Group gap="xs">
+            <Title order={2}>{client.name}</Title>
+            <ActiveBadge active={client.active} />
+          </Group>
+          {client.description && <Text c="dimmed">{client.description}</Text>}
+        </Stack>
+      </Group>
+      <Guarded permission="manageClients">
+        {(disabled) => (
+          <Group gap="xs">
+            <Button variant="default" disabled={disabled} onClick={() => onDialog({ kind: "edit" })}>
+              Edit
+            </Button>
+            <Button variant="default" disabled={disabled} onClick={() => onDialog({ kind: "active" })}>
+              {client.active ? "Deactivate" : "Activate"}
+            </Button>
+            <Button color="red" disabled={disabled} onClick={() => onDialog({ kind: "delete" })}>
+              Delete
+            </Button>
+          </Group>
+        )}
+      </Guarded>
+    </Group>
+  );
+}
+
+/** The page's dialogs; `done` closes the one open, says what happened and reloads the page. */
+function DetailDialogs({
+  client,
+  members,
+  dialog,
+  onClose,
+  done,
+  reload,
+}: {
+  client: Detail;
+  members: MemberOption[];
+  dialog: Dialog | null;
+  onClose: () => void;
+  done: (message: string) => void;
+  reload: () => void;
+}) {
+  const navigate = useNavigate();
+  const { membership } = useWorkspace();
+  switch (dialog?.kind) {
+    case "edit":
+      return <ClientFormModal client={client} members={members} onClose={onClose} onSaved={(saved) => done(`${saved.name} saved.`)} />;
+    case "active":
+      return <ActiveModal client={client} onClose={onClose} onDone={(active) => done(`${client.name} is ${active ? "active" : "inactive"}.`)} />;
+    case "delete":
+      return (
+        <DeleteClientModal
+          client={client}
+          apps={client.accessProfiles.totalCount}
+          onClose={onClose}
+          onDeleted={() => {
+            notifications.show({ color: "green", message: `${client.name} deleted.` });
+            void navigate(`/workspaces/${membership.workspace.id}/clients`);
+          }}
+        />
+      );
+    case "create-profile":
+      return <CreateProfileWizard client={client} onClose={onClose} onCreated={reload} />;
+    case "edit-profile":
+      return <EditProfileModal profile={dialog.profile} onClose={onClose} onSaved={() => done(`${dialog.profile.name} saved.`)} />;
+    case "refresh":
+      return <RefreshTokenModal profile={dialog.profile} onClose={onClose} onRefreshed={reload} />;
+    case "delete-profile":
+      return <DeleteProfileModal profile={dialog.profile} onClose={onClose} onDeleted={() => done(`${dialog.profile.name} deleted.`)} />;
+    default:
+      return null;
+  }
+}
+
 function ClientDetail() {
   const { clientId = "" } = useParams();
   const { membership } = useWorkspace();
-  const navigate = useNavigate();
   const base = `/workspaces/${membership.workspace.id}/clients`;
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [{ data, error, fetching }, refetch] = useQuery({ query: ClientDetailDocument, variables: { id: clientId } });
@@ -126,12 +207,10 @@ function ClientDetail() {
       </Empty>
     );
   }
-  const profiles = client.accessProfiles.edges.map((e) => e.node);
   const members = client.members.edges.map(({ node }) => ({ id: node.id, label: memberLabel(node.user) }));
   const reload = () => refetch({ requestPolicy: "network-only" });
-  const close = () => setDialog(null);
   const done = (message: string) => {
-    close();
+    setDialog(null);
     notifications.show({ color: "green", message });
     reload();
   };
@@ -141,33 +220,7 @@ function ClientDetail() {
       <Anchor component={Link} to={base} size="sm">
         ← Clients
       </Anchor>
-      <Group justify="space-between" align="flex-start">
-        <Group>
-          <ClientLogo name={client.name} logoUrl={client.logoUrl} size="lg" />
-          <Stack gap={2}>
-            <Group gap="xs">
-              <Title order={2}>{client.name}</Title>
-              <ActiveBadge active={client.active} />
-            </Group>
-            {client.description && <Text c="dimmed">{client.description}</Text>}
-          </Stack>
-        </Group>
-        <Guarded permission="manageClients">
-          {(disabled) => (
-            <Group gap="xs">
-              <Button variant="default" disabled={disabled} onClick={() => setDialog({ kind: "edit" })}>
-                Edit
-              </Button>
-              <Button variant="default" disabled={disabled} onClick={() => setDialog({ kind: "active" })}>
-                {client.active ? "Deactivate" : "Activate"}
-              </Button>
-              <Button color="red" disabled={disabled} onClick={() => setDialog({ kind: "delete" })}>
-                Delete
-              </Button>
-            </Group>
-          )}
-        </Guarded>
-      </Group>
+      <ClientHeader client={client} onDialog={setDialog} />
       <Paper withBorder p="sm" component="section" aria-label="Members">
         <Text fw={600} size="sm">
           Members ({client.members.totalCount})
@@ -184,33 +237,8 @@ function ClientDetail() {
           )}
         </Guarded>
       </Group>
-      <ProfileTable profiles={profiles} onDialog={setDialog} />
-
-      {dialog?.kind === "edit" && (
-        <ClientFormModal client={client} members={members} onClose={close} onSaved={(saved) => done(`${saved.name} saved.`)} />
-      )}
-      {dialog?.kind === "active" && (
-        <ActiveModal client={client} onClose={close} onDone={(active) => done(`${client.name} is ${active ? "active" : "inactive"}.`)} />
-      )}
-      {dialog?.kind === "delete" && (
-        <DeleteClientModal
-          client={client}
-          apps={client.accessProfiles.totalCount}
-          onClose={close}
-          onDeleted={() => {
-            notifications.show({ color: "green", message: `${client.name} deleted.` });
-            void navigate(base);
-          }}
-        />
-      )}
-      {dialog?.kind === "create-profile" && <CreateProfileWizard client={client} onClose={close} onCreated={reload} />}
-      {dialog?.kind === "edit-profile" && (
-        <EditProfileModal profile={dialog.profile} onClose={close} onSaved={() => done(`${dialog.profile.name} saved.`)} />
-      )}
-      {dialog?.kind === "refresh" && <RefreshTokenModal profile={dialog.profile} onClose={close} onRefreshed={reload} />}
-      {dialog?.kind === "delete-profile" && (
-        <DeleteProfileModal profile={dialog.profile} onClose={close} onDeleted={() => done(`${dialog.profile.name} deleted.`)} />
-      )}
+      <ProfileTable profiles={client.accessProfiles.edges.map((e) => e.node)} onDialog={setDialog} />
+      <DetailDialogs client={client} members={members} dialog={dialog} onClose={() => setDialog(null)} done={done} reload={reload} />
     </Stack>
   );
 }

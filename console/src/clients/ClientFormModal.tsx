@@ -126,6 +126,29 @@ function MembersField({ members, error, onChange }: { members: MemberOption[]; e
   );
 }
 
+/** Creates the client, or saves its changes (members replaced, the logo replaced or removed). */
+function useSaveClient(client: ClientFieldsFragment | null) {
+  const { membership } = useWorkspace();
+  const [created, create] = useMutation(CreateClientDocument);
+  const [updated, update] = useMutation(UpdateClientDocument);
+  async function save(values: Values): Promise<{ client: ClientFieldsFragment } | { errors: Record<string, string> }> {
+    const common = { name: values.name, description: values.description, memberIds: values.members.map((m) => m.id) };
+    const result = client
+      ? await update({ input: { id: client.id, ...common, logo: values.logo, removeLogo: values.removeLogo } }).then((r) => ({
+          payload: r.data?.updateClient,
+          error: r.error,
+        }))
+      : await create({ input: { workspaceId: membership.workspace.id, ...common, logo: values.logo } }).then((r) => ({
+          payload: r.data?.createClient,
+          error: r.error,
+        }));
+    const problems = mutationErrors(result.payload, result.error);
+    if (problems || !result.payload?.client) return { errors: problems ?? {} };
+    return { client: result.payload.client };
+  }
+  return { save, busy: created.fetching || updated.fetching };
+}
+
 /**
  * "New client" (name, description, logo upload with a preview, members picked on the server) or
  * editing one; the server judges the logo by its bytes, and its refusal shows on the field.
@@ -141,7 +164,6 @@ export function ClientFormModal({
   onClose: () => void;
   onSaved: (client: ClientFieldsFragment) => void;
 }) {
-  const { membership } = useWorkspace();
   const [values, setValues] = useState<Values>({
     name: client?.name ?? "",
     description: client?.description ?? "",
@@ -151,24 +173,14 @@ export function ClientFormModal({
     members,
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [created, create] = useMutation(CreateClientDocument);
-  const [updated, update] = useMutation(UpdateClientDocument);
+  const { save, busy } = useSaveClient(client);
   const patch = (change: Partial<Values>) => setValues((current) => ({ ...current, ...change }));
 
   async function submit() {
     if (!values.name.trim()) return setErrors({ name: "A name is required." });
-    const common = { name: values.name, description: values.description, memberIds: values.members.map((m) => m.id) };
-    if (client) {
-      const result = await update({ input: { id: client.id, ...common, logo: values.logo, removeLogo: values.removeLogo } });
-      const problems = mutationErrors(result.data?.updateClient, result.error);
-      if (problems) return setErrors(problems);
-      if (result.data?.updateClient.client) onSaved(result.data.updateClient.client);
-      return;
-    }
-    const result = await create({ input: { workspaceId: membership.workspace.id, ...common, logo: values.logo } });
-    const problems = mutationErrors(result.data?.createClient, result.error);
-    if (problems) return setErrors(problems);
-    if (result.data?.createClient.client) onSaved(result.data.createClient.client);
+    const outcome = await save(values);
+    if ("errors" in outcome) return setErrors(outcome.errors);
+    onSaved(outcome.client);
   }
 
   return (
@@ -214,7 +226,7 @@ export function ClientFormModal({
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" loading={created.fetching || updated.fetching}>
+            <Button type="submit" loading={busy}>
               {client ? "Save" : "Create client"}
             </Button>
           </Group>

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { useQuery } from "urql";
 import { Guarded } from "../core/Guarded";
+import { Pager } from "../core/Pager";
 import { usePaging } from "../core/paging";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
@@ -78,6 +79,48 @@ function ClientRow({ client, base, onDialog }: { client: Row; base: string; onDi
   );
 }
 
+function ClientTable({ clients, base, onDialog }: { clients: Row[]; base: string; onDialog: (dialog: Dialog) => void }) {
+  return (
+    <Table.ScrollContainer minWidth={720}>
+      <Table highlightOnHover aria-label="Clients" verticalSpacing="xs">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Logo</Table.Th>
+            <Table.Th>Name</Table.Th>
+            <Table.Th>Description</Table.Th>
+            <Table.Th>Status</Table.Th>
+            <Table.Th>Apps</Table.Th>
+            <Table.Th>
+              <VisuallyHidden>Actions</VisuallyHidden>
+            </Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {clients.map((client) => (
+            <ClientRow key={client.id} client={client} base={base} onDialog={onDialog} />
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/** The list's dialogs; `done` closes the one open, says what happened and reloads the list. */
+function ClientListDialogs({ dialog, onClose, done }: { dialog: Dialog | null; onClose: () => void; done: (message: string) => void }) {
+  if (dialog?.kind === "create") {
+    return <ClientFormModal client={null} members={[]} onClose={onClose} onSaved={(client) => done(`${client.name} created.`)} />;
+  }
+  if (dialog?.kind === "active") {
+    const { name } = dialog.client;
+    return <ActiveModal client={dialog.client} onClose={onClose} onDone={(active) => done(`${name} is ${active ? "active" : "inactive"}.`)} />;
+  }
+  if (dialog?.kind === "delete") {
+    const { client } = dialog;
+    return <DeleteClientModal client={client} apps={client.accessProfiles.totalCount} onClose={onClose} onDeleted={() => done(`${client.name} deleted.`)} />;
+  }
+  return null;
+}
+
 function ClientList() {
   const { membership } = useWorkspace();
   const base = `/workspaces/${membership.workspace.id}`;
@@ -90,8 +133,11 @@ function ClientList() {
     variables: { workspaceId: membership.workspace.id, first: PAGE_SIZE, after: paging.after, filter: { search: term || null } },
   });
   const clients = data?.workspace.clients;
-  const reload = () => refetch({ requestPolicy: "network-only" });
-  const close = () => setDialog(null);
+  const done = (message: string) => {
+    setDialog(null);
+    notifications.show({ color: "green", message });
+    refetch({ requestPolicy: "network-only" });
+  };
 
   return (
     <Stack>
@@ -122,77 +168,11 @@ function ClientList() {
       )}
       {clients && clients.totalCount > 0 && (
         <>
-          <Table.ScrollContainer minWidth={720}>
-            <Table highlightOnHover aria-label="Clients" verticalSpacing="xs">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Logo</Table.Th>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Description</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Apps</Table.Th>
-                  <Table.Th>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {clients.edges.map(({ node }) => (
-                  <ClientRow key={node.id} client={node} base={base} onDialog={setDialog} />
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          <Group justify="space-between">
-            <Text size="sm" c="dimmed">
-              {clients.totalCount} clients · page {paging.page}
-            </Text>
-            <Group gap="xs">
-              <Button variant="default" size="xs" disabled={paging.page === 1} onClick={paging.previous}>
-                Previous
-              </Button>
-              <Button variant="default" size="xs" disabled={!clients.pageInfo.hasNextPage} onClick={() => paging.next(clients.pageInfo.endCursor)}>
-                Next
-              </Button>
-            </Group>
-          </Group>
+          <ClientTable clients={clients.edges.map((e) => e.node)} base={base} onDialog={setDialog} />
+          <Pager total={clients.totalCount} noun="clients" paging={paging} pageInfo={clients.pageInfo} />
         </>
       )}
-      {dialog?.kind === "create" && (
-        <ClientFormModal
-          client={null}
-          members={[]}
-          onClose={close}
-          onSaved={(client) => {
-            close();
-            notifications.show({ color: "green", message: `${client.name} created.` });
-            reload();
-          }}
-        />
-      )}
-      {dialog?.kind === "active" && (
-        <ActiveModal
-          client={dialog.client}
-          onClose={close}
-          onDone={(active) => {
-            close();
-            notifications.show({ color: "green", message: `${dialog.client.name} is ${active ? "active" : "inactive"}.` });
-            reload();
-          }}
-        />
-      )}
-      {dialog?.kind === "delete" && (
-        <DeleteClientModal
-          client={dialog.client}
-          apps={dialog.client.accessProfiles.totalCount}
-          onClose={close}
-          onDeleted={() => {
-            close();
-            notifications.show({ color: "green", message: `${dialog.client.name} deleted.` });
-            reload();
-          }}
-        />
-      )}
+      <ClientListDialogs dialog={dialog} onClose={() => setDialog(null)} done={done} />
     </Stack>
   );
 }

@@ -54,6 +54,19 @@ function Summary({ values }: { values: ProfileValues }) {
   );
 }
 
+/** The last step: an auth token app's token, shown this once; a token method app has none. */
+function Finished({ issued, onDone }: { issued: { name: string; token: string | null }; onDone: () => void }) {
+  if (issued.token) return <TokenShown name={issued.name} token={issued.token} onDone={onDone} />;
+  return (
+    <Stack>
+      <Text size="sm">“{issued.name}” is created: its tokens come from the trusted issuer.</Text>
+      <Group justify="flex-end">
+        <Button onClick={onDone}>Done</Button>
+      </Group>
+    </Stack>
+  );
+}
+
 /**
  * "Create new access profile" in steps: name, products, authentication method, policy and
  * allowed IPs, a confirmation, then the token shown once (auth token apps) until Done.
@@ -112,18 +125,7 @@ export function CreateProfileWizard({ client, onClose, onCreated }: { client: { 
           <Stepper.Step label="Confirm">
             <Summary values={values} />
           </Stepper.Step>
-          <Stepper.Completed>
-            {issued?.token ? (
-              <TokenShown name={issued.name} token={issued.token} onDone={onClose} />
-            ) : (
-              <Stack>
-                <Text size="sm">“{issued?.name}” is created: its tokens come from the trusted issuer.</Text>
-                <Group justify="flex-end">
-                  <Button onClick={onClose}>Done</Button>
-                </Group>
-              </Stack>
-            )}
-          </Stepper.Completed>
+          <Stepper.Completed>{issued && <Finished issued={issued} onDone={onClose} />}</Stepper.Completed>
         </Stepper>
         {errors[""] && (
           <Alert color="red" role="alert">
@@ -137,13 +139,9 @@ export function CreateProfileWizard({ client, onClose, onCreated }: { client: { 
                 Back
               </Button>
             )}
-            {active < CONFIRM ? (
-              <Button onClick={next}>Next</Button>
-            ) : (
-              <Button loading={fetching} onClick={() => void submit()}>
-                Create access profile
-              </Button>
-            )}
+            <Button loading={fetching} onClick={active < CONFIRM ? next : () => void submit()}>
+              {active < CONFIRM ? "Next" : "Create access profile"}
+            </Button>
           </Group>
         )}
       </Stack>

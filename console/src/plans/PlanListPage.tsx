@@ -6,6 +6,7 @@ import { useMutation, useQuery } from "urql";
 import { ConfirmModal } from "../core/ConfirmModal";
 import { byField, describeError } from "../core/errors";
 import { Guarded } from "../core/Guarded";
+import { Pager } from "../core/Pager";
 import { usePaging } from "../core/paging";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
@@ -163,19 +164,7 @@ function PlanList() {
       {plans && plans.totalCount > 0 && (
         <>
           <PlanTable plans={plans.edges.map((e) => e.node)} onDialog={setDialog} />
-          <Group justify="space-between">
-            <Text size="sm" c="dimmed">
-              {plans.totalCount} plans · page {paging.page}
-            </Text>
-            <Group gap="xs">
-              <Button variant="default" size="xs" disabled={paging.page === 1} onClick={paging.previous}>
-                Previous
-              </Button>
-              <Button variant="default" size="xs" disabled={!plans.pageInfo.hasNextPage} onClick={() => paging.next(plans.pageInfo.endCursor)}>
-                Next
-              </Button>
-            </Group>
-          </Group>
+          <Pager total={plans.totalCount} noun="plans" paging={paging} pageInfo={plans.pageInfo} />
         </>
       )}
       {(dialog?.kind === "create" || dialog?.kind === "edit") && (

@@ -6,6 +6,7 @@ import { useMutation, useQuery } from "urql";
 import { ConfirmModal } from "../core/ConfirmModal";
 import { byField, describeError } from "../core/errors";
 import { Guarded } from "../core/Guarded";
+import { Pager } from "../core/Pager";
 import { usePaging } from "../core/paging";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
@@ -169,19 +170,7 @@ function ProductList() {
       {products && products.totalCount > 0 && (
         <>
           <ProductTable products={products.edges.map((e) => e.node)} onDialog={setDialog} />
-          <Group justify="space-between">
-            <Text size="sm" c="dimmed">
-              {products.totalCount} products · page {paging.page}
-            </Text>
-            <Group gap="xs">
-              <Button variant="default" size="xs" disabled={paging.page === 1} onClick={paging.previous}>
-                Previous
-              </Button>
-              <Button variant="default" size="xs" disabled={!products.pageInfo.hasNextPage} onClick={() => paging.next(products.pageInfo.endCursor)}>
-                Next
-              </Button>
-            </Group>
-          </Group>
+          <Pager total={products.totalCount} noun="products" paging={paging} pageInfo={products.pageInfo} />
         </>
       )}
       {(dialog?.kind === "create" || dialog?.kind === "edit") && (
