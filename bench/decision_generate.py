@@ -56,8 +56,10 @@ BODY_LENGTH = 30  # random characters of a token
 API_IDENTIFIER = "orders"
 # Far above what one app sees in a benchmark (a few requests per second each), so warm traffic
 # is never limited but still goes through the rate limiter. A per-second window also keeps a
-# moving-window limiter's memory small.
-WARM_LIMIT = (100_000, RateLimitPeriod.SECOND)
+# moving-window limiter's memory small; --warm-period minute keeps every app that was asked in
+# the last minute counting (the live-counters scenario, bench.decision_run --live-apps).
+WARM_LIMIT = 100_000
+WARM_PERIOD = RateLimitPeriod.SECOND
 LIMITED_LIMIT = (1, RateLimitPeriod.HOUR)
 RESULTS = Path("bench/results")
 
@@ -110,7 +112,7 @@ class Base:
     rows: list[tuple[type[SQLModel], dict[str, Any]]]
 
 
-def base_rows(rng: random.Random) -> Base:
+def base_rows(rng: random.Random, warm_period: RateLimitPeriod = WARM_PERIOD) -> Base:
     """Workspace, client, API, product, the product's API and the two plans."""
     workspace_id, client_id, api_id, product_id, warm_id, limited_id = (
         _uuid(rng) for _ in range(6)
@@ -131,7 +133,7 @@ def base_rows(rng: random.Random) -> Base:
                       "created_at": EPOCH}),
         (ApiProductApi, {**ws, "product_id": product_id, "api_id": api_id}),
         (Plan, {**ws, **plan, "id": warm_id, "name": "warm",
-                "rate_limit_requests": WARM_LIMIT[0], "rate_limit_period": WARM_LIMIT[1]}),
+                "rate_limit_requests": WARM_LIMIT, "rate_limit_period": warm_period}),
         (Plan, {**ws, **plan, "id": limited_id, "name": "limited",
                 "rate_limit_requests": LIMITED_LIMIT[0],
                 "rate_limit_period": LIMITED_LIMIT[1]}),
@@ -209,7 +211,15 @@ class Generated:
 
 
 async def generate(
-    url: str, *, credentials: int, limited: int, sample: int, unknown: int, seed: int, reset: bool
+    url: str,
+    *,
+    credentials: int,
+    limited: int,
+    sample: int,
+    unknown: int,
+    seed: int,
+    reset: bool,
+    warm_period: RateLimitPeriod = WARM_PERIOD,
 ) -> Generated:
     """Migrate, insert every row, and return the tokens the benchmark needs."""
     if url.startswith("sqlite"):
@@ -229,7 +239,7 @@ async def generate(
         if not await _is_empty(engine):
             raise typer.BadParameter("the database holds data already; pass --reset to wipe it")
         await upgrade(engine)
-        base = base_rows(streams.rows)
+        base = base_rows(streams.rows, warm_period)
         async with engine.begin() as connection:
             for model, row in base.rows:
                 await connection.execute(insert(_table(model)), [row])
@@ -293,6 +303,12 @@ def main(
     unknown: int = typer.Option(1_000, min=1, help="Well-formed tokens that no app holds."),
     seed: int = typer.Option(20260101, help="Random seed: same seed and scale, same data."),
     reset: bool = typer.Option(False, help="Wipe the database first (SQLite file or schema)."),
+    warm_period: RateLimitPeriod = typer.Option(
+        WARM_PERIOD.value,
+        case_sensitive=False,
+        help="The window of the warm plan's rate limit (minute: every app asked within the "
+        "last minute keeps a live counter).",
+    ),
 ) -> None:
     """Generate the dataset and write the fixtures file and token files the benchmark reads."""
     url = database_url or f"sqlite+aiosqlite:///{RESULTS}/decision-{scale_label(credentials)}.db"
@@ -307,6 +323,7 @@ def main(
             unknown=unknown,
             seed=seed,
             reset=reset,
+            warm_period=warm_period,
         )
     )
     seconds = time.perf_counter() - started
@@ -324,7 +341,7 @@ def main(
         seed=seed,
         credentials=credentials,
         api=API_IDENTIFIER,
-        warm_plan=f"{WARM_LIMIT[0]}/{WARM_LIMIT[1].value}",
+        warm_plan=f"{WARM_LIMIT}/{warm_period.value}",
         limited_plan=f"{LIMITED_LIMIT[0]}/{LIMITED_LIMIT[1].value}",
         warm_tokens_file=str(warm_file),
         warm_tokens=len(generated.warm_sample),

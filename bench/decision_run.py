@@ -35,8 +35,9 @@ from sqlalchemy import text
 
 from accessplane.db import create_engine
 from accessplane.db.migrate import alembic_config
+from accessplane.models import RateLimitPeriod
 from bench.decision_load import Load, Measured, Scenario, UnexpectedAnswers, run_wrk
-from bench.decision_report import BARE, Memory, Paced, ScaleResult, render
+from bench.decision_report import BARE, LIVE, Memory, Paced, ScaleResult, render
 from bench.fixtures import DecisionFixtures
 from bench.load import require_wrk
 from bench.run import code_under_test
@@ -46,6 +47,7 @@ RESULTS = Path(__file__).parent / "results"
 DEFAULT_FIXTURES = ("decision-1k.json", "decision-1m.json")
 CALIBRATION_SECONDS = 3  # the paced run's first try, which measures the latency to allow for
 CHECK_SAMPLE = 20  # forward-auth answers checked one by one before the load (check: all)
+MINUTE = 60  # the window of a --warm-period minute plan, in seconds
 
 cli = typer.Typer(add_completion=False, help=__doc__)
 
@@ -74,6 +76,22 @@ def scenarios(fixtures: DecisionFixtures, working_set: int) -> list[Scenario]:
         Scenario("authorize-limited", "authorize, at rate limit", "app", "authorize", authorize,
                  429, "rate_limited", tokens_file=limited),
     ]  # fmt: skip
+
+
+def live_scenario(fixtures: DecisionFixtures, live_apps: int) -> Scenario:
+    """Warm checks rotating through ``live_apps`` apps: on a per-minute plan each of them keeps
+    a live rate-limit counter while the load lasts."""
+    return Scenario(
+        LIVE,
+        f"check, warm, {live_apps:,} apps live",
+        "app",
+        "check",
+        "/v1/check",
+        200,
+        "ok",
+        tokens_file=fixtures.warm_tokens_file,
+        tokens_max=live_apps,
+    )
 
 
 def server_environment(
@@ -175,14 +193,14 @@ def expect(what: str, answers: Counter[tuple[int, str]], status: int, reason: st
 
 
 def prepare(
-    app: str, bare: str, fixtures: DecisionFixtures, *, working_set: int, rss_credentials: int
+    app: str, bare: str, fixtures: DecisionFixtures, *, working_set: int, warm_credentials: int
 ) -> tuple[int, float]:
     """Check one answer of every kind, warm the caches; returns how many warm credentials
     were asked (and so are cached), and the seconds their first, cold, lookups took."""
     response = httpx.get(f"{bare}/bare")
     if response.status_code != 200 or response.json() != {"ok": True}:
         raise SystemExit(f"bare endpoint answered {response.status_code}: {response.text}")
-    warm = read_tokens(fixtures.warm_tokens_file, max(working_set, rss_credentials))
+    warm = read_tokens(fixtures.warm_tokens_file, max(working_set, warm_credentials))
     unknown = read_tokens(fixtures.unknown_tokens_file)
     limited = read_tokens(fixtures.limited_tokens_file)
 
@@ -205,7 +223,10 @@ def prepare(
     step("check, at rate limit", limited, "check", 200, "rate_limited")
     step("authorize, at rate limit", limited, "authorize", 429, "rate_limited")
     if len(warm) > working_set:
-        cold += step("check, warming for the memory figure", warm[working_set:], "check", 200, "ok")
+        cold += step(
+            "check, warming for the memory figure and the live apps",
+            warm[working_set:], "check", 200, "ok",
+        )  # fmt: skip
     return len(warm), cold
 
 
@@ -258,6 +279,7 @@ class RunOptions:
     rounds: int
     working_set: int
     rss_credentials: int
+    live_apps: int
     paced_connections: int
     cache_ttl: int
     server: UvicornOptions
@@ -272,11 +294,18 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             f"{fixtures.database_url} is at migration {revision}, the code at {head}: "
             "generate it again (python -m bench.decision_generate ... --reset)"
         )
-    load, warmup = options.load, options.warmup
     working_set = min(options.working_set, fixtures.warm_tokens)
+    live_apps = min(options.live_apps, fixtures.warm_tokens)
+    if live_apps and not fixtures.warm_plan.endswith(f"/{RateLimitPeriod.MINUTE.value}"):
+        raise typer.BadParameter(
+            f"--live-apps needs a dataset whose warm plan counts per minute, not "
+            f"{fixtures.warm_plan}: generate it with --warm-period minute"
+        )
     plan = scenarios(fixtures, working_set)
     env = server_environment(
-        fixtures, cache_size=max(200_000, 2 * options.rss_credentials), cache_ttl=options.cache_ttl
+        fixtures,
+        cache_size=max(200_000, 2 * options.rss_credentials, 2 * live_apps),
+        cache_ttl=options.cache_ttl,
     )
     logs = RESULTS / "logs" / f"{options.stamp}-decision-{fixtures.label}"
     result = ScaleResult(fixtures, plan, working_set)
@@ -292,35 +321,20 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             bare_url,
             fixtures,
             working_set=working_set,
-            rss_credentials=options.rss_credentials,
+            warm_credentials=max(options.rss_credentials, live_apps),
         )
         wait_idle(app.url)
         cached_mb = rss_mb(app.pid)
+        if live_apps:
+            # Warming started a counter for each app: the working set's runs come after their
+            # windows end, so they count with the working set's counters alone.
+            typer.echo(f"  waiting {MINUTE} s for the warming's counters to end", err=True)
+            time.sleep(MINUTE)
         urls = {"app": app.url, "bare": bare_url}
-        # Rounds interleave the scenarios, so a burst of noise on a shared machine hits one
-        # round of each rather than every round of one.
-        for i in range(options.rounds):
-            for scenario in plan:
-                measured = measure(scenario, urls[scenario.server], load, warmup, fixtures)
-                result.rounds.setdefault(scenario.key, []).append(measured)
-                _progress(f"{fixtures.label} round {i + 1} {scenario.key}", measured)
-        # Half of saturation, for the decision endpoint's warm scenarios and, as the control
-        # that says how much of a p99 is this machine's, for the bare endpoint.
-        for scenario in plan:
-            if not (scenario.key.endswith("-warm") or scenario.key == BARE):
-                continue
-            half = result.summary(scenario.key).rps / 2
-            held = paced(
-                scenario,
-                urls[scenario.server],
-                target_rps=half,
-                connections=options.paced_connections,
-                seconds=load.seconds,
-                warmup=warmup,
-                fixtures=fixtures,
-            )
-            result.paced[scenario.endpoint] = held
-            _progress(f"{fixtures.label} {scenario.key} held at {half:,.0f}/s", held.measured)
+        _rounds(result, urls, options)
+        _paced_runs(result, urls, options)
+        if live_apps:
+            _live(result, app.url, options, live_apps)
         result.memory = Memory(
             started_mb=started_mb,
             cached=cached,
@@ -330,6 +344,55 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             peak_mb=rss_mb(app.pid, "VmHWM"),
         )
     return result
+
+
+def _rounds(result: ScaleResult, urls: dict[str, str], options: RunOptions) -> None:
+    """Rounds interleave the scenarios, so a burst of noise on a shared machine hits one round
+    of each rather than every round of one."""
+    for i in range(options.rounds):
+        for scenario in result.scenarios:
+            measured = measure(
+                scenario, urls[scenario.server], options.load, options.warmup, result.fixtures
+            )
+            result.rounds.setdefault(scenario.key, []).append(measured)
+            _progress(f"{result.fixtures.label} round {i + 1} {scenario.key}", measured)
+
+
+def _paced_runs(result: ScaleResult, urls: dict[str, str], options: RunOptions) -> None:
+    """Half of saturation, for the decision endpoint's warm scenarios and, as the control that
+    says how much of a p99 is this machine's, for the bare endpoint."""
+    for scenario in result.scenarios:
+        if not (scenario.key.endswith("-warm") or scenario.key == BARE):
+            continue
+        half = result.summary(scenario.key).rps / 2
+        held = paced(
+            scenario,
+            urls[scenario.server],
+            target_rps=half,
+            connections=options.paced_connections,
+            seconds=options.load.seconds,
+            warmup=options.warmup,
+            fixtures=result.fixtures,
+        )
+        result.paced[scenario.endpoint] = held
+        _progress(f"{result.fixtures.label} {scenario.key} held at {half:,.0f}/s", held.measured)
+
+
+def _live(result: ScaleResult, url: str, options: RunOptions, live_apps: int) -> None:
+    """Warm checks with ``live_apps`` live counters, after everything else (their counters
+    outlive the runs by a minute). Each app is asked once first, so all of them count from
+    the first measured request, and the rotation keeps them live: each comes back within
+    seconds, well inside its minute."""
+    fixtures = result.fixtures
+    tokens = read_tokens(fixtures.warm_tokens_file, live_apps)
+    answers = asyncio.run(ask(url, tokens, endpoint="check", fixtures=fixtures))
+    expect("check, live apps", answers, 200, "ok")
+    scenario = live_scenario(fixtures, live_apps)
+    result.scenarios.append(scenario)
+    for i in range(options.rounds):
+        measured = measure(scenario, url, options.load, options.warmup, fixtures)
+        result.rounds.setdefault(scenario.key, []).append(measured)
+        _progress(f"{fixtures.label} live {i + 1} {scenario.key}", measured)
 
 
 def _progress(what: str, m: Measured) -> None:
@@ -389,11 +452,18 @@ def main(
     rss_credentials: int = typer.Option(
         100_000, min=0, help="Warm credentials cached before the memory figure is read."
     ),
+    live_apps: int = typer.Option(
+        0,
+        min=0,
+        help="Also measure warm checks rotating through this many apps (generate the dataset "
+        "with --warm-period minute, so each keeps a live rate-limit counter); 0: not measured.",
+    ),
     paced_connections: int = typer.Option(16, min=1, help="Connections of the paced runs."),
     cache_ttl: int = typer.Option(3600, min=1, help="ACCESSPLANE_DECISION_CACHE_TTL, seconds."),
     app_factory: str = typer.Option("accessplane.app:create_app", "--app", help="ASGI factory."),
-    loop: str = typer.Option("asyncio", help="uvicorn --loop, the same for every server."),
-    http: str = typer.Option("h11", help="uvicorn --http, the same for every server."),
+    # What accessplane serve runs (accessplane.cli.server_stack) unless told otherwise.
+    loop: str = typer.Option("uvloop", help="uvicorn --loop, the same for every server."),
+    http: str = typer.Option("httptools", help="uvicorn --http, the same for every server."),
 ) -> None:
     """Measure every scenario at every scale and print the Markdown report."""
     require_wrk()
@@ -408,6 +478,7 @@ def main(
         rounds=rounds,
         working_set=working_set,
         rss_credentials=rss_credentials,
+        live_apps=live_apps,
         paced_connections=paced_connections,
         cache_ttl=cache_ttl,
         server=UvicornOptions(loop=loop, http=http),
