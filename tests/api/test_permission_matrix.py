@@ -115,6 +115,16 @@ def node(make: Any) -> Any:
     return factory
 
 
+async def usage_series_input(s: Scenario, w: World) -> dict[str, Any]:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    return {
+        "id": await app_id(s, w),
+        "from": start.isoformat(),
+        "to": (start + timedelta(days=1)).isoformat(),
+        "bucket": "HOUR",
+    }
+
+
 async def grant_input(s: Scenario, w: World, *, granted: bool) -> dict[str, Any]:
     api, person = await s.api(w), await s.member(w)
     if granted:
@@ -298,6 +308,7 @@ FIELDS: dict[str, Entry] = {
         f"AccessProfile.{name}": Entry(node(app_id))
         for name in ("client", "plan", "products", "usage")
     },
+    "AccessProfile.usageSeries": Entry(usage_series_input),
     **{
         f"AccessRequest.{name}": Entry(node(request_id))
         for name in ("accessProfile", "plan", "products")

@@ -81,6 +81,11 @@ PLAIN: dict[str, tuple[set[str], str]] = {
     ),
     "RolePermission": ({"name", "namePattern"}, "an item of Role.permissions"),
     "TimeWindow": ({"days", "start", "end", "timeZone"}, "a value of Plan"),
+    "UsageBucketPoint": (
+        {"start", "allowed", "denied", "reasons"},
+        "an item of AccessProfile.usageSeries, which declared its permission",
+    ),
+    "UsageReasonCount": ({"reason", "count"}, "an item of UsageBucketPoint.reasons"),
     "User": ({"email", "name"}, "the person of Member.user"),
     "UserError": ({"field", "message", "code"}, "what was wrong with the caller's own input"),
     "Viewer": ({"kind", "name", "memberships"}, "the caller's own identity (viewer is checked)"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -13,13 +14,18 @@ from accessplane.auth.permissions import Permission
 from accessplane.context import Info
 from accessplane.loaders.entities import ClientByIdLoader, PlanByIdLoader
 from accessplane.loaders.products import ProductsByAccessProfileIdLoader
-from accessplane.loaders.usage import UsageByAccessProfileIdLoader
+from accessplane.loaders.usage import UsageBucket, UsageByAccessProfileIdLoader
 from accessplane.schema.base import UserError
 from accessplane.schema.clients import Client
 from accessplane.schema.permissions import requires
 from accessplane.schema.plans import Plan
 from accessplane.schema.products import ApiProduct, AuthMethodEnum
-from accessplane.schema.usage import CredentialUsage
+from accessplane.schema.usage import (
+    CredentialUsage,
+    UsageBucketEnum,
+    UsageBucketPoint,
+    usage_series,
+)
 
 
 @strawberry.type
@@ -99,6 +105,23 @@ class AccessProfile(relay.Node):
     async def usage(self, info: Info) -> CredentialUsage:
         rows = await info.context.loaders.get(UsageByAccessProfileIdLoader).load(self.pk)
         return CredentialUsage.from_rows(rows)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS),
+        description="Allowed and denied decisions on this app's credential per UTC hour or day "
+        "(days summed from hours), every bucket that overlaps [from, to) present, zero when "
+        "empty: at most 31 days of HOUR buckets or 366 days of DAY buckets. Hours older than "
+        "ACCESSPLANE_DECISION_USAGE_HOUR_RETENTION_DAYS (default 90) are pruned and count zero; "
+        "the latest decisions show after the next flush, within seconds.",
+    )
+    async def usage_series(
+        self,
+        info: Info,
+        start: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        bucket: UsageBucketEnum = UsageBucket.HOUR,  # type: ignore[valid-type]
+    ) -> list[UsageBucketPoint]:
+        return await usage_series(info, self.pk, start=start, end=to, bucket=bucket)
 
 
 @strawberry.input
