@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { checkScreen, expect, signIn, test, type Api, type Server } from "./fixtures";
+import { checkScreen, expect, outsideWindow, signIn, test, type Api, type Server } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -222,4 +222,11 @@ test("Clients: new client with a logo and a member, an app created in steps with
   await removeClient.getByRole("button", { name: "Delete client" }).click();
   await expect(removeClient).toBeHidden();
   await expect(listRow).toHaveCount(0);
+
+  // A phone-sized window: nothing of the screen sticks out (the table scrolls in its own box).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Clients" })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  expect(await outsideWindow(page), "Clients: outside a narrow window").toEqual([]);
 });

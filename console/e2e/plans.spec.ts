@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { checkScreen, expect, signIn, test, type Api } from "./fixtures";
+import { checkScreen, expect, outsideWindow, signIn, test, type Api } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -111,4 +111,11 @@ test("Plans: create with rate limit, quota, time window and auto approve; the se
   await expect(remove).toBeHidden();
   await expect(row(page, GOLD)).toHaveCount(0);
   await expect(row(page, USED)).toBeVisible();
+
+  // A phone-sized window: nothing of the screen sticks out (the table scrolls in its own box).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Plans" })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  expect(await outsideWindow(page), "Plans: outside a narrow window").toEqual([]);
 });

@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { checkScreen, expect, signIn, test, type Api } from "./fixtures";
+import { checkScreen, expect, outsideWindow, signIn, test, type Api } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -94,4 +94,11 @@ test("Products: create with APIs, edit and publish, a taken name refused on its 
   await remove.getByRole("button", { name: "Delete product" }).click();
   await expect(remove).toBeHidden();
   await expect(row(page, BILLING)).toHaveCount(0);
+
+  // A phone-sized window: nothing of the screen sticks out (the table scrolls in its own box).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Products" })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  expect(await outsideWindow(page), "Products: outside a narrow window").toEqual([]);
 });
