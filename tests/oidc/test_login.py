@@ -156,6 +156,63 @@ async def test_an_invited_person_claims_their_membership_at_first_login(
     assert user.id == invited.user.id
 
 
+async def test_an_invitation_cannot_be_claimed_with_an_unverified_email(
+    browser: Browser, provider: ProviderProcess, scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace("Acme")
+    account = account_name()
+    email = f"{account}@example.com"
+    invited = await scenario.member(world, "Viewer", email=email)
+    await provider.set_account(account, email=email, name="Grace", email_verified=False)
+    told = (
+        f"Your identity provider has not verified {email}. Verify the address with your "
+        "provider (or ask your administrator), then sign in again."
+    )
+
+    refused = await login(browser, account)
+    assert refused.status_code == 401
+    assert refused.json() == {"error": "email_unverified", "message": told}
+    # A browser is shown the same words on the sign-in error page.
+    callback = await browser.authorize(await start_login(browser), login=account, stop=CALLBACK)
+    page = await browser.http.get(callback, headers={"Accept": "text/html"})
+    assert page.status_code == 401
+    assert page.headers["content-type"].startswith("text/html")
+    assert told in page.text
+    assert "<code>email_unverified</code>" in page.text
+    assert await user_by_subject(session, provider.issuer, account) is None  # not claimed
+
+    await provider.set_account(account, email=email, name="Grace")  # verified now
+    assert (await login(browser, account)).status_code == 303
+    user = await user_by_subject(session, provider.issuer, account)
+    assert user is not None
+    assert user.id == invited.user.id
+
+
+@pytest.mark.parametrize("verified", [True, False], ids=["verified", "unverified"])
+async def test_an_address_another_identity_holds_is_an_email_conflict(
+    browser: Browser,
+    provider: ProviderProcess,
+    session: AsyncSession,
+    app: Starlette,
+    verified: bool,
+) -> None:
+    holder, other = account_name(), account_name()
+    email = f"{holder}@example.com"
+    await provider.set_account(holder, email=email)
+    async with browser_client(app) as http:  # the holder's own browser
+        assert (await login(Browser(http), holder)).status_code == 303
+    await provider.set_account(other, email=email, email_verified=verified)
+
+    refused = await login(browser, other)
+
+    assert refused.status_code == 401
+    assert refused.json() == {
+        "error": "email_conflict",
+        "message": "This email address belongs to another account.",
+    }
+    assert await user_by_subject(session, provider.issuer, other) is None
+
+
 async def test_return_to_accepts_only_paths_of_this_site(
     browser: Browser, provider: ProviderProcess
 ) -> None:

@@ -120,13 +120,24 @@ class ProviderProcess:
             return str(response.json()["kid"])
 
     async def set_account(
-        self, account: str, *, email: str, name: str = "", groups: list[str] | None = None
+        self,
+        account: str,
+        *,
+        email: str,
+        name: str = "",
+        groups: list[str] | None = None,
+        email_verified: bool = True,
     ) -> None:
         """The claims the provider will give ``account`` from now on."""
         async with httpx.AsyncClient() as client:
             response = await client.post(
                 f"{self.issuer}/__test__/accounts/{account}",
-                json={"email": email, "name": name, "groups": groups or []},
+                json={
+                    "email": email,
+                    "name": name,
+                    "groups": groups or [],
+                    "email_verified": email_verified,
+                },
             )
             response.raise_for_status()
 

@@ -123,10 +123,16 @@ async def _new_or_invited(session: AsyncSession, identity: Identity, email: str 
         )
     invited = await session.scalar(select(User).where(col(User.email) == email))
     if invited is not None:
-        if invited.issuer is not None or identity.email_verified is False:
-            # Another identity owns the address, or the provider does not vouch for it.
+        if invited.issuer is not None:
             raise Unauthenticated(
                 "This email address belongs to another account.", reason="email_conflict"
+            )
+        if identity.email_verified is False:
+            # An invitation is claimed only with an address the provider vouches for.
+            raise Unauthenticated(
+                f"Your identity provider has not verified {email}. Verify the address with "
+                "your provider (or ask your administrator), then sign in again.",
+                reason="email_unverified",
             )
         invited.issuer, invited.subject = identity.issuer, identity.subject
         invited.name = identity.name or invited.name

@@ -6,7 +6,8 @@
 //
 // Test-only endpoints (loopback, no authentication):
 //   POST /__test__/rotate            new signing key first in the JWKS, the old one kept after it
-//   POST /__test__/accounts/<id>     JSON {email, name, groups} for an account's claims
+//   POST /__test__/accounts/<id>     JSON {email, name, groups, email_verified} for an account's
+//                                    claims (email_verified: true unless given)
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 
@@ -85,8 +86,8 @@ function configuration() {
       return {
         accountId: id,
         async claims() {
-          const { email, name, groups } = account(id);
-          return { sub: id, email, email_verified: true, name, groups };
+          const { email, name, groups, email_verified = true } = account(id);
+          return { sub: id, email, email_verified, name, groups };
         },
       };
     },
