@@ -65,6 +65,7 @@ class UsageWindow:
 
     @property
     def length(self) -> timedelta:
+        """How long one bucket is."""
         return BUCKET_LENGTH[self.bucket]
 
     def starts(self) -> list[datetime]:
@@ -93,10 +94,11 @@ def usage_window(*, start: datetime, end: datetime, bucket: UsageBucket) -> Usag
         raise InputError.one("to", "to must be later than from.", UserErrorCode.INVALID)
     longest = MAX_RANGE[bucket]
     if end - start > longest:
+        hint = ", or DAY buckets" if bucket is UsageBucket.HOUR else ""
         raise InputError.one(
             "to",
             f"A series of {bucket.value} buckets covers at most {longest.days} days: "
-            "choose a later from, an earlier to, or DAY buckets.",
+            f"choose a later from or an earlier to{hint}.",
             UserErrorCode.INVALID,
         )
     return UsageWindow(start=_floor(start, bucket), end=end.astimezone(UTC), bucket=bucket)
