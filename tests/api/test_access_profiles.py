@@ -154,6 +154,16 @@ async def test_create_a_token_method_app_keeps_its_issuer_settings(graphql, scen
         ({"authMethod": "JWT", "trustedIssuer": "http://idp"}, "trustedIssuer", "INVALID"),
         ({"productIds": ["jwt"]}, "productIds", "INVALID"),
         ({"planId": "foreign"}, "planId", "NOT_FOUND"),
+        # The token's client id, not the client (clientId) the app belongs to.
+        (
+            {
+                "authMethod": "OIDC",
+                "trustedIssuer": "https://idp.example",
+                "tokenClientId": "c" * 256,
+            },
+            "tokenClientId",
+            "TOO_LONG",
+        ),
     ],
 )
 async def test_create_refuses_bad_input_and_writes_nothing(

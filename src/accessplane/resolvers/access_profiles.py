@@ -22,7 +22,6 @@ from accessplane.services import access_profiles
 from accessplane.services.access_profiles import TokenSettings
 
 # The token's client id is refused on clientId (the field of the Client's ID, on create).
-PROFILE_FIELDS = {"token_client_id": "clientId"}
 
 
 @strawberry.type
@@ -32,7 +31,7 @@ class AccessProfileMutations:
         description="Create an app of a client; an AUTH_TOKEN app's token is returned this "
         "once only.",
     )
-    @user_errors_as_payload(fields=PROFILE_FIELDS)
+    @user_errors_as_payload
     async def create_access_profile(
         self, info: Info, input: CreateAccessProfileInput
     ) -> AccessProfileTokenPayload:
@@ -59,7 +58,7 @@ class AccessProfileMutations:
         )
 
     @strawberry.mutation(extensions=requires(Permission.MANAGE_CLIENTS))
-    @user_errors_as_payload(fields=PROFILE_FIELDS)
+    @user_errors_as_payload
     async def update_access_profile(
         self, info: Info, input: UpdateAccessProfileInput
     ) -> AccessProfilePayload:

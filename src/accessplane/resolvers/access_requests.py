@@ -22,7 +22,6 @@ from accessplane.services import access_requests
 from accessplane.services.access_profiles import TokenSettings
 
 # The token's client id is refused on the app's clientId (the field of the Client's ID).
-SUBMIT_FIELDS = {"new_access_profile.token_client_id": "newAccessProfile.clientId"}
 
 
 @strawberry.type
@@ -32,7 +31,7 @@ class AccessRequestMutations:
         description="Request products with one plan for an app of one's client, existing or "
         "new; a plan with autoApprove approves at once.",
     )
-    @user_errors_as_payload(fields=SUBMIT_FIELDS)
+    @user_errors_as_payload
     async def submit_access_request(
         self, info: Info, input: SubmitAccessRequestInput
     ) -> SubmitAccessRequestPayload:

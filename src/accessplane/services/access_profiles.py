@@ -151,7 +151,7 @@ def _check_token_settings(
         settings.client_id,
         max_length=255,
         required=False,
-        label="clientId",
+        label="tokenClientId",
     )
     scopes: list[str] = []
     given = settings.required_scopes
