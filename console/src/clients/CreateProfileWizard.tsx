@@ -4,7 +4,7 @@ import { useMutation } from "urql";
 import { parseAllowedIps } from "./allowedIps";
 import { CreateAccessProfileDocument } from "./documents";
 import { mutationErrors } from "./parts";
-import { createInput, initialProfile, localProblems, productsMethod, profileErrors, usesTokens, withoutErrorsOf, type ProfileValues } from "./profile";
+import { createInput, initialProfile, localProblems, productsMethod, usesTokens, withoutErrorsOf, type ProfileValues } from "./profile";
 import { AuthFields, NameField, PolicyFields, ProductsField } from "./ProfileFields";
 import { TokenShown } from "./TokenShown";
 
@@ -96,9 +96,8 @@ export function CreateProfileWizard({ client, onClose, onCreated }: { client: { 
     const result = await create({ input: createInput(client.id, values) });
     const problems = mutationErrors(result.data?.createAccessProfile, result.error);
     if (problems) {
-      const mapped = profileErrors(problems);
-      setErrors(mapped);
-      return setActive(firstStepOf(mapped));
+      setErrors(problems);
+      return setActive(firstStepOf(problems));
     }
     const payload = result.data?.createAccessProfile;
     setIssued({ name: payload?.accessProfile?.name ?? values.name, token: payload?.token ?? null });

@@ -5,7 +5,7 @@ import { ConfirmModal } from "../core/ConfirmModal";
 import type { AccessProfileFieldsFragment } from "../gql/graphql";
 import { DeleteAccessProfileDocument, RefreshAccessProfileTokenDocument, UpdateAccessProfileDocument } from "./documents";
 import { mutationErrors, oneLine } from "./parts";
-import { initialProfile, localProblems, profileErrors, updateInput, withoutErrorsOf, type ProfileValues } from "./profile";
+import { initialProfile, localProblems, updateInput, withoutErrorsOf, type ProfileValues } from "./profile";
 import { AuthFields, NameField, PolicyFields, ProductsField } from "./ProfileFields";
 import { TokenShown } from "./TokenShown";
 
@@ -26,7 +26,7 @@ export function EditProfileModal({ profile, onClose, onSaved }: { profile: Acces
     if (Object.keys(problems).length) return setErrors(problems);
     const result = await update({ input: updateInput(profile.id, values) });
     const refused = mutationErrors(result.data?.updateAccessProfile, result.error);
-    if (refused) return setErrors(profileErrors(refused));
+    if (refused) return setErrors(refused);
     onSaved();
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createInput, initialProfile, localProblems, productsMethod, profileErrors, updateInput, withoutErrorsOf } from "./profile";
+import { createInput, initialProfile, localProblems, productsMethod, updateInput, withoutErrorsOf } from "./profile";
 
 const values = {
   ...initialProfile(null),
@@ -37,10 +37,6 @@ describe("access profile values", () => {
     const problems = localProblems({ ...values, trustedIssuer: " ", allowedIps: "10.0.0.1/24", name: "" }, ["name", "trustedIssuer", "allowedIps"]);
     expect(Object.keys(problems)).toEqual(["name", "trustedIssuer", "allowedIps"]);
     expect(localProblems(values, ["name", "trustedIssuer", "allowedIps"])).toEqual({});
-  });
-
-  it("puts the server's clientId errors on the token client id field", () => {
-    expect(profileErrors({ clientId: "Too long.", name: "Taken." })).toEqual({ tokenClientId: "Too long.", name: "Taken." });
   });
 
   it("drops the errors of the fields a change touches", () => {

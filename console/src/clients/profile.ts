@@ -74,12 +74,6 @@ export function updateInput(id: string, values: ProfileValues): UpdateAccessProf
   };
 }
 
-/** The server names the token's client id `clientId` in its userErrors; the form `tokenClientId`. */
-export function profileErrors(errors: Record<string, string>): Record<string, string> {
-  const { clientId, ...rest } = errors;
-  return clientId ? { ...rest, tokenClientId: rest.tokenClientId ? `${rest.tokenClientId} ${clientId}` : clientId } : rest;
-}
-
 /** What the person must fix before going on: field -> message (empty when nothing). */
 export function localProblems(values: ProfileValues, fields: readonly string[]): Record<string, string> {
   const problems: Record<string, string> = {};
