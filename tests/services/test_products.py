@@ -29,7 +29,7 @@ async def test_drafts_are_visible_to_product_managers_only(session, scenario: Sc
             session=session,
             actor=person.principal,
             workspace_id=world.workspace.id,
-            filter=products.ProductFilter(),
+            filter=products.ApiProductFilter(),
             args=PageArgs(first=10),
         )
         assert [p.name for p in page.items] == expected

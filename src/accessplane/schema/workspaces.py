@@ -231,7 +231,7 @@ class Workspace(relay.Node):
             session=ctx.session,
             actor=ctx.principal,
             workspace_id=self.pk,
-            filter=products.ProductFilter(
+            filter=products.ApiProductFilter(
                 published=wanted.published, auth_method=wanted.auth_method, search=wanted.search
             ),
             args=parse_page(first, after, maximum=ctx.settings.max_page_size),
@@ -312,7 +312,7 @@ class Workspace(relay.Node):
             session=ctx.session,
             actor=ctx.principal,
             workspace_id=self.pk,
-            filter=audit.AuditFilter(
+            filter=audit.AuditEventFilter(
                 actor_id=decode_any_id(wanted.actor_id, field="actorId")
                 if wanted.actor_id
                 else None,

@@ -109,7 +109,7 @@ def record(
 
 
 @dataclass(frozen=True, slots=True)
-class AuditFilter:
+class AuditEventFilter:
     """Narrow the log by who, what, on what, and when (``since`` inclusive, ``until`` not)."""
 
     actor_id: uuid.UUID | None = None
@@ -125,7 +125,7 @@ async def list_events(
     *,
     actor: Principal,
     workspace_id: uuid.UUID,
-    filter: AuditFilter,
+    filter: AuditEventFilter,
     args: PageArgs,
 ) -> Page[AuditEvent]:
     """The workspace's events, newest first."""

@@ -300,7 +300,7 @@ async def delete_product(
 
 
 @dataclass(frozen=True, slots=True)
-class ProductFilter:
+class ApiProductFilter:
     """``published``, ``auth_method``, and a part of the name or description."""
 
     published: bool | None = None
@@ -313,7 +313,7 @@ async def list_products(
     session: AsyncSession,
     actor: Principal,
     workspace_id: uuid.UUID,
-    filter: ProductFilter,
+    filter: ApiProductFilter,
     args: PageArgs,
 ) -> Page[ApiProduct]:
     """The products the principal may see, by name."""
