@@ -4,10 +4,10 @@ import { MantineProvider } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { BrowserRouter, Navigate, Route, Routes } from "react-router";
+import { BrowserRouter, Route, Routes } from "react-router";
 import { SessionContext } from "./core/SessionContext";
 import { SessionGate } from "./core/SessionGate";
-import { Home, Shell } from "./core/Shell";
+import { Home, Landing, Shell } from "./core/Shell";
 import { loadSession, setSession as rememberSession, type Session } from "./core/session";
 import { Empty } from "./core/states";
 import { ROUTES } from "./routes";
@@ -27,7 +27,7 @@ function App() {
         <Route element={<SessionGate />}>
           <Route index element={<Home />} />
           <Route path="/workspaces/:workspaceId" element={<Shell />}>
-            <Route index element={<Navigate to="apis" replace />} />
+            <Route index element={<Landing />} />
             {ROUTES.map((route) => (
               <Route key={route.path} path={route.path} element={route.element} />
             ))}

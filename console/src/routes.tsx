@@ -12,6 +12,7 @@ import { AuditLogPage } from "./audit/AuditLogPage";
 import { ApiAccessListPage } from "./keys/ApiAccessListPage";
 import { AccessRequestListPage } from "./access-requests/AccessRequestListPage";
 import { NotificationSettingsPage } from "./notifications/NotificationSettingsPage";
+import { ForAdmins } from "./core/ForAdmins";
 import { Loading } from "./core/states";
 
 /** A screen whose code loads when first opened, keeping the first screen's JavaScript small. */
@@ -28,11 +29,20 @@ const clientList = later(async () => (await import("./clients/ClientListPage")).
 const clientDetail = later(async () => (await import("./clients/ClientDetailPage")).ClientDetailPage);
 const productList = later(async () => (await import("./products/ProductListPage")).ProductListPage);
 const planList = later(async () => (await import("./plans/PlanListPage")).PlanListPage);
+const catalogue = later(async () => (await import("./portal/CataloguePage")).CataloguePage);
+const product = later(async () => (await import("./portal/ProductPage")).ProductPage);
+const cart = later(async () => (await import("./portal/CartPage")).CartPage);
+const myApps = later(async () => (await import("./portal/MyAppsPage")).MyAppsPage);
+const myRequests = later(async () => (await import("./portal/MyRequestsPage")).MyRequestsPage);
 
 export interface Section {
   path: string; // below /workspaces/:workspaceId/
   label: string;
   permission?: string; // shown only to roles holding it
+  // "consumer": the developer portal's sections, the only ones a consumer sees (core/audience.ts);
+  // the others are the admins'.
+  audience?: "consumer";
+  end?: boolean; // active on its own path only (not on the paths below it)
 }
 
 export const SECTIONS: Section[] = [
@@ -48,9 +58,14 @@ export const SECTIONS: Section[] = [
   { path: "clients", label: "Clients", permission: "getClient" },
   { path: "products", label: "Products", permission: "getProduct" },
   { path: "plans", label: "Plans", permission: "getProduct" }, // plans are read with getProduct
+  { path: "portal", label: "Developer portal", permission: "getProduct" },
+  { path: "portal", label: "API catalogue", audience: "consumer", end: true },
+  { path: "portal/cart", label: "Cart", audience: "consumer" },
+  { path: "portal/apps", label: "My apps", audience: "consumer" },
+  { path: "portal/requests", label: "My requests", audience: "consumer" },
 ];
 
-export const ROUTES: { path: string; element: ReactElement }[] = [
+const ADMIN_ROUTES: { path: string; element: ReactElement }[] = [
   { path: "apis", element: <ApiListPage /> },
   { path: "apis/:apiId", element: <ApiDetailPage /> },
   { path: "explain", element: <ExplainPage /> },
@@ -68,4 +83,15 @@ export const ROUTES: { path: string; element: ReactElement }[] = [
   { path: "clients/:clientId", element: clientDetail },
   { path: "products", element: productList },
   { path: "plans", element: planList },
+];
+
+// The developer portal, for consumers and admins alike; admin screens show "Not available" to
+// consumers.
+export const ROUTES: { path: string; element: ReactElement }[] = [
+  ...ADMIN_ROUTES.map(({ path, element }) => ({ path, element: <ForAdmins>{element}</ForAdmins> })),
+  { path: "portal", element: catalogue },
+  { path: "portal/products/:productId", element: product },
+  { path: "portal/cart", element: cart },
+  { path: "portal/apps", element: myApps },
+  { path: "portal/requests", element: myRequests },
 ];

@@ -3,16 +3,30 @@ import { useDisclosure } from "@mantine/hooks";
 import { NavLink as RouterLink, Navigate, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { useQuery } from "urql";
 import { SECTIONS } from "../routes";
+import { isConsumer, landingSection } from "./audience";
 import { signOut } from "./session";
 import { Empty, Loading, QueryError } from "./states";
-import { ViewerDocument, WorkspaceContext, type Membership } from "./workspace";
+import { useWorkspace, ViewerDocument, WorkspaceContext, type Membership } from "./workspace";
 
 function useViewer() {
   // Asked once per session: screens then open with their own single request.
   return useQuery({ query: ViewerDocument, requestPolicy: "cache-first" });
 }
 
-/** `/`: the first workspace's API access screen. */
+/** The navigation's sections for a role: a consumer's are the portal's only. */
+function sectionsFor(membership: Membership) {
+  const consumer = isConsumer(membership.permissions);
+  if (consumer) return SECTIONS.filter((s) => s.audience === "consumer");
+  return SECTIONS.filter((s) => !s.audience && (!s.permission || membership.permissions.includes(s.permission)));
+}
+
+/** A workspace's first screen: the catalogue for consumers, API access for the others. */
+export function Landing() {
+  const { membership } = useWorkspace();
+  return <Navigate to={landingSection(membership.permissions)} replace />;
+}
+
+/** `/`: the first workspace's first screen. */
 export function Home() {
   const [{ data, error, fetching }] = useViewer();
   if (error) return <QueryError error={error} />;
@@ -25,7 +39,7 @@ export function Home() {
       </Empty>
     );
   }
-  return <Navigate to={`/workspaces/${first.workspace.id}/apis`} replace />;
+  return <Navigate to={`/workspaces/${first.workspace.id}/${landingSection(first.permissions)}`} replace />;
 }
 
 function WorkspaceSwitcher({ current, memberships }: { current: Membership; memberships: Membership[] }) {
@@ -43,7 +57,7 @@ function WorkspaceSwitcher({ current, memberships }: { current: Membership; memb
       onChange={(id) => {
         if (!id) return;
         // The same section in the other workspace (an item's page would not exist there).
-        const section = location.pathname.split("/")[3] ?? "apis";
+        const section = location.pathname.split("/")[3] ?? "";
         navigate(`/workspaces/${id}/${section}`);
       }}
       w={220}
@@ -94,17 +108,18 @@ export function Shell() {
           </Group>
         </AppShell.Header>
         <AppShell.Navbar p="xs" aria-label="Sections">
-          {SECTIONS.filter((s) => !s.permission || membership.permissions.includes(s.permission)).map((section) => (
+          {sectionsFor(membership).map((section) => (
             <NavLink
-              key={section.path}
+              key={section.label}
               component={RouterLink}
               to={`${base}/${section.path}`}
+              end={section.end}
               label={section.label}
               onClick={close}
               variant="filled"
             />
           ))}
-          <NavLink component="a" href="/graphql" label="GraphiQL" />
+          {!isConsumer(membership.permissions) && <NavLink component="a" href="/graphql" label="GraphiQL" />}
         </AppShell.Navbar>
         <AppShell.Main>
           <Outlet />

@@ -1,0 +1,150 @@
+import { Alert, Anchor, Button, Group, Text, Title } from "@mantine/core";
+import { useState } from "react";
+import { Link } from "react-router";
+import { useMutation, useQuery } from "urql";
+import { TokenShown } from "../clients/TokenShown";
+import { describeError } from "../core/errors";
+import { Guarded } from "../core/Guarded";
+import { Empty, Loading, QueryError } from "../core/states";
+import { useWorkspace } from "../core/workspace";
+import { AppFields } from "./AppFields";
+import { cartAuthMethod, cartProblems, type Cart } from "./cart";
+import { CartItems } from "./CartItems";
+import { PortalAppsDocument, SubmitAccessRequestDocument } from "./documents";
+import { PortalPage, usePortalPath } from "./parts";
+import { useCart } from "./store";
+import { choiceProblems, formErrors, NO_APP, submitInput, type AppChoice } from "./submit";
+
+/** After a submission: the token (this once), or what happens next. The token lives only here. */
+type Outcome = { kind: "token"; app: string; token: string } | { kind: "approved" | "ready" | "pending"; app: string };
+
+function Submitted({ outcome, onDone }: { outcome: Outcome; onDone: () => void }) {
+  const path = usePortalPath();
+  if (outcome.kind === "token") return <TokenShown name={outcome.app} token={outcome.token} onDone={onDone} />;
+  if (outcome.kind === "pending") {
+    return (
+      <Alert color="yellow" title="Waiting for approval" role="status">
+        <Text size="sm">
+          The request for {outcome.app} waits for an API owner&apos;s decision. You will be mailed when it is approved or rejected; its status is under{" "}
+          <Anchor component={Link} to={path("requests")}>
+            My requests
+          </Anchor>
+          .
+        </Text>
+      </Alert>
+    );
+  }
+  return (
+    <Alert color="green" title="Approved" role="status">
+      <Text size="sm">
+        {outcome.app} may call the products now. Its token and plan are under{" "}
+        <Anchor component={Link} to={path("apps")}>
+          My apps
+        </Anchor>
+        .
+      </Text>
+    </Alert>
+  );
+}
+
+type Submission = { outcome: Outcome } | { errors: Record<string, string> };
+
+/** Sends the cart; an auto-approved new app's token comes back this once. */
+function useSubmit(cart: Cart, choice: AppChoice, apps: Map<string, string>): () => Promise<Submission> {
+  const [, submit] = useMutation(SubmitAccessRequestDocument);
+  return async () => {
+    const result = await submit({ input: submitInput(cart, choice) });
+    const payload = result.data?.submitAccessRequest;
+    if (!payload) return { errors: { "": describeError(result.error) } };
+    if (payload.userErrors.length || !payload.accessRequest) return { errors: formErrors(payload.userErrors) };
+    const app = choice.mode === "new" ? choice.name.trim() : (apps.get(choice.appId) ?? "");
+    if (payload.token) return { outcome: { kind: "token", app, token: payload.token } };
+    return { outcome: { kind: payload.accessRequest.status === "PENDING" ? "pending" : "approved", app } };
+  };
+}
+
+function CartForm({ cart, setCart, onSubmitted }: { cart: Cart; setCart: (next: Cart) => void; onSubmitted: (outcome: Outcome) => void }) {
+  const { membership } = useWorkspace();
+  const [{ data, error, fetching }] = useQuery({ query: PortalAppsDocument, variables: { workspaceId: membership.workspace.id } });
+  const [choice, setChoice] = useState<AppChoice>(NO_APP);
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const clients = data?.workspace.clients.edges.map((edge) => edge.node) ?? [];
+  const apps = new Map(clients.flatMap((c) => c.accessProfiles.edges.map((e) => [e.node.id, e.node.name] as const)));
+  const method = cartAuthMethod(cart);
+  const local = choiceProblems(choice, method);
+  const send = useSubmit(cart, choice, apps);
+  const blocked = cartProblems(cart).length > 0 || Object.keys(local).length > 0;
+
+  async function onSubmit() {
+    setBusy(true);
+    const outcome = await send();
+    setBusy(false);
+    if ("errors" in outcome) return setServerErrors(outcome.errors);
+    setCart([]);
+    onSubmitted(outcome.outcome);
+  }
+
+  if (error) return <QueryError error={error} />;
+  if (fetching && !data) return <Loading />;
+  const change = (next: AppChoice) => {
+    setChoice(next);
+    setServerErrors({});
+  };
+  return (
+    <>
+      <CartItems cart={cart} setCart={setCart} />
+      <Title order={3} size="h4">
+        For which app
+      </Title>
+      <AppFields choice={choice} setChoice={change} clients={clients} method={method} errors={{ ...local, ...serverErrors }} />
+      {serverErrors[""] && (
+        <Alert color="red" title="The request was refused" role="alert">
+          {serverErrors[""]}
+        </Alert>
+      )}
+      <Group>
+        <Guarded permission="requestAccess">
+          {(disabled) => (
+            <Button disabled={disabled || blocked} loading={busy} onClick={() => void onSubmit()}>
+              Submit request
+            </Button>
+          )}
+        </Guarded>
+      </Group>
+    </>
+  );
+}
+
+/** The cart: the products and ONE plan, the app they are for, and the submission. */
+export function CartPage() {
+  const { membership } = useWorkspace();
+  const [cart, setCart] = useCart(membership.workspace.id);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const path = usePortalPath();
+  if (outcome) {
+    return (
+      <PortalPage title="Cart">
+        <Submitted outcome={outcome} onDone={() => setOutcome({ kind: "ready", app: outcome.app })} />
+      </PortalPage>
+    );
+  }
+  if (cart.length === 0) {
+    return (
+      <PortalPage title="Cart">
+        <Empty title="Your cart is empty">
+          Pick a product in the{" "}
+          <Anchor component={Link} to={path()}>
+            catalogue
+          </Anchor>{" "}
+          and a plan with “Access with this Plan”.
+        </Empty>
+      </PortalPage>
+    );
+  }
+  return (
+    <PortalPage title="Cart">
+      <CartForm cart={cart} setCart={setCart} onSubmitted={setOutcome} />
+    </PortalPage>
+  );
+}
