@@ -6,10 +6,11 @@ import logging
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.models import AccessProfile, Api, AuditEvent
+from tests.support.db import count
 from tests.support.graphql import GraphQLClient
 from tests.support.scenario import Scenario
 
@@ -36,12 +37,6 @@ clients:
     apps:
       - {name: ci, authMethod: AUTH_TOKEN, products: [Payments API]}
 """
-
-
-async def count(session: AsyncSession, model: type) -> int:
-    total = await session.scalar(select(func.count()).select_from(model))
-    await session.commit()
-    return int(total or 0)
 
 
 async def test_a_pipeline_key_plans_applies_and_exports(

@@ -18,7 +18,7 @@ from accessplane.models import CredentialUsage
 from accessplane.services import access_profiles
 from accessplane.settings import Settings
 from tests.conftest import QueryCounter
-from tests.decision.conftest import PEER, Gate, Shop
+from tests.support.gateway import PEER, Gate, Shop
 from tests.support.scenario import Scenario
 
 

@@ -12,7 +12,7 @@ from accessplane.auth.tokens import TokenKind, issue_token, token_digest
 from accessplane.models.plans import QuotaPeriod, RateLimitPeriod, Weekday
 from accessplane.services import access_profiles, clients, plans, products
 from tests.conftest import SECRET
-from tests.decision.conftest import Gate, Shop, make_shop
+from tests.support.gateway import Gate, Shop, make_shop
 from tests.support.scenario import Scenario, gid
 
 

@@ -20,7 +20,7 @@ import pytest
 from accessplane.models.plans import RateLimitPeriod
 from accessplane.services import plans
 from tests.conftest import SECRET, require_service
-from tests.decision.conftest import Shop, make_shop
+from tests.support.gateway import Shop, make_shop
 from tests.support.scenario import Scenario, gid
 
 REDIS_URL = os.environ.get("ACCESSPLANE_TEST_REDIS_URL")

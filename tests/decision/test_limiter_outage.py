@@ -28,8 +28,8 @@ from accessplane.models.plans import QuotaPeriod, RateLimitPeriod
 from accessplane.services import plans
 from accessplane.settings import Settings
 from tests.conftest import require_service
-from tests.decision.conftest import Gate, Shop, make_shop
 from tests.notify.conftest import eventually, free_port
+from tests.support.gateway import Gate, Shop, make_shop
 from tests.support.scenario import Scenario, gid
 
 LIMITER_LOGGER = "accessplane.decision.ratelimits"

@@ -15,7 +15,7 @@ from accessplane.models import Api, AuthMethod
 from accessplane.services import access_profiles, grants, groups
 from accessplane.settings import OidcIssuer, Settings
 from tests.conftest import SECRET, QueryCounter
-from tests.decision.conftest import PEER, Gate
+from tests.support.gateway import PEER, Gate
 from tests.support.issuer import LocalIssuer, local_issuer
 from tests.support.scenario import Person, Scenario, World
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessplane.auth.tokens import token_digest
@@ -24,13 +24,8 @@ from accessplane.models import (
 from accessplane.services import access_requests
 from accessplane.services.access_requests import NewAccessProfile
 from tests.conftest import SECRET
+from tests.support.db import count
 from tests.support.scenario import Person, Scenario
-
-
-async def count(session: AsyncSession, model: type, *where: Any) -> int:
-    total = await session.scalar(select(func.count()).select_from(model).where(*where))
-    await session.commit()
-    return int(total or 0)
 
 
 async def submit(session: AsyncSession, person: Person, **kwargs: Any) -> Any:

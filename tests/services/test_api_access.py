@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessplane.auth.tokens import parse_token, token_digest
@@ -30,14 +30,11 @@ from accessplane.services.pagination import PageArgs
 from accessplane.services.roles import PermissionSpec
 from accessplane.signin.authenticate import principal_for_api_key
 from tests.conftest import SECRET
+from tests.support.db import count
 from tests.support.scenario import Scenario, World
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 POLICY = ApiAccessPolicy(secret=SECRET.encode())
-
-
-async def count(session: AsyncSession, model: type, *where: object) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def authenticate(session: AsyncSession, token: str, now: datetime = NOW) -> object:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -29,6 +29,7 @@ from accessplane.models import (
 from accessplane.services import api_access, apis, grants, groups, members, products, roles
 from accessplane.services.roles import PermissionSpec
 from tests.conftest import SECRET
+from tests.support.db import count
 from tests.support.scenario import Scenario, World
 
 PAIRS = 12  # races at once
@@ -48,10 +49,6 @@ async def outcome(engine: AsyncEngine, call: Callable[[AsyncSession], Awaitable[
         except DomainError as error:
             return error.code.value
         return "ok"
-
-
-async def count(session: AsyncSession, model: Any, *where: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def race(

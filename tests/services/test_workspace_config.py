@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessplane.errors import Forbidden, InputError
@@ -41,6 +41,7 @@ from accessplane.services.workspace_config import (
 )
 from accessplane.services.workspace_config_file import config_schema
 from accessplane.services.workspaces import create_workspace_rows
+from tests.support.db import count
 from tests.support.scenario import Scenario, World
 
 SECRET = b"s" * 32
@@ -96,10 +97,6 @@ async def populate(scenario: Scenario, world: World) -> str:
     )
     assert issued.token is not None
     return issued.token
-
-
-async def count(session: AsyncSession, model: type) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_export_apply_on_an_empty_workspace_gives_the_same_file(
