@@ -1,7 +1,7 @@
 // The developer portal as a consumer signs in to it (a person of the built-in Consumer role, a
 // member of a client, through the test OpenID Provider), and its link for admins.
 import type { Browser, Locator, Page } from "@playwright/test";
-import { checkScreen, expect, signIn, test, type Api, type GraphQLRequests } from "./fixtures";
+import { checkScreen, expect, outsideWindow, signIn, test, type Api, type GraphQLRequests } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -262,4 +262,44 @@ test("Developer portal for admins: a link in the navigation to the same catalogu
   await expect(page.getByRole("heading", { name: "API catalogue", level: 2 })).toBeVisible();
   await expect(page.getByRole("navigation", { name: "Developer portal" }).getByRole("link", { name: "My apps" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Clients", exact: true })).toBeVisible();
+});
+
+test.describe("in a phone-sized window", () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test("Developer portal: the catalogue, a product, the cart, My apps and My requests fit a narrow window", async ({ page, server, api }) => {
+    const { workspaces } = await api.gql<{ workspaces: { id: string }[] }>("{ workspaces { id } }");
+    const workspaceId = workspaces[0]?.id ?? "";
+    const name = `Narrow Product ${RUN}`;
+    const pay = await created<{ id: string }>(api, "createApi", "api", {
+      workspaceId,
+      name: `Narrow API ${RUN}`,
+      identifier: `narrow-${RUN}`,
+      baseUrl: `https://api.example.com/a/rather/long/path/for/a/phone/narrow-${RUN}`,
+    });
+    await created(api, "createApiProduct", "apiProduct", { workspaceId, name, authMethod: "AUTH_TOKEN", apiIds: [pay.id], published: true });
+    await created(api, "createPlan", "plan", { workspaceId, name: `Narrow Plan ${RUN}`, rateLimit: { requests: 5, period: "MINUTE" } });
+    await signIn(page, server.key);
+    const fits = async (what: string) => {
+      await page.waitForLoadState("networkidle");
+      expect(await outsideWindow(page), `${what}: outside the window`).toEqual([]);
+    };
+    await page.getByRole("button", { name: "Menu" }).click();
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Developer portal" }).click();
+    await expect(page.getByRole("heading", { name: "API catalogue", level: 2 })).toBeVisible();
+    await fits("API catalogue");
+    await page.getByRole("link", { name, exact: true }).click();
+    await expect(page.getByRole("heading", { name, level: 2 })).toBeVisible();
+    await fits("a product");
+    await page.getByRole("table", { name: "Plans" }).getByRole("row").filter({ hasText: `Narrow Plan ${RUN}` }).getByRole("button", { name: "Access with this Plan" }).click();
+    for (const [link, heading] of [
+      ["Cart (1)", "Cart"],
+      ["My apps", "My apps"],
+      ["My requests", "My requests"],
+    ] as const) {
+      await page.getByRole("navigation", { name: "Developer portal" }).getByRole("link", { name: link }).click();
+      await expect(page.getByRole("heading", { name: heading, level: 2 })).toBeVisible();
+      await fits(heading);
+    }
+  });
 });

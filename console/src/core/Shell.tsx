@@ -58,7 +58,10 @@ function WorkspaceSwitcher({ current, memberships }: { current: Membership; memb
         if (!id) return;
         // The same section in the other workspace (an item's page would not exist there).
         const section = location.pathname.split("/")[3] ?? "";
-        navigate(`/workspaces/${id}/${section}`);
+        // A consumer there has the portal only: another section would be Not available.
+        const target = memberships.find((m) => m.workspace.id === id);
+        const consumer = target !== undefined && isConsumer(target.permissions);
+        navigate(`/workspaces/${id}/${consumer && section !== "portal" ? "" : section}`);
       }}
       w={220}
     />
