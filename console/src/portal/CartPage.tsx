@@ -15,13 +15,17 @@ import { PortalPage, usePortalPath } from "./parts";
 import { useCart } from "./store";
 import { choiceProblems, formErrors, NO_APP, submitInput, type AppChoice } from "./submit";
 
-/** After a submission: the token (this once), or what happens next. The token lives only here. */
-type Outcome = { kind: "token"; app: string; token: string } | { kind: "approved" | "ready" | "pending"; app: string };
+/** After a submission: what happens next, and a new app's token this once. The token lives only
+ * in this state: Done drops it. (A new app's token reaches nothing until its request is approved.) */
+interface Outcome {
+  status: "approved" | "pending";
+  app: string;
+  token: string | null;
+}
 
-function Submitted({ outcome, onDone }: { outcome: Outcome; onDone: () => void }) {
+function StatusAlert({ outcome }: { outcome: Outcome }) {
   const path = usePortalPath();
-  if (outcome.kind === "token") return <TokenShown name={outcome.app} token={outcome.token} onDone={onDone} />;
-  if (outcome.kind === "pending") {
+  if (outcome.status === "pending") {
     return (
       <Alert color="yellow" title="Waiting for approval" role="status">
         <Text size="sm">
@@ -37,13 +41,22 @@ function Submitted({ outcome, onDone }: { outcome: Outcome; onDone: () => void }
   return (
     <Alert color="green" title="Approved" role="status">
       <Text size="sm">
-        {outcome.app} may call the products now. Its token and plan are under{" "}
+        {outcome.app} may call the products now. Its products, plan and token hint are under{" "}
         <Anchor component={Link} to={path("apps")}>
           My apps
         </Anchor>
         .
       </Text>
     </Alert>
+  );
+}
+
+function Submitted({ outcome, onDone }: { outcome: Outcome; onDone: () => void }) {
+  return (
+    <>
+      <StatusAlert outcome={outcome} />
+      {outcome.token && <TokenShown name={outcome.app} token={outcome.token} onDone={onDone} />}
+    </>
   );
 }
 
@@ -58,8 +71,8 @@ function useSubmit(cart: Cart, choice: AppChoice, apps: Map<string, string>): ()
     if (!payload) return { errors: { "": describeError(result.error) } };
     if (payload.userErrors.length || !payload.accessRequest) return { errors: formErrors(payload.userErrors) };
     const app = choice.mode === "new" ? choice.name.trim() : (apps.get(choice.appId) ?? "");
-    if (payload.token) return { outcome: { kind: "token", app, token: payload.token } };
-    return { outcome: { kind: payload.accessRequest.status === "PENDING" ? "pending" : "approved", app } };
+    const status = payload.accessRequest.status === "PENDING" ? "pending" : "approved";
+    return { outcome: { status, app, token: payload.token ?? null } };
   };
 }
 
@@ -81,8 +94,8 @@ function CartForm({ cart, setCart, onSubmitted }: { cart: Cart; setCart: (next: 
     const outcome = await send();
     setBusy(false);
     if ("errors" in outcome) return setServerErrors(outcome.errors);
+    onSubmitted(outcome.outcome); // before the cart empties, so the outcome replaces it at once
     setCart([]);
-    onSubmitted(outcome.outcome);
   }
 
   if (error) return <QueryError error={error} />;
@@ -125,7 +138,7 @@ export function CartPage() {
   if (outcome) {
     return (
       <PortalPage title="Cart">
-        <Submitted outcome={outcome} onDone={() => setOutcome({ kind: "ready", app: outcome.app })} />
+        <Submitted outcome={outcome} onDone={() => setOutcome({ ...outcome, token: null })} />
       </PortalPage>
     );
   }
