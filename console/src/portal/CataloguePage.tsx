@@ -39,7 +39,7 @@ function ProductCard({ product }: { product: Product }) {
           </Group>
         ))}
         <Group justify="flex-end">
-          <Button component={Link} to={path(`products/${product.id}`)} variant="light" size="xs" aria-label={`Plans of ${product.name}`}>
+          <Button component={Link} to={path(`products/${product.id}`)} variant="default" size="xs" aria-label={`See plans of ${product.name}`}>
             See plans
           </Button>
         </Group>
