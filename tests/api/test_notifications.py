@@ -29,7 +29,14 @@ async def test_each_subject_names_its_default_and_its_variables(graphql, scenari
     read = (await owner.execute(READ, id=world.id)).ok()
 
     subjects = {s["kind"]: s for s in read["workspace"]["notificationSettings"]["subjects"]}
-    assert set(subjects) == {"ACCESS_REQUESTED", "APPROVE", "REJECT", "EXPIRING", "EXPIRED"}
+    assert set(subjects) == {
+        "ACCESS_REQUESTED",
+        "APPROVE",
+        "REJECT",
+        "EXPIRING",
+        "EXPIRED",
+        "INVITE",
+    }
     assert subjects["EXPIRING"]["variables"] == [
         "days_left",
         "expires_at",

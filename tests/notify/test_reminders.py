@@ -220,6 +220,8 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         "products": ["Payments & Co"],
         "plan_name": "Gold",
         "reason": "Because <reasons>",
+        "role_name": "<script>alert(1)</script>",
+        "consumer": True,
         "console_url": "https://access.example.com/?a=1&b=<2>",
     }
 
@@ -236,6 +238,7 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         NotificationKind.ACCESS_REQUESTED,
         NotificationKind.EXPIRING,
         NotificationKind.EXPIRED,
+        NotificationKind.INVITE,
     }
     assert ("https://access.example.com/?a=1&b=<2>" in mail.text) is linked
     assert ('href="https://access.example.com/?a=1&amp;b=&lt;2&gt;"' in mail.html) is linked

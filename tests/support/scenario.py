@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import GlobalID
 
@@ -21,6 +21,8 @@ from accessplane.models import (
     Client,
     Group,
     Member,
+    Notification,
+    NotificationKind,
     Plan,
     Role,
     User,
@@ -121,6 +123,15 @@ class Scenario:
         )
         user = await self.session.get(User, member.user_id)
         assert user is not None
+        # A world's people are there from the start: their invitations are not the story of
+        # the tests that count mail (tests/notify/test_invite.py checks them).
+        await self.session.execute(
+            delete(Notification).where(
+                Notification.kind == NotificationKind.INVITE.value,  # type: ignore[arg-type]
+                Notification.recipient == user.email,  # type: ignore[arg-type]
+            )
+        )
+        await self.session.commit()
         return Person(member, user, await self.principal(user))
 
     async def refresh(self, person: Person) -> Person:

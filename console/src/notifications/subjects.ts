@@ -6,6 +6,7 @@ export const KIND_LABELS: Record<string, { title: string; when: string }> = {
   REJECT: { title: "Access rejected", when: "To the consumer, when a request is rejected." },
   EXPIRING: { title: "API key expiring", when: "To a key's author, 30, 7 and 1 days before it expires." },
   EXPIRED: { title: "API key expired", when: "To a key's author, once the key has expired." },
+  INVITE: { title: "Invitation", when: "To a person added to the workspace, with a link to sign in." },
 };
 
 export function kindTitle(kind: string): string {

@@ -20,6 +20,7 @@ class NotificationKind(StrEnum):
     REJECT = "reject"
     EXPIRING = "expiring"
     EXPIRED = "expired"
+    INVITE = "invite"  # to a person added to a workspace: how to sign in
 
 
 class NotificationStatus(StrEnum):

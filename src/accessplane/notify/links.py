@@ -13,6 +13,7 @@ import functools
 import logging
 import uuid
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from accessplane.settings import Settings
 
@@ -71,6 +72,13 @@ class ConsoleLinks:
     def api_access(self, *, workspace_id: uuid.UUID, api_access_id: uuid.UUID) -> str:
         """An API Access key's detail on the Access keys screen."""
         return f"{self._workspace(workspace_id)}/keys/{global_id('ApiAccess', api_access_id)}"
+
+    def sign_in(self, *, workspace_id: uuid.UUID) -> str:
+        """The console's sign-in page, opening the workspace once signed in (a consumer's
+        landing there is the API catalogue)."""
+        target = f"/workspaces/{global_id('Workspace', workspace_id)}"
+        # "+" and "=" of the base64 id would not survive a query string unquoted.
+        return f"{self.base_url}/sign-in?next={quote(target, safe='/')}"
 
     def _workspace(self, workspace_id: uuid.UUID) -> str:
         return f"{self.base_url}/workspaces/{global_id('Workspace', workspace_id)}"

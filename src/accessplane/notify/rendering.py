@@ -50,6 +50,7 @@ DEFAULT_SUBJECTS: dict[NotificationKind, str] = {
         'API key "{{ key_name }}" expires in {{ days_left }} day{{ "" if days_left == 1 else "s" }}'
     ),
     NotificationKind.EXPIRED: 'API key "{{ key_name }}" has expired',
+    NotificationKind.INVITE: "You have been added to {{ workspace_name }} on AccessPlane",
 }
 
 # Example values for checking a workspace's subject before it is stored.
@@ -85,6 +86,11 @@ SAMPLE_CONTEXT: dict[NotificationKind, dict[str, Any]] = {
         "workspace_name": "Acme",
         "key_name": "ci",
         "expires_at": "2030-01-31 00:00",
+    },
+    NotificationKind.INVITE: {
+        "workspace_name": "Acme",
+        "role_name": "Consumer",
+        "consumer": True,
     },
 }
 

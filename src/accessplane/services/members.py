@@ -15,8 +15,18 @@ from accessplane.auth.principals import Principal
 from accessplane.db import transaction
 from accessplane.db.sql import delete_row, fold, insert_new
 from accessplane.errors import InputError, NotFound, UserErrorCode
-from accessplane.models import GroupMember, Member, MemberKind, Role, User
+from accessplane.models import (
+    GroupMember,
+    Member,
+    MemberKind,
+    NotificationKind,
+    Role,
+    User,
+    Workspace,
+)
+from accessplane.notify.links import ConsoleLinks
 from accessplane.services.audit import AuditAction, record
+from accessplane.services.notifications import enqueue, subjects_of
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import (
     check_holder_manageable,
@@ -26,6 +36,10 @@ from accessplane.services.roles import (
 )
 from accessplane.services.scoping import get_scoped
 from accessplane.services.validation import Checks
+from accessplane.settings import get_settings
+
+# The console's rule for a consumer: requestAccess, and nothing beyond getProduct.
+_CONSUMER_PERMISSIONS = frozenset({Permission.GET_PRODUCT.value, Permission.REQUEST_ACCESS.value})
 
 
 async def _is_last_owner(session: AsyncSession, member: Member) -> bool:
@@ -81,8 +95,12 @@ async def add_member(
     email: str,
     role_id: uuid.UUID,
     name: str = "",
+    links: ConsoleLinks | None = None,
 ) -> Member:
-    """Add a person by email with a role the actor may hand out; the user is created if new."""
+    """Add a person by email with a role the actor may hand out; the user is created if new.
+    The person is mailed an invitation with a link to the console's sign-in (``links``; by
+    default from the process's settings), in the same transaction: on every new membership,
+    whether or not the user is known already, since this workspace is new to them."""
     actor.require(workspace_id, Permission.MANAGE_MEMBERS)
     actor.require(workspace_id, Permission.GET_ROLE)
     checks = Checks()
@@ -95,7 +113,7 @@ async def add_member(
         await _check_not_member(checks, session, workspace_id, email)
     checks.raise_if_any()
     assert role is not None
-    role_name = role.name
+    role_name, consumer = role.name, _is_consumer_role(role)
     try:
         async with transaction(session):
             user = await get_or_create_user(session, email, name)
@@ -112,6 +130,7 @@ async def add_member(
                 target_id=member.id,
                 after={"email": email, "role": role_name},
             )
+            await _invite(session, member, email, role_name, consumer=consumer, links=links)
     except IntegrityError:
         # A concurrent request deleted the role, or added the same person, first.
         await recheck_role(session, role_id)
@@ -120,6 +139,39 @@ async def add_member(
         checks.raise_if_any()
         raise
     return member
+
+
+def _is_consumer_role(role: Role) -> bool:
+    names = {str(p.get("name")) for p in role.permissions}
+    return Permission.REQUEST_ACCESS.value in names and names <= _CONSUMER_PERMISSIONS
+
+
+async def _invite(
+    session: AsyncSession,
+    member: Member,
+    email: str,
+    role_name: str,
+    *,
+    consumer: bool,
+    links: ConsoleLinks | None,
+) -> None:
+    """Queue the invitation mail to the new member."""
+    workspace = await session.get(Workspace, member.workspace_id)
+    assert workspace is not None  # the actor holds a role in it
+    console = links or ConsoleLinks.from_settings(get_settings())
+    enqueue(
+        session,
+        workspace_id=member.workspace_id,
+        kind=NotificationKind.INVITE,
+        recipient=email,
+        context={
+            "workspace_name": workspace.name,
+            "role_name": role_name,
+            "consumer": consumer,
+            "console_url": console.sign_in(workspace_id=member.workspace_id),
+        },
+        subjects=await subjects_of(session, member.workspace_id),
+    )
 
 
 async def _check_not_member(
