@@ -40,7 +40,7 @@ from accessplane.models import (
 )
 from accessplane.models.access_profiles import TokenRevocationReason
 from accessplane.models.base import utcnow
-from accessplane.services.audit import AuditAction, record
+from accessplane.services.audit import AuditAction, record_change
 from accessplane.services.clients import (
     get_managed_client,
     get_visible_client,
@@ -417,7 +417,7 @@ async def create_access_profile(
             profile, issued = add_profile(session, new, secret, plan.id if plan else None)
             await session.flush()
             await grant_products(session, profile, [p.id for p in products])
-            record_profile(
+            record_change(
                 session,
                 actor,
                 profile,
@@ -427,27 +427,6 @@ async def create_access_profile(
     except IntegrityError:
         raise _duplicate(new.name) from None
     return IssuedAccessProfile(profile, issued.plaintext if issued else None)
-
-
-def record_profile(
-    session: AsyncSession,
-    actor: Principal,
-    profile: AccessProfile,
-    action: AuditAction,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        workspace_id=profile.workspace_id,
-        action=action,
-        target_type="AccessProfile",
-        target_id=profile.id,
-        before=before,
-        after=after,
-    )
 
 
 async def get_visible_profile(
@@ -533,7 +512,7 @@ async def update_access_profile(
         async with transaction(session):
             await _write_profile(session, profile, values, new_products)
             after = summary(profile, old_products if new_products is None else new_products)
-            record_profile(
+            record_change(
                 session,
                 actor,
                 profile,
@@ -673,7 +652,7 @@ async def refresh_access_profile_token(
                 )
             )
         await session.refresh(profile)
-        record_profile(
+        record_change(
             session,
             actor,
             profile,
@@ -709,7 +688,7 @@ async def delete_access_profile(
                     revoked_at=utcnow(),
                 )
             )
-        record_profile(
+        record_change(
             session, actor, locked, AuditAction.DELETE_ACCESS_PROFILE, before=summary(locked)
         )
         await session.delete(locked)

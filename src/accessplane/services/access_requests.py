@@ -45,7 +45,7 @@ from accessplane.models.base import utcnow
 from accessplane.notify.links import ConsoleLinks
 from accessplane.services import access_profiles
 from accessplane.services.access_profiles import TokenSettings
-from accessplane.services.audit import AuditAction, record
+from accessplane.services.audit import AuditAction, record, record_change
 from accessplane.services.clients import is_client_member
 from accessplane.services.notifications import enqueue, subjects_of
 from accessplane.services.pagination import Page, PageArgs, paginate
@@ -392,7 +392,7 @@ async def _access_profile_to_request_for(
         return submission.access_profile, None
     profile, issued = access_profiles.add_profile(session, submission.new_access_profile, secret)
     await session.flush()
-    access_profiles.record_profile(
+    record_change(
         session,
         actor,
         profile,

@@ -53,7 +53,7 @@ from accessplane.models import (
 )
 from accessplane.models.base import UTCDateTime, utcnow
 from accessplane.periodic import flushing
-from accessplane.services.audit import AuditAction, record
+from accessplane.services.audit import AuditAction, record_change
 from accessplane.services.credentials import compare_and_set
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.roles import check_role_assignable, recheck_role, role_in_workspace
@@ -184,27 +184,6 @@ def _check_expiry(
     return expires_at
 
 
-def _record(
-    session: AsyncSession,
-    actor: Principal,
-    key: ApiAccess,
-    action: AuditAction,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        workspace_id=key.workspace_id,
-        action=action,
-        target_type="ApiAccess",
-        target_id=key.id,
-        before=before,
-        after=after,
-    )
-
-
 def _duplicate(name: str) -> InputError:
     return duplicate_error(LABEL, name)
 
@@ -268,7 +247,9 @@ async def create_api_access(
                 created_at=now,
             )
             session.add(key)
-            _record(session, actor, key, AuditAction.CREATE_API_ACCESS, after=_summary(key, role))
+            record_change(
+                session, actor, key, AuditAction.CREATE_API_ACCESS, after=_summary(key, role)
+            )
     except IntegrityError:  # a concurrent deleteRole won, or a create took the name
         await recheck_role(session, role_id)
         raise _duplicate(name) from None
@@ -326,7 +307,9 @@ async def update_api_access(
             key.role_id = role.id
             session.add(key)
             after = _summary(key, role)
-            _record(session, actor, key, AuditAction.UPDATE_API_ACCESS, before=before, after=after)
+            record_change(
+                session, actor, key, AuditAction.UPDATE_API_ACCESS, before=before, after=after
+            )
     except IntegrityError:  # a concurrent deleteRole won, or a create took the name
         if role_id is not None:
             await recheck_role(session, role_id)
@@ -389,7 +372,9 @@ async def regenerate_api_access(
             "expiresAt": expiry.isoformat() if expiry else None,
             "gracePeriodSeconds": int(grace.total_seconds()),
         }
-        _record(session, actor, key, AuditAction.REGENERATE_API_ACCESS, before=before, after=after)
+        record_change(
+            session, actor, key, AuditAction.REGENERATE_API_ACCESS, before=before, after=after
+        )
     await session.refresh(key)
     return IssuedApiAccess(api_access=key, token=issued.plaintext)
 
@@ -491,7 +476,9 @@ async def delete_api_accesses(
                     revoked_at=now,
                 )
             )
-            _record(session, actor, key, AuditAction.DELETE_API_ACCESSES, before=_summary(key))
+            record_change(
+                session, actor, key, AuditAction.DELETE_API_ACCESSES, before=_summary(key)
+            )
         await session.flush()
         await session.execute(
             delete(ApiAccess)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,6 +106,38 @@ def record(
     )
     session.add(event)
     return event
+
+
+class WorkspaceRow(Protocol):
+    """A row of a workspace: what an audit event names as its target."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
+
+
+def record_change(
+    session: AsyncSession,
+    actor: Principal,
+    target: WorkspaceRow,
+    action: AuditAction,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """``record`` a change of one row, named by its model (``ApiProduct``) and id."""
+    return record(
+        session,
+        actor=actor,
+        workspace_id=target.workspace_id,
+        action=action,
+        target_type=type(target).__name__,
+        target_id=target.id,
+        before=before,
+        after=after,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from accessplane.models import (
 )
 from accessplane.models.access_profiles import TokenRevocationReason
 from accessplane.models.base import utcnow
-from accessplane.services.audit import AuditAction, record
+from accessplane.services.audit import AuditAction, record_change
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
 from accessplane.services.tenancy import load_in_workspace, member_id_in
@@ -229,7 +229,7 @@ async def create_client(
             if logo is not None and content_type is not None:
                 _add_logo(session, client, logo, content_type)
             _add_members(session, client, members)
-            _record(
+            record_change(
                 session, actor, client, AuditAction.CREATE_CLIENT, after=_summary(client, members)
             )
     except IntegrityError:
@@ -288,27 +288,6 @@ def _edited_texts(
     return new_name, checks.text("description", description, max_length=2000, required=False)
 
 
-def _record(
-    session: AsyncSession,
-    actor: Principal,
-    client: Client,
-    action: AuditAction,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        workspace_id=client.workspace_id,
-        action=action,
-        target_type="Client",
-        target_id=client.id,
-        before=before,
-        after=after,
-    )
-
-
 async def update_client(
     *,
     session: AsyncSession,
@@ -358,7 +337,9 @@ async def update_client(
             client.updated_at = utcnow()
             session.add(client)
             after = _summary(client, old_members if members is None else members)
-            _record(session, actor, client, AuditAction.UPDATE_CLIENT, before=before, after=after)
+            record_change(
+                session, actor, client, AuditAction.UPDATE_CLIENT, before=before, after=after
+            )
     except IntegrityError:
         await recheck_unique_name(session, Client, workspace_id, new_name, client_id, label=LABEL)
         raise
@@ -376,7 +357,7 @@ async def set_client_active(
         client.active = active
         client.updated_at = utcnow()
         session.add(client)
-        _record(
+        record_change(
             session,
             actor,
             client,
@@ -411,7 +392,7 @@ async def delete_client(*, session: AsyncSession, actor: Principal, client_id: u
                     )
                 )
         before = {**_summary(client), "accessProfiles": len(profiles)}
-        _record(session, actor, client, AuditAction.DELETE_CLIENT, before=before)
+        record_change(session, actor, client, AuditAction.DELETE_CLIENT, before=before)
         await session.delete(client)
     return client
 

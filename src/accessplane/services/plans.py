@@ -29,7 +29,7 @@ from accessplane.models import (
     RateLimitPeriod,
     Weekday,
 )
-from accessplane.services.audit import AuditAction, record
+from accessplane.services.audit import AuditAction, record, record_change
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_scoped
 from accessplane.services.uniqueness import (
@@ -167,27 +167,6 @@ def _apply_limits(
         plan.time_window = _check_window(checks, time_window)
 
 
-def _record(
-    session: AsyncSession,
-    actor: Principal,
-    plan: Plan,
-    action: AuditAction,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        workspace_id=plan.workspace_id,
-        action=action,
-        target_type="Plan",
-        target_id=plan.id,
-        before=before,
-        after=after,
-    )
-
-
 async def create_plan(
     *,
     session: AsyncSession,
@@ -268,7 +247,7 @@ async def update_plan(
             _apply_limits(checks, plan, rate_limit, quota, time_window)
             checks.raise_if_any()  # inside: the rollback undoes the changed attributes
             session.add(plan)
-            _record(
+            record_change(
                 session, actor, plan, AuditAction.UPDATE_PLAN, before=before, after=_summary(plan)
             )
     except IntegrityError:

@@ -30,7 +30,7 @@ from accessplane.models import (
     ApiProductApi,
     AuthMethod,
 )
-from accessplane.services.audit import AuditAction, record
+from accessplane.services.audit import AuditAction, record_change
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.scoping import get_referenced
 from accessplane.services.tenancy import load_in_workspace
@@ -110,27 +110,6 @@ def _add_apis(session: AsyncSession, product: ApiProduct, api_ids: Sequence[uuid
         )
 
 
-def _record(
-    session: AsyncSession,
-    actor: Principal,
-    product: ApiProduct,
-    action: AuditAction,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        workspace_id=product.workspace_id,
-        action=action,
-        target_type="ApiProduct",
-        target_id=product.id,
-        before=before,
-        after=after,
-    )
-
-
 def _edited_texts(
     checks: Checks, product: ApiProduct, name: str | None, description: str | None
 ) -> tuple[str, str]:
@@ -190,7 +169,7 @@ async def create_product(
             session.add(product)
             await session.flush()
             _add_apis(session, product, apis)
-            _record(
+            record_change(
                 session,
                 actor,
                 product,
@@ -271,7 +250,7 @@ async def update_product(
                 _add_apis(session, product, apis)
             session.add(product)
             after = _summary(product, old_apis if apis is None else apis)
-            _record(
+            record_change(
                 session, actor, product, AuditAction.UPDATE_API_PRODUCT, before=before, after=after
             )
     except IntegrityError:
@@ -294,7 +273,9 @@ async def delete_product(
             UserErrorCode.IN_USE,
         )
     async with transaction(session):
-        _record(session, actor, product, AuditAction.DELETE_API_PRODUCT, before=_summary(product))
+        record_change(
+            session, actor, product, AuditAction.DELETE_API_PRODUCT, before=_summary(product)
+        )
         await session.delete(product)
     return product
 
