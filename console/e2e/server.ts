@@ -10,6 +10,23 @@ const REPO = resolve(import.meta.dirname, "../..");
 // The real OpenID Provider the Python suite runs (npm package oidc-provider), when installed.
 const PROVIDER = join(REPO, "tests/oidc/provider");
 
+// A real SMTP server (console/e2e/mailsink.py, aiosmtpd) writing each mail it gets to a
+// directory, for the mails of story.spec.ts; the reason instead if it cannot run here.
+async function startMailSink(python: string, dir: string): Promise<{ child: ChildProcess; port: number } | string> {
+  const port = await freePort();
+  const child = spawn(python, [join(import.meta.dirname, "mailsink.py"), dir, String(port)], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  let said = "";
+  return new Promise((done) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      said += chunk.toString();
+      if (said.includes("ready")) done({ child, port });
+    });
+    child.on("exit", () => done(said.trim() || "console/e2e/mailsink.py did not start"));
+  });
+}
+
 async function startProvider(appBase: string): Promise<{ child: ChildProcess; issuer: string } | null> {
   if (!existsSync(join(PROVIDER, "node_modules/oidc-provider"))) return null;
   const port = await freePort();
@@ -57,6 +74,19 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     : "[]";
   const dir = mkdtempSync(join(tmpdir(), "accessplane-e2e-"));
   const python = process.env.ACCESSPLANE_PYTHON ?? join(REPO, ".venv/bin/python");
+  // Mail: sent to the sink by the notification worker inside the server, every half second.
+  const mailDir = join(dir, "mail");
+  const sink = await startMailSink(python, mailDir);
+  const mail =
+    typeof sink === "string"
+      ? {}
+      : {
+          ACCESSPLANE_SMTP_HOST: "127.0.0.1",
+          ACCESSPLANE_SMTP_PORT: String(sink.port),
+          ACCESSPLANE_SMTP_STARTTLS: "false",
+          ACCESSPLANE_NOTIFICATION_WORKER_IN_PROCESS: "true",
+          ACCESSPLANE_NOTIFICATION_WORKER_INTERVAL: "0.5",
+        };
   const child: ChildProcess = spawn(python, ["-m", "accessplane.cli", "serve"], {
     cwd: dir,
     env: {
@@ -65,6 +95,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       ACCESSPLANE_PORT: String(port),
       ACCESSPLANE_SECRET_KEY: "e2e-secret-0123456789abcdef0123456789",
       ACCESSPLANE_OIDC_ISSUERS: issuers,
+      ...mail,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -87,8 +118,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.ACCESSPLANE_E2E_URL = `http://127.0.0.1:${port}`;
   process.env.ACCESSPLANE_E2E_KEY = key;
   process.env.ACCESSPLANE_E2E_OIDC = provider ? "local" : "";
+  process.env.ACCESSPLANE_E2E_MAIL = typeof sink === "string" ? "" : mailDir;
+  process.env.ACCESSPLANE_E2E_MAIL_MISSING = typeof sink === "string" ? sink : "";
   return async () => {
     provider?.child.kill("SIGTERM");
+    if (typeof sink !== "string") sink.child.kill("SIGTERM");
     child.kill("SIGTERM");
     await new Promise((done) => child.once("exit", done));
     rmSync(dir, { recursive: true, force: true });
