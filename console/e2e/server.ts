@@ -95,6 +95,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       ACCESSPLANE_PORT: String(port),
       ACCESSPLANE_SECRET_KEY: "e2e-secret-0123456789abcdef0123456789",
       ACCESSPLANE_OIDC_ISSUERS: issuers,
+      ACCESSPLANE_DECISION_USAGE_FLUSH_SECONDS: "0.5", // usage.spec.ts reads the counts soon after the calls
       ...mail,
     },
     stdio: ["ignore", "pipe", "pipe"],
