@@ -416,8 +416,24 @@ async def test_the_longest_ranges_are_answered(graphql, scenario, usage) -> None
         ("2026-03-01T12:00:00", NOW + HOUR, "HOUR", "from", "from needs a time zone offset"),
         (NOW, "2026-03-01T13:00:00", "HOUR", "to", "to needs a time zone offset"),
         ("yesterday", NOW + HOUR, "HOUR", "from", "Not a valid date and time"),
+        ("", NOW + HOUR, "HOUR", "from", "Not a valid date and time"),
+        ("0000-01-01T00:00:00Z", NOW + HOUR, "HOUR", "from", "Not a valid date and time"),
+        (NOW, "99999-01-01T00:00:00Z", "DAY", "to", "Not a valid date and time"),
+        (NOW, "9999-12-31T23:59:59-14:00", "DAY", "to", "Not a valid date and time"),
     ],
-    ids=["empty", "backwards", "hours", "days", "naive-from", "naive-to", "malformed"],
+    ids=[
+        "empty",
+        "backwards",
+        "hours",
+        "days",
+        "naive-from",
+        "naive-to",
+        "malformed",
+        "blank",
+        "year-zero",
+        "year-99999",
+        "past-the-calendar",
+    ],
 )
 async def test_a_range_out_of_bounds_is_bad_user_input(
     graphql, scenario: Scenario, start: Any, end: Any, bucket: str, field: str, message: str
