@@ -6,6 +6,7 @@ import { useQuery } from "urql";
 import { DateTime } from "../core/dates";
 import { Guarded } from "../core/Guarded";
 import { Empty, Loading, QueryError } from "../core/states";
+import { UsagePanel, UsageRangeControl, useKept, useUsageWindow } from "../core/UsagePanel";
 import { usePermission, useWorkspace } from "../core/workspace";
 import type { AccessProfileFieldsFragment, ClientFieldsFragment } from "../gql/graphql";
 import { memberLabel } from "../members/labels";
@@ -194,7 +195,10 @@ function ClientDetail() {
   const { membership } = useWorkspace();
   const base = `/workspaces/${membership.workspace.id}/clients`;
   const [dialog, setDialog] = useState<Dialog | null>(null);
-  const [{ data, error, fetching }, refetch] = useQuery({ query: ClientDetailDocument, variables: { id: clientId } });
+  const usage = useUsageWindow();
+  const [result, refetch] = useQuery({ query: ClientDetailDocument, variables: { id: clientId, ...usage.window } });
+  const { error, fetching } = result;
+  const data = useKept(result.data);
   const client = data?.node.__typename === "Client" ? data.node : null;
   if (!client) {
     if (error) return <QueryError error={error} />;
@@ -238,6 +242,19 @@ function ClientDetail() {
         </Guarded>
       </Group>
       <ProfileTable profiles={client.accessProfiles.edges.map((e) => e.node)} onDialog={setDialog} />
+      {client.accessProfiles.edges.length > 0 && (
+        <Stack gap="xs" component="section" aria-labelledby="usage-title">
+          <Group justify="space-between">
+            <Title order={3} id="usage-title">
+              Usage
+            </Title>
+            <UsageRangeControl range={usage.range} onChange={usage.setRange} />
+          </Group>
+          {client.accessProfiles.edges.map(({ node }) => (
+            <UsagePanel key={node.id} name={node.name} series={node.usageSeries} window={usage.window} />
+          ))}
+        </Stack>
+      )}
       <DetailDialogs client={client} members={members} dialog={dialog} onClose={() => setDialog(null)} done={done} reload={reload} />
     </Stack>
   );

@@ -59,9 +59,10 @@ export const AccessProfileFieldsFragment = graphql(`
   }
 `);
 
-// A client's page: the client, its members and its apps, in one request.
+// A client's page: the client, its members and its apps with their usage over the picked
+// range, in one request (another range is one more).
 export const ClientDetailDocument = graphql(`
-  query ClientDetail($id: ID!) {
+  query ClientDetail($id: ID!, $from: DateTime!, $to: DateTime!, $bucket: UsageBucket!) {
     node(id: $id) {
       __typename
       ... on Client {
@@ -83,6 +84,15 @@ export const ClientDetailDocument = graphql(`
           edges {
             node {
               ...AccessProfileFields
+              usageSeries(from: $from, to: $to, bucket: $bucket) {
+                start
+                allowed
+                denied
+                reasons {
+                  reason
+                  count
+                }
+              }
             }
           }
         }

@@ -1,14 +1,17 @@
-import { Button, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
+import { Button, Group, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
 import { useState } from "react";
 import { useQuery } from "urql";
 import { RefreshTokenModal } from "../clients/ProfileModals";
 import { Empty, Loading, QueryError } from "../core/states";
+import { UsagePanel, UsageRangeControl, useKept, useUsageWindow } from "../core/UsagePanel";
+import type { UsageWindow } from "../core/usage";
 import { useWorkspace } from "../core/workspace";
-import type { PortalAppFieldsFragment } from "../gql/graphql";
-import type { PortalClient } from "./AppFields";
+import type { MyAppsQuery, PortalAppFieldsFragment } from "../gql/graphql";
 import { AUTH_METHOD_LABELS } from "./cart";
-import { PortalAppsDocument } from "./documents";
+import { MyAppsDocument } from "./documents";
 import { PortalPage } from "./parts";
+
+type MyAppsClient = MyAppsQuery["workspace"]["clients"]["edges"][number]["node"];
 
 function AppRow({ app, onRefresh }: { app: PortalAppFieldsFragment; onRefresh: () => void }) {
   return (
@@ -36,7 +39,17 @@ function AppRow({ app, onRefresh }: { app: PortalAppFieldsFragment; onRefresh: (
   );
 }
 
-function ClientApps({ client, onRefresh }: { client: PortalClient; onRefresh: (app: PortalAppFieldsFragment) => void }) {
+function ClientUsage({ client, window }: { client: MyAppsClient; window: UsageWindow }) {
+  return (
+    <Stack gap="xs">
+      {client.accessProfiles.edges.map(({ node }) => (
+        <UsagePanel key={node.id} name={node.name} series={node.usageSeries} window={window} />
+      ))}
+    </Stack>
+  );
+}
+
+function ClientApps({ client, onRefresh }: { client: MyAppsClient; onRefresh: (app: PortalAppFieldsFragment) => void }) {
   const apps = client.accessProfiles.edges.map((edge) => edge.node);
   return (
     <Stack gap="xs">
@@ -75,12 +88,19 @@ function ClientApps({ client, onRefresh }: { client: PortalClient; onRefresh: (a
   );
 }
 
-/** My apps: the apps of the consumer's clients, their products, plan, allowed IPs and token. */
+/**
+ * My apps: the apps of the consumer's clients, their products, plan, allowed IPs and token, and
+ * each app's calls over the picked range.
+ */
 export function MyAppsPage() {
   const { membership } = useWorkspace();
-  const [{ data, error, fetching }] = useQuery({ query: PortalAppsDocument, variables: { workspaceId: membership.workspace.id } });
+  const usage = useUsageWindow();
+  const [result] = useQuery({ query: MyAppsDocument, variables: { workspaceId: membership.workspace.id, ...usage.window } });
+  const { error, fetching } = result;
+  const data = useKept(result.data);
   const [refreshing, setRefreshing] = useState<PortalAppFieldsFragment | null>(null);
   const clients = data?.workspace.clients.edges.map((edge) => edge.node) ?? [];
+  const apps = clients.flatMap((client) => client.accessProfiles.edges);
   return (
     <PortalPage title="My apps">
       {error && <QueryError error={error} />}
@@ -89,6 +109,19 @@ export function MyAppsPage() {
       {clients.map((client) => (
         <ClientApps key={client.id} client={client} onRefresh={setRefreshing} />
       ))}
+      {apps.length > 0 && (
+        <Stack gap="xs" component="section" aria-labelledby="usage-title">
+          <Group justify="space-between">
+            <Title order={3} size="h4" id="usage-title">
+              Usage
+            </Title>
+            <UsageRangeControl range={usage.range} onChange={usage.setRange} />
+          </Group>
+          {clients.map((client) => (
+            <ClientUsage key={client.id} client={client} window={usage.window} />
+          ))}
+        </Stack>
+      )}
       {refreshing && <RefreshTokenModal profile={refreshing} onClose={() => setRefreshing(null)} onRefreshed={() => undefined} />}
     </PortalPage>
   );

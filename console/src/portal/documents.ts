@@ -100,6 +100,41 @@ export const PortalAppsDocument = graphql(`
   }
 `);
 
+// My apps: the consumer's clients with their apps and each app's usage over the picked range
+// (one request; another range is one more).
+export const MyAppsDocument = graphql(`
+  query MyApps($workspaceId: ID!, $from: DateTime!, $to: DateTime!, $bucket: UsageBucket!) {
+    workspace(id: $workspaceId) {
+      id
+      clients(first: 100) {
+        edges {
+          node {
+            id
+            name
+            active
+            accessProfiles(first: 100) {
+              edges {
+                node {
+                  ...PortalAppFields
+                  usageSeries(from: $from, to: $to, bucket: $bucket) {
+                    start
+                    allowed
+                    denied
+                    reasons {
+                      reason
+                      count
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
 export const PortalRequestFieldsFragment = graphql(`
   fragment PortalRequestFields on AccessRequest {
     id
