@@ -131,7 +131,10 @@ class Gateway {
     });
     if (!line) throw new Error(`console/e2e/gateway.py failed:\n${said}`);
     const answer = JSON.parse(line) as { port?: number; skip?: string };
-    if (answer.skip) return answer.skip;
+    if (answer.skip) {
+      rmSync(dir, { recursive: true, force: true });
+      return answer.skip;
+    }
     return new Gateway(child, dir, answer.port ?? 0);
   }
 
