@@ -87,15 +87,19 @@ async def test_the_invitation_rolls_back_with_the_membership(
     session: AsyncSession, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = await scenario.workspace("Acme")
+    queued: list[Notification] = []
 
-    def fail(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("the audit trail is down")
+    def enqueue_then_fail(*args: Any, **kwargs: Any) -> Notification:
+        # The mail is queued, then the transaction fails before it commits.
+        queued.append(notifications.enqueue(*args, **kwargs))
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(members, "record", fail)
+    monkeypatch.setattr(members, "enqueue", enqueue_then_fail)
     with pytest.raises(RuntimeError):
         await invite(session, world, "ada@partner.example")
     await session.rollback()
 
+    assert [n.kind for n in queued] == ["invite"]
     assert await invitations(session, "ada@partner.example") == []
     assert await session.scalar(select(func.count()).select_from(Member)) == 1  # the owner
 
