@@ -363,13 +363,14 @@ test("The access-request story: published, requested, mailed, approved from the 
   const gateway = await Gateway.start(server.url, NAMES.identifier);
   needs(typeof gateway === "string", `no nginx gateway: ${String(gateway)}`);
   if (typeof gateway === "string") return;
+  let owner: Page | undefined, consumer: Page | undefined;
   try {
     const workspaceId = await seed(api);
-    const owner = await personPage(browser, server.url, "ada");
+    owner = await personPage(browser, server.url, "ada");
     const ownerRequests = new GraphQLRequests(owner);
     await ownerPublishes(owner, ownerRequests, workspaceId);
 
-    const consumer = await personPage(browser, server.url, LOGIN);
+    consumer = await personPage(browser, server.url, LOGIN);
     const consumerCalls = new GraphQLRequests(consumer);
     const token = await consumerRequests(consumer, consumerCalls, workspaceId);
     expect(await gateway.call(token), "a pending app's token").toBe(403);
@@ -397,6 +398,7 @@ test("The access-request story: published, requested, mailed, approved from the 
     expect(await gateway.call(token), "the replaced token").toBe(401);
     expect(await gateway.call(fresh), "the refreshed token").toBe(200);
   } finally {
+    for (const page of [owner, consumer]) await page?.context().close();
     await gateway.stop();
   }
 });
