@@ -1,5 +1,5 @@
-// The access-request story end to end, through the console: an owner publishes a product and two
-// plans, a consumer (signed in at the real OpenID Provider) asks for access, the owner is mailed
+// The access-request story end to end, through the console: an owner onboards a consumer and
+// publishes a product and two plans, the consumer (signed in at the real OpenID Provider) asks for access, the owner is mailed
 // (a real SMTP server, see server.ts) and approves from the mail's link, the consumer is mailed,
 // and the app's token is checked by a real nginx running deploy/nginx/accessplane.conf.
 import type { Browser, Locator, Page } from "@playwright/test";
@@ -49,17 +49,11 @@ async function created<T>(api: Api, mutation: string, field: string, input: Reco
   return data[mutation]?.[field] as T;
 }
 
-/** What the console has no screen for: the API itself, and the consumer as a member of a
- * client (as an integration would set them up with the Owner key). */
+/** What the console has no screen for: the API itself (as an integration would register it with
+ * the Owner key). */
 async function seed(api: Api): Promise<string> {
-  const data = await api.gql<{
-    viewer: { memberships: { workspace: { id: string; roles: { edges: { node: { id: string; name: string } }[] } } }[] };
-  }>("{ viewer { memberships { workspace { id roles(first: 100) { edges { node { id name } } } } } } }");
-  const workspace = data.viewer.memberships[0]?.workspace;
-  const workspaceId = workspace?.id ?? "";
-  const roleId = workspace?.roles.edges.find(({ node }) => node.name === "Consumer")?.node.id;
-  const member = await created<{ id: string }>(api, "addMember", "member", { workspaceId, email: CONSUMER, name: `Sam ${RUN}`, roleId });
-  await created(api, "createClient", "client", { workspaceId, name: NAMES.client, memberIds: [member.id] });
+  const { workspaces } = await api.gql<{ workspaces: { id: string }[] }>("{ workspaces { id } }");
+  const workspaceId = workspaces[0]?.id ?? "";
   await created(api, "createApi", "api", { workspaceId, name: NAMES.api, identifier: NAMES.identifier, baseUrl: `https://api.example.com/${NAMES.identifier}` });
   return workspaceId;
 }
@@ -202,10 +196,45 @@ async function createPlan(page: Page, name: string, autoApprove: boolean): Promi
   await expect(row.getByRole("cell").nth(4)).toHaveText(autoApprove ? "Yes" : "No");
 }
 
+/** The owner invites the consumer (role Consumer) and makes them a member of a new client. */
+async function ownerOnboards(page: Page, requests: GraphQLRequests): Promise<void> {
+  await open(page, requests, "Members", "Members");
+  await page.getByRole("button", { name: "Invite member" }).click();
+  const invite = page.getByRole("dialog", { name: "Invite member" });
+  await invite.getByLabel("Email").fill(CONSUMER);
+  await invite.getByLabel("Name").fill(`Sam ${RUN}`);
+  await choose(page, invite, "Role", "Consumer");
+  await invite.getByRole("button", { name: "Invite" }).click();
+  await expect(invite).toBeHidden();
+  await expect(page.getByText(`${CONSUMER} added.`)).toBeVisible();
+
+  await open(page, requests, "Clients", "Clients");
+  await page.getByRole("button", { name: "New client" }).click();
+  const form = page.getByRole("dialog", { name: "New client" });
+  await form.getByLabel("Name").fill(NAMES.client);
+  await form.getByRole("button", { name: "Add members" }).click();
+  const picker = page.getByRole("dialog", { name: "Add members" });
+  await picker.getByRole("textbox", { name: "People" }).fill(LOGIN);
+  await page.getByRole("option", { name: `Sam ${RUN} <${CONSUMER}>` }).click();
+  await picker.getByRole("textbox", { name: "People" }).press("Tab"); // a multi-select stays open until focus leaves
+  await picker.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(picker).toBeHidden();
+  await form.getByRole("button", { name: "Create client" }).click();
+  await expect(form).toBeHidden();
+  await searchClients(page, NAMES.client);
+  await expect(page.getByRole("table", { name: "Clients" }).getByRole("row").filter({ hasText: NAMES.client })).toContainText("Active");
+}
+
+/** Clients screen: searched for `term` once the (debounced) search has been answered, so that
+ * a later refresh of the list asks for the search shown. */
+async function searchClients(page: Page, term: string): Promise<void> {
+  const answered = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes(`"search":"${term}"`));
+  await page.getByLabel("Search").fill(term);
+  await answered;
+}
+
 /** The owner, on the admin screens: the product the story is about, a JWT one, two plans. */
-async function ownerPublishes(page: Page, requests: GraphQLRequests, workspaceId: string): Promise<void> {
-  await page.goto(`/workspaces/${workspaceId}/apis`);
-  await page.waitForLoadState("networkidle");
+async function ownerPublishes(page: Page, requests: GraphQLRequests): Promise<void> {
   await open(page, requests, "Products", "Products");
   await page.getByLabel("Search").fill(RUN);
   await publishProduct(page, NAMES.orders, "Auth token (AUTH_TOKEN)", NAMES.api);
@@ -368,7 +397,10 @@ test("The access-request story: published, requested, mailed, approved from the 
     const workspaceId = await seed(api);
     owner = await personPage(browser, server.url, "ada");
     const ownerRequests = new GraphQLRequests(owner);
-    await ownerPublishes(owner, ownerRequests, workspaceId);
+    await owner.goto(`/workspaces/${workspaceId}/apis`);
+    await owner.waitForLoadState("networkidle");
+    await ownerOnboards(owner, ownerRequests);
+    await ownerPublishes(owner, ownerRequests);
 
     consumer = await personPage(browser, server.url, LOGIN);
     const consumerCalls = new GraphQLRequests(consumer);
@@ -388,7 +420,7 @@ test("The access-request story: published, requested, mailed, approved from the 
 
     // The owner deactivates the client: refused through nginx; active again: allowed.
     await open(owner, ownerRequests, "Clients", "Clients");
-    await owner.getByLabel("Search").fill(NAMES.client);
+    await searchClients(owner, RUN);
     await setClientActive(owner, false);
     expect(await gateway.call(token), "a token of an inactive client").toBe(403);
     await setClientActive(owner, true);
