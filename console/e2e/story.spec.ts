@@ -1,7 +1,8 @@
 // The access-request story end to end, through the console: an owner onboards a consumer and
-// publishes a product and two plans, the consumer (signed in at the real OpenID Provider) asks for access, the owner is mailed
-// (a real SMTP server, see server.ts) and approves from the mail's link, the consumer is mailed,
-// and the app's token is checked by a real nginx running deploy/nginx/accessplane.conf.
+// publishes a product and two plans; the consumer (signed in at the real OpenID Provider) asks
+// for access; the owner is mailed (a real SMTP server, see server.ts) and approves from the
+// mail's link; the consumer is mailed; and the app's token is checked by a real nginx running
+// deploy/nginx/accessplane.conf.
 import type { Browser, Locator, Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
