@@ -60,8 +60,8 @@ async function seed(api: Api): Promise<string> {
 }
 
 /** The provider's development login and consent pages (any password is accepted). */
-async function throughProvider(page: Page, login: string): Promise<void> {
-  await page.goto("/sign-in");
+async function throughProvider(page: Page, login: string, start = "/sign-in"): Promise<void> {
+  await page.goto(start);
   await page.getByRole("link", { name: "Sign in with local" }).click();
   const signOut = page.getByRole("button", { name: "Sign out" });
   for (let step = 0; step < 4 && !(await signOut.isVisible()); step++) {
@@ -82,10 +82,10 @@ async function throughProvider(page: Page, login: string): Promise<void> {
 
 /** A signed-in page of its own for `login` (ada is the provider's first person, the Owner,
  * whichever spec signs her in first). */
-async function personPage(browser: Browser, baseURL: string, login: string): Promise<Page> {
+async function personPage(browser: Browser, baseURL: string, login: string, start?: string): Promise<Page> {
   const context = await browser.newContext({ baseURL });
   const page = await context.newPage();
-  await throughProvider(page, login);
+  await throughProvider(page, login, start);
   return page;
 }
 
@@ -98,8 +98,9 @@ function mails(): Mail[] {
 }
 
 /** The one mail to `to` whose subject is `subject`, waited for (bounded) as the worker sends it. */
-async function mailTo(to: string, subject: string): Promise<Mail> {
-  const matching = () => mails().filter((mail) => mail.to.includes(to) && mail.subject === subject);
+async function mailTo(to: string, subject: string | RegExp): Promise<Mail> {
+  const matches = (said: string) => (typeof subject === "string" ? said === subject : subject.test(said));
+  const matching = () => mails().filter((mail) => mail.to.includes(to) && matches(mail.subject));
   await expect.poll(() => matching().length, { message: `a mail "${subject}" to ${to}`, timeout: MAIL_WAIT }).toBe(1);
   return matching()[0] as Mail;
 }
@@ -382,7 +383,7 @@ async function consumerRefreshes(page: Page, requests: GraphQLRequests, token: s
   return fresh;
 }
 
-test("The access-request story: published, requested, mailed, approved from the mail, mailed back, called through nginx, deactivated, refreshed", async ({
+test("The access-request story: invited by mail, published, requested, mailed, approved from the mail, mailed back, called through nginx, deactivated, refreshed", async ({
   browser,
   server,
   api,
@@ -403,7 +404,13 @@ test("The access-request story: published, requested, mailed, approved from the 
     await ownerOnboards(owner, ownerRequests);
     await ownerPublishes(owner, ownerRequests);
 
-    consumer = await personPage(browser, server.url, LOGIN);
+    // The consumer starts from the invitation: its link opens the sign-in page, then the
+    // workspace, where a consumer lands on the API catalogue.
+    const invited = await mailTo(CONSUMER, /^You have been added to .+ on AccessPlane$/);
+    expect(invited.text).toContain("the API catalogue");
+    const invitation = invited.text.match(/https?:\/\/\S+\/sign-in\?next=\S+/)?.[0] ?? "";
+    expect(invitation.startsWith(`${server.url}/sign-in?next=`), `the invitation's link: ${invited.text}`).toBe(true);
+    consumer = await personPage(browser, server.url, LOGIN, invitation);
     const consumerCalls = new GraphQLRequests(consumer);
     const token = await consumerRequests(consumer, consumerCalls, workspaceId);
     expect(await gateway.call(token), "a pending app's token").toBe(403);
