@@ -499,3 +499,28 @@ async def test_the_series_of_a_list_of_apps_costs_the_same_for_1_and_10(
     # One statement per series window (hours, days), whatever the number of apps.
     series_reads = [s for s in count_queries.statements if "credential_usage_hour" in s]
     assert len(series_reads) == 2, count_queries.statements
+
+
+async def test_a_request_charts_a_bounded_number_of_buckets_in_all(graphql, scenario) -> None:
+    world = await scenario.workspace()
+    app = (await scenario.app(world, await scenario.client(world))).access_profile
+    month = {"from": NOW.isoformat(), "to": (NOW + timedelta(days=31)).isoformat()}
+    # 744 hours a series: 26 of them fit in the budget of 20 000 points, 27 do not.
+    aliases = " ".join(f"s{i}: usageSeries(from: $from, to: $to) {{ allowed }}" for i in range(27))
+    query = f"""
+    query Many($id: ID!, $from: DateTime!, $to: DateTime!) {{
+      node(id: $id) {{ ... on AccessProfile {{ {aliases} }} }}
+    }}
+    """
+
+    result = await graphql.as_principal(world.owner.principal).execute(
+        query, id=gid("AccessProfile", app.id), **month
+    )
+
+    assert result.error_codes == ["BAD_USER_INPUT"]
+    assert "at most 20000 buckets" in result.errors[0]["message"]
+    fitting = query.replace(" s26: usageSeries(from: $from, to: $to) { allowed }", "")
+    within = await graphql.as_principal(world.owner.principal).execute(
+        fitting, id=gid("AccessProfile", app.id), **month
+    )
+    assert len(within.ok()["node"]["s25"]) == 744

@@ -7,11 +7,14 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessplane.auth.permissions import Permission
 from accessplane.errors import Forbidden, InputError
 from accessplane.models import (
     AccessProfile,
+    AccessProfileProduct,
     Api,
     ApiGrant,
+    ApiProduct,
     AuditEvent,
     AuthMethod,
     Client,
@@ -483,3 +486,57 @@ async def test_a_client_keeps_its_service_members_that_the_file_leaves_out(
     )
     assert robot.id in linked
     assert len(linked) == 3
+
+
+async def test_an_app_keeps_the_draft_products_its_applier_cannot_see(
+    scenario: Scenario, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    ws = world.workspace.id
+    await populate(scenario, world)
+    owner = world.owner.principal
+    app = await session.scalar(select(AccessProfile).where(AccessProfile.workspace_id == ws))
+    published = await session.scalar(select(ApiProduct.id).where(ApiProduct.workspace_id == ws))
+    assert app is not None
+    assert published is not None
+    draft = await products.create_product(
+        session=session,
+        actor=owner,
+        workspace_id=ws,
+        name="Refunds beta",
+        auth_method=AuthMethod.AUTH_TOKEN,
+        published=False,
+    )
+    await access_profiles.update_access_profile(
+        session=session, actor=owner, access_profile_id=app.id, product_ids=[published, draft.id]
+    )
+    # Everything but manageProducts: drafts are invisible to this operator.
+    everything = [
+        PermissionSpec(p.value) for p in Permission if p is not Permission.MANAGE_PRODUCTS
+    ]
+    await scenario.custom_role(world, "Operator", everything, all_apis=True)
+    operator = await scenario.member(world, "Operator", email="op@example.com")
+    text = await export_workspace_config(session=session, actor=operator.principal, workspace_id=ws)
+    data = yaml.safe_load(text)
+    assert data["clients"][0]["apps"][0]["products"] == ["Payments API"]
+    data["clients"][0]["apps"][0]["allowedIps"] = ["198.51.100.0/24"]
+
+    result = await apply_workspace_config(
+        session=session,
+        actor=operator.principal,
+        workspace_id=ws,
+        text=yaml.safe_dump(data),
+        secret=SECRET,
+    )
+
+    assert result.applied
+    linked = set(
+        (
+            await session.scalars(
+                select(AccessProfileProduct.product_id).where(
+                    AccessProfileProduct.access_profile_id == app.id
+                )
+            )
+        ).all()
+    )
+    assert linked == {published, draft.id}

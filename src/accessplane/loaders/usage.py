@@ -47,6 +47,9 @@ BUCKET_LENGTH = {UsageBucket.HOUR: timedelta(hours=1), UsageBucket.DAY: timedelt
 # The longest range a series may cover: a month of hours, a year of days.
 MAX_RANGE = {UsageBucket.HOUR: timedelta(days=31), UsageBucket.DAY: timedelta(days=366)}
 _LATEST = datetime.max.replace(tzinfo=UTC)
+# The buckets one request may chart across all its apps: a page of 100 apps asking for a month
+# of hours would otherwise build 74 400 points (and aliases multiply that).
+MAX_POINTS_PER_REQUEST = 20_000
 
 
 def _floor(moment: datetime, bucket: UsageBucket) -> datetime:
@@ -131,6 +134,19 @@ class UsageSeriesByAccessProfileIdLoader(DataLoader[SeriesKey, list[UsagePoint]]
     def __init__(self, session: AsyncSession) -> None:
         super().__init__()
         self.session = session
+        self.points = 0
+
+    def reserve(self, window: UsageWindow) -> None:
+        """Count a series against the request's budget of points before it is loaded, or
+        refuse it (``InputError`` on ``from``): the whole answer stays bounded."""
+        self.points += len(window.starts())
+        if self.points > MAX_POINTS_PER_REQUEST:
+            raise InputError.one(
+                "from",
+                f"One request charts at most {MAX_POINTS_PER_REQUEST} buckets in all: ask for "
+                "fewer apps, a shorter range or DAY buckets.",
+                UserErrorCode.INVALID,
+            )
 
     async def batch_load_fn(self, keys: Sequence[SeriesKey]) -> list[list[UsagePoint]]:
         by_window: dict[UsageWindow, list[uuid.UUID]] = defaultdict(list)

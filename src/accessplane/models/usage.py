@@ -31,7 +31,7 @@ class CredentialUsage(SQLModel, table=True):
 class CredentialUsageHour(SQLModel, table=True):
     """The decisions on one principal with one reason within one UTC hour: the series behind
     usage charts, written by the same batched flush as ``CredentialUsage`` and pruned after
-    ``usage_hour_retention_days``."""
+    ``decision_usage_hour_retention_days`` (ACCESSPLANE_DECISION_USAGE_HOUR_RETENTION_DAYS)."""
 
     __tablename__ = "credential_usage_hour"
 

@@ -108,5 +108,6 @@ async def usage_series(
     """An app's series over [start, end), batched with the other apps of the request."""
     window = usage_window(start=start, end=end, bucket=UsageBucket(bucket))
     loader = info.context.loaders.get(UsageSeriesByAccessProfileIdLoader)
+    loader.reserve(window)
     points = await loader.load((access_profile_id, window))
     return [UsageBucketPoint.from_point(point) for point in points]

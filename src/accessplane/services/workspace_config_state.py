@@ -87,6 +87,9 @@ class Ids:
     apps: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
     # Members of a client that the file leaves out (service members): kept by every update.
     unlisted_client_members: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    # Products of an app the principal cannot see (drafts, without manageProducts), by app id:
+    # kept by every update, as the file cannot name them.
+    unlisted_app_products: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
 
 
 @dataclass
@@ -317,6 +320,8 @@ async def _apps(session: AsyncSession, workspace_id: uuid.UUID, ids: Ids) -> dic
     for profile_id, product_id in links:
         if product_id in product_names:
             products.setdefault(profile_id, []).append(product_names[product_id])
+        else:
+            ids.unlisted_app_products.setdefault(profile_id, []).append(product_id)
     apps: dict[uuid.UUID, list[tuple[uuid.UUID, AppConfig]]] = {}
     for p in rows:
         app = AppConfig(

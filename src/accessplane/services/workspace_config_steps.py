@@ -615,14 +615,17 @@ def _app_steps(
 
     def update(new: AppConfig, path: str) -> Run:
         async def run(ctx: Context) -> None:
+            app_id = ctx.ids.apps[(client, new.name)]
+            arguments = _app_arguments(ctx, new, path)
+            arguments["product_ids"] += ctx.ids.unlisted_app_products.get(app_id, [])
             await access_profiles.update_access_profile(
                 **ctx.service(),
-                access_profile_id=ctx.ids.apps[(client, new.name)],
+                access_profile_id=app_id,
                 trusted_issuer=new.trusted_issuer,
                 audience=new.audience,
                 token_client_id=new.token_client_id,
                 required_scopes=new.required_scopes,
-                **_app_arguments(ctx, new, path),
+                **arguments,
             )
 
         return run

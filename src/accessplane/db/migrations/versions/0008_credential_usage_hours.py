@@ -2,11 +2,12 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-06 09:00:00
+Create Date: 2026-11-28 09:00:00
 
 Decision counts per principal, reason and UTC hour, written by the same batched flush as
-``credential_usage`` and pruned by the worker after ``usage_hour_retention_days``. Nothing is
-back-filled: the series starts with the first flush after the upgrade.
+``credential_usage`` and pruned by the worker after ``decision_usage_hour_retention_days``
+(ACCESSPLANE_DECISION_USAGE_HOUR_RETENTION_DAYS). Nothing is back-filled: the series starts
+with the first flush after the upgrade.
 """
 
 from __future__ import annotations
