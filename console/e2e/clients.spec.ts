@@ -64,6 +64,38 @@ async function forgotten(page: Page, token: string) {
   expect(page.url()).not.toContain(token);
 }
 
+test("Clients: a search typed just before a deactivation from the list still shows the client inactive", async ({ page, server, api }) => {
+  const data = await api.gql<{ viewer: { memberships: { workspace: { id: string } }[] } }>("{ viewer { memberships { workspace { id } } } }");
+  const workspaceId = data.viewer.memberships[0]?.workspace.id ?? "";
+  const racer = `Racer ${RUN}`;
+  await created(api, "createClient", "client", { workspaceId, name: racer });
+  await signIn(page, server.key);
+  await page.getByRole("link", { name: "Clients", exact: true }).click();
+  const row = page.getByRole("table", { name: "Clients" }).getByRole("row").filter({ hasText: racer });
+  await page.getByLabel("Search").fill(RUN);
+  await expect(row).toContainText("Active");
+  // The narrower search is answered as it stood before, and only after the deactivation and the
+  // list's reload have been (or a second, when the list waits for it before reloading).
+  let reloaded: () => void = () => {};
+  const later = new Promise<void>((resolve) => (reloaded = resolve));
+  let searches = 0;
+  await page.route("**/graphql", async (route) => {
+    const body = route.request().postData() ?? "";
+    const search = body.includes(`"search":"${racer}"`) ? ++searches : 0;
+    const response = await route.fetch();
+    if (search === 1) await Promise.race([later, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    if (search === 2) reloaded();
+    await route.fulfill({ response });
+  });
+  await page.getByLabel("Search").fill(racer);
+  await page.getByRole("button", { name: `Actions for ${racer}` }).click();
+  await page.getByRole("menuitem", { name: "Deactivate" }).click();
+  const dialog = page.getByRole("dialog", { name: `Deactivate ${racer}?` });
+  await dialog.getByRole("button", { name: "Deactivate" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row).toContainText("Inactive");
+});
+
 test("Clients: new client with a logo and a member, an app created in steps with its token shown once, refresh, edit, deactivate, delete", async ({
   page,
   server,

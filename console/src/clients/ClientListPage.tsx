@@ -7,6 +7,7 @@ import { useQuery } from "urql";
 import { Guarded } from "../core/Guarded";
 import { Pager } from "../core/Pager";
 import { usePaging } from "../core/paging";
+import { useReload } from "../core/reload";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
 import type { ClientFieldsFragment } from "../gql/graphql";
@@ -132,11 +133,12 @@ function ClientList() {
     query: ClientListDocument,
     variables: { workspaceId: membership.workspace.id, first: PAGE_SIZE, after: paging.after, filter: { search: term || null } },
   });
+  const reload = useReload(fetching, refetch);
   const clients = data?.workspace.clients;
   const done = (message: string) => {
     setDialog(null);
     notifications.show({ color: "green", message });
-    refetch({ requestPolicy: "network-only" });
+    reload();
   };
 
   return (

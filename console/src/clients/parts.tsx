@@ -6,7 +6,8 @@ import type { CombinedError } from "urql";
 /** The client's logo when this server holds it; the page's policy blocks images from elsewhere. */
 export function ClientLogo({ name, logoUrl, size = "md" }: { name: string; logoUrl: string | null | undefined; size?: string }) {
   const served = logoUrl?.startsWith("/") ? logoUrl : null;
-  return <Avatar src={served} alt={`Logo of ${name}`} name={name} color="initials" size={size} radius="sm" />;
+  // One dark colour for the initials: a colour picked from the name failed contrast for some names.
+  return <Avatar src={served} alt={`Logo of ${name}`} name={name} color="#495057" variant="filled" size={size} radius="sm" />;
 }
 
 export function ActiveBadge({ active }: { active: boolean }) {

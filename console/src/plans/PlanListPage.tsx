@@ -8,6 +8,7 @@ import { byField, describeError } from "../core/errors";
 import { Guarded } from "../core/Guarded";
 import { Pager } from "../core/Pager";
 import { usePaging } from "../core/paging";
+import { useReload } from "../core/reload";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
 import type { PlanFieldsFragment } from "../gql/graphql";
@@ -128,12 +129,13 @@ function PlanList() {
     query: PlanListDocument,
     variables: { workspaceId: membership.workspace.id, first: PAGE_SIZE, after: paging.after, search: term || null },
   });
+  const reload = useReload(fetching, refetch);
   const plans = data?.workspace.plans;
   const close = () => setDialog(null);
   const done = (message: string) => {
     close();
     notifications.show({ color: "green", message });
-    refetch({ requestPolicy: "network-only" });
+    reload();
   };
 
   return (

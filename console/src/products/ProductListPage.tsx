@@ -8,6 +8,7 @@ import { byField, describeError } from "../core/errors";
 import { Guarded } from "../core/Guarded";
 import { Pager } from "../core/Pager";
 import { usePaging } from "../core/paging";
+import { useReload } from "../core/reload";
 import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
 import type { ProductFieldsFragment } from "../gql/graphql";
@@ -134,12 +135,13 @@ function ProductList() {
     query: ProductListDocument,
     variables: { workspaceId: membership.workspace.id, first: PAGE_SIZE, after: paging.after, filter: { search: term || null } },
   });
+  const reload = useReload(fetching, refetch);
   const products = data?.workspace.products;
   const close = () => setDialog(null);
   const done = (message: string) => {
     close();
     notifications.show({ color: "green", message });
-    refetch({ requestPolicy: "network-only" });
+    reload();
   };
 
   return (
