@@ -146,6 +146,7 @@ function ClientHeader({ client, onDialog }: { client: Detail; onDialog: (dialog:
 function DetailDialogs({
   client,
   members,
+  membersTotal,
   dialog,
   onClose,
   done,
@@ -153,6 +154,7 @@ function DetailDialogs({
 }: {
   client: Detail;
   members: MemberOption[];
+  membersTotal: number;
   dialog: Dialog | null;
   onClose: () => void;
   done: (message: string) => void;
@@ -162,7 +164,7 @@ function DetailDialogs({
   const { membership } = useWorkspace();
   switch (dialog?.kind) {
     case "edit":
-      return <ClientFormModal client={client} members={members} onClose={onClose} onSaved={(saved) => done(`${saved.name} saved.`)} />;
+      return <ClientFormModal client={client} members={members} membersTotal={membersTotal} onClose={onClose} onSaved={(saved) => done(`${saved.name} saved.`)} />;
     case "active":
       return <ActiveModal client={client} onClose={onClose} onDone={(active) => done(`${client.name} is ${active ? "active" : "inactive"}.`)} />;
     case "delete":
@@ -255,7 +257,7 @@ function ClientDetail() {
           ))}
         </Stack>
       )}
-      <DetailDialogs client={client} members={members} dialog={dialog} onClose={() => setDialog(null)} done={done} reload={reload} />
+      <DetailDialogs client={client} members={members} membersTotal={client.members.totalCount} dialog={dialog} onClose={() => setDialog(null)} done={done} reload={reload} />
     </Stack>
   );
 }

@@ -5,6 +5,7 @@ import { PickModal } from "../core/PickModal";
 import { useWorkspace } from "../core/workspace";
 import type { ClientFieldsFragment } from "../gql/graphql";
 import { CreateClientDocument, UpdateClientDocument } from "./documents";
+import { memberIdsToSave, membersEditable } from "./members";
 import { ClientLogo, mutationErrors } from "./parts";
 
 export interface MemberOption {
@@ -127,12 +128,12 @@ function MembersField({ members, error, onChange }: { members: MemberOption[]; e
 }
 
 /** Creates the client, or saves its changes (members replaced, the logo replaced or removed). */
-function useSaveClient(client: ClientFieldsFragment | null) {
+function useSaveClient(client: ClientFieldsFragment | null, membersTotal: number) {
   const { membership } = useWorkspace();
   const [created, create] = useMutation(CreateClientDocument);
   const [updated, update] = useMutation(UpdateClientDocument);
   async function save(values: Values): Promise<{ client: ClientFieldsFragment } | { errors: Record<string, string> }> {
-    const common = { name: values.name, description: values.description, memberIds: values.members.map((m) => m.id) };
+    const common = { name: values.name, description: values.description, memberIds: memberIdsToSave(values.members, membersTotal) };
     const result = client
       ? await update({ input: { id: client.id, ...common, logo: values.logo, removeLogo: values.removeLogo } }).then((r) => ({
           payload: r.data?.updateClient,
@@ -156,11 +157,13 @@ function useSaveClient(client: ClientFieldsFragment | null) {
 export function ClientFormModal({
   client,
   members,
+  membersTotal = members.length,
   onClose,
   onSaved,
 }: {
   client: ClientFieldsFragment | null; // null: create
   members: MemberOption[];
+  membersTotal?: number; // the client's members in all, when `members` may be only the first of them
   onClose: () => void;
   onSaved: (client: ClientFieldsFragment) => void;
 }) {
@@ -173,7 +176,7 @@ export function ClientFormModal({
     members,
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const { save, busy } = useSaveClient(client);
+  const { save, busy } = useSaveClient(client, membersTotal);
   const patch = (change: Partial<Values>) => setValues((current) => ({ ...current, ...change }));
 
   async function submit() {
@@ -221,7 +224,13 @@ export function ClientFormModal({
             onChange={patch}
             onClearError={() => setErrors(({ logo, logoUrl, ...rest }) => (logo || logoUrl ? rest : { ...rest }))}
           />
-          <MembersField members={values.members} error={errors.memberIds} onChange={(list) => patch({ members: list })} />
+          {membersEditable(members.length, membersTotal) ? (
+            <MembersField members={values.members} error={errors.memberIds} onChange={(list) => patch({ members: list })} />
+          ) : (
+            <Alert color="gray" title="Members">
+              This client has {membersTotal} members, more than this form can show; saving leaves them unchanged. Manage them through the API.
+            </Alert>
+          )}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
