@@ -125,7 +125,8 @@ export function Shell() {
           {!isConsumer(membership.permissions) && <NavLink component="a" href="/graphql" label="GraphiQL" />}
         </AppShell.Navbar>
         <AppShell.Main>
-          <Outlet />
+          {/* Keyed by workspace: a screen's search, page and dialogs belong to the workspace they were made in. */}
+          <Outlet key={membership.workspace.id} />
         </AppShell.Main>
       </AppShell>
     </WorkspaceContext.Provider>
