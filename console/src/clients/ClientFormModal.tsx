@@ -1,6 +1,7 @@
 import { Alert, Button, FileInput, Group, Image, Modal, Pill, Stack, Text, TextInput, Textarea } from "@mantine/core";
 import { useState } from "react";
 import { useMutation } from "urql";
+import { UNCONFIRMED } from "../core/errors";
 import { PickModal } from "../core/PickModal";
 import { useWorkspace } from "../core/workspace";
 import type { ClientFieldsFragment } from "../gql/graphql";
@@ -144,7 +145,7 @@ function useSaveClient(client: ClientFieldsFragment | null, membersTotal: number
           error: r.error,
         }));
     const problems = mutationErrors(result.payload, result.error);
-    if (problems || !result.payload?.client) return { errors: problems ?? {} };
+    if (problems || !result.payload?.client) return { errors: problems ?? { "": UNCONFIRMED } };
     return { client: result.payload.client };
   }
   return { save, busy: created.fetching || updated.fetching };

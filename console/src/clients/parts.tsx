@@ -1,6 +1,6 @@
 import { Avatar, Badge } from "@mantine/core";
 import type { UserErrorLike } from "../core/errors";
-import { byField, describeError } from "../core/errors";
+import { byField, describeFailure } from "../core/errors";
 import type { CombinedError } from "urql";
 
 /** The client's logo when this server holds it; the page's policy blocks images from elsewhere. */
@@ -24,7 +24,7 @@ export function mutationErrors(
   payload: { userErrors: readonly UserErrorLike[] } | null | undefined,
   error: CombinedError | undefined,
 ): Record<string, string> | null {
-  if (!payload) return { "": describeError(error) };
+  if (!payload) return { "": describeFailure(error) };
   if (payload.userErrors.length) return byField(payload.userErrors);
   return null;
 }

@@ -1,6 +1,6 @@
 import { CombinedError } from "urql";
 import { describe, expect, it } from "vitest";
-import { byField, describeError, isUnauthenticated } from "./errors";
+import { byField, describeError, describeFailure, isUnauthenticated, UNCONFIRMED } from "./errors";
 
 const withCode = (code: string, message = "raw server text") =>
   new CombinedError({ graphQLErrors: [{ message, extensions: { code } }] });
@@ -10,6 +10,11 @@ describe("errors as people read them", () => {
     expect(describeError(withCode("FORBIDDEN"))).toBe("Your role does not allow this.");
     expect(describeError(withCode("INTERNAL_SERVER_ERROR"))).not.toContain("raw server text");
     expect(describeError(new CombinedError({ networkError: new Error("boom") }))).toContain("cannot be reached");
+  });
+
+  it("never describes a mutation without its payload as no problem", () => {
+    expect(describeFailure(undefined)).toBe(UNCONFIRMED);
+    expect(describeFailure(withCode("FORBIDDEN"))).toBe("Your role does not allow this.");
   });
 
   it("recognises an ended session", () => {

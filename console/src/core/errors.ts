@@ -32,6 +32,14 @@ export function describeError(error: CombinedError | undefined): string {
   return "Something went wrong on the server's side. Try again in a moment.";
 }
 
+/** Said when a mutation answers neither its result nor an error: it may not have happened. */
+export const UNCONFIRMED = "The server did not confirm the change.";
+
+/** Why a mutation without its payload failed; never "" (which its callers read as success). */
+export function describeFailure(error: CombinedError | undefined): string {
+  return describeError(error) || UNCONFIRMED;
+}
+
 /** userErrors by field (camelCase input name), the rest under "" for a form-level alert. */
 export function byField(errors: readonly UserErrorLike[]): Record<string, string> {
   const result: Record<string, string> = {};

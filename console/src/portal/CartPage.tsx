@@ -3,7 +3,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { TokenShown } from "../clients/TokenShown";
-import { describeError } from "../core/errors";
+import { describeFailure, UNCONFIRMED } from "../core/errors";
 import { Guarded } from "../core/Guarded";
 import { Empty, Loading, QueryError } from "../core/states";
 import { useWorkspace } from "../core/workspace";
@@ -68,8 +68,9 @@ function useSubmit(cart: Cart, choice: AppChoice, apps: Map<string, string>): ()
   return async () => {
     const result = await submit({ input: submitInput(cart, choice) });
     const payload = result.data?.submitAccessRequest;
-    if (!payload) return { errors: { "": describeError(result.error) } };
-    if (payload.userErrors.length || !payload.accessRequest) return { errors: formErrors(payload.userErrors) };
+    if (!payload) return { errors: { "": describeFailure(result.error) } };
+    if (payload.userErrors.length) return { errors: formErrors(payload.userErrors) };
+    if (!payload.accessRequest) return { errors: { "": UNCONFIRMED } };
     const app = choice.mode === "new" ? choice.name.trim() : (apps.get(choice.appId) ?? "");
     const status = payload.accessRequest.status === "PENDING" ? "pending" : "approved";
     return { outcome: { status, app, token: payload.token ?? null } };
