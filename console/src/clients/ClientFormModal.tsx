@@ -38,12 +38,14 @@ function LogoField({
   values,
   error,
   onChange,
+  onPreview,
   onClearError,
 }: {
   client: ClientFieldsFragment | null;
   values: Values;
   error: string | undefined;
   onChange: (patch: Partial<Values>) => void;
+  onPreview: (file: File, preview: string | null) => void; // a read that may end after another file was chosen
   onClearError: () => void; // the server's verdict was on the previous file
 }) {
   const current = client?.logoUrl && !values.removeLogo && !values.logo;
@@ -60,7 +62,7 @@ function LogoField({
         onChange={(file) => {
           onChange({ logo: file, preview: null, removeLogo: false });
           onClearError();
-          if (file) readPreview(file, (preview) => onChange({ preview }));
+          if (file) readPreview(file, (preview) => onPreview(file, preview));
         }}
         error={error}
         style={{ flex: 1 }}
@@ -223,6 +225,7 @@ export function ClientFormModal({
             values={values}
             error={errors.logo ?? errors.logoUrl}
             onChange={patch}
+            onPreview={(file, preview) => setValues((current) => (current.logo === file ? { ...current, preview } : current))}
             onClearError={() => setErrors(({ logo, logoUrl, ...rest }) => (logo || logoUrl ? rest : { ...rest }))}
           />
           {membersEditable(members.length, membersTotal) ? (
