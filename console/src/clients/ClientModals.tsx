@@ -55,7 +55,8 @@ export function DeleteClientModal({
       danger
       onClose={onClose}
       onConfirm={async () => {
-        const result = await remove({ input: { id: client.id } });
+        // The answer names no Client, so the document cache is told which lists it changes.
+        const result = await remove({ input: { id: client.id } }, { additionalTypenames: ["Client"] });
         const problem = oneLine(mutationErrors(result.data?.deleteClient, result.error));
         if (!problem) onDeleted();
         return problem;

@@ -104,7 +104,8 @@ export function DeleteProfileModal({ profile, onClose, onDeleted }: { profile: {
       danger
       onClose={onClose}
       onConfirm={async () => {
-        const result = await remove({ input: { id: profile.id } });
+        // The answer names neither type, so the document cache is told which lists it changes.
+        const result = await remove({ input: { id: profile.id } }, { additionalTypenames: ["AccessProfile", "Client"] });
         const problem = oneLine(mutationErrors(result.data?.deleteAccessProfile, result.error));
         if (!problem) onDeleted();
         return problem;
