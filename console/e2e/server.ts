@@ -18,12 +18,22 @@ async function startMailSink(python: string, dir: string): Promise<{ child: Chil
     stdio: ["ignore", "pipe", "ignore"],
   });
   let said = "";
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
+    // Like the server's: a sink that neither says ready nor exits fails the set-up, not the run's patience.
+    const timer = setTimeout(() => {
+      child.kill();
+      fail(new Error(`console/e2e/mailsink.py was not ready within 60 s:\n${said}`));
+    }, 60_000);
     child.stdout?.on("data", (chunk: Buffer) => {
       said += chunk.toString();
-      if (said.includes("ready")) done({ child, port });
+      if (!said.includes("ready")) return;
+      clearTimeout(timer);
+      done({ child, port });
     });
-    child.on("exit", () => done(said.trim() || "console/e2e/mailsink.py did not start"));
+    child.on("exit", () => {
+      clearTimeout(timer);
+      done(said.trim() || "console/e2e/mailsink.py did not start");
+    });
   });
 }
 

@@ -154,6 +154,7 @@ async function open(page: Page, requests: GraphQLRequests, link: string, heading
     await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: link, exact: true }).click();
     await expect(page.getByRole("heading", { name: heading, level: 2 })).toBeVisible();
   });
+  // At most: a screen seen before in this session may answer from urql's cache.
   expect(count, `GraphQL requests to open ${heading}: ${requests.names(count)}`).toBeLessThanOrEqual(1);
 }
 
@@ -223,7 +224,10 @@ async function ownerOnboards(page: Page, requests: GraphQLRequests): Promise<voi
   await expect(picker).toBeHidden();
   await form.getByRole("button", { name: "Create client" }).click();
   await expect(form).toBeHidden();
+  // The debounced search is let finish here, so it is not counted as the next screen's request.
+  const searched = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes(`"search":"${NAMES.client}"`));
   await page.getByLabel("Search").fill(NAMES.client);
+  await searched;
   await expect(page.getByRole("table", { name: "Clients" }).getByRole("row").filter({ hasText: NAMES.client })).toContainText("Active");
 }
 
@@ -245,7 +249,7 @@ async function addToCart(page: Page, requests: GraphQLRequests, product: string,
     await page.getByRole("link", { name: product, exact: true }).click();
     await expect(page.getByRole("heading", { name: product, level: 2 })).toBeVisible();
   });
-  expect(count, `GraphQL requests to open ${product}: ${requests.names(count)}`).toBeLessThanOrEqual(1);
+  expect(count, `GraphQL requests to open ${product}: ${requests.names(count)}`).toBe(1);
   const plans = page.getByRole("table", { name: "Plans" });
   await expect(plans.getByRole("row").filter({ hasText: NAMES.gold })).toContainText("Manual");
   await expect(plans.getByRole("row").filter({ hasText: NAMES.free })).toContainText("Automatic");
