@@ -131,12 +131,12 @@ function MembersField({ members, error, onChange }: { members: MemberOption[]; e
 }
 
 /** Creates the client, or saves its changes (members replaced, the logo replaced or removed). */
-function useSaveClient(client: ClientFieldsFragment | null, membersTotal: number) {
+function useSaveClient(client: ClientFieldsFragment | null, membersLoaded: number, membersTotal: number) {
   const { membership } = useWorkspace();
   const [created, create] = useMutation(CreateClientDocument);
   const [updated, update] = useMutation(UpdateClientDocument);
   async function save(values: Values): Promise<{ client: ClientFieldsFragment } | { errors: Record<string, string> }> {
-    const common = { name: values.name, description: values.description, memberIds: memberIdsToSave(values.members, membersTotal) };
+    const common = { name: values.name, description: values.description, memberIds: memberIdsToSave(values.members, membersLoaded, membersTotal) };
     const result = client
       ? await update({ input: { id: client.id, ...common, logo: values.logo, removeLogo: values.removeLogo } }).then((r) => ({
           payload: r.data?.updateClient,
@@ -179,7 +179,7 @@ export function ClientFormModal({
     members,
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const { save, busy } = useSaveClient(client, membersTotal);
+  const { save, busy } = useSaveClient(client, members.length, membersTotal);
   const patch = (change: Partial<Values>) => setValues((current) => ({ ...current, ...change }));
 
   async function submit() {
