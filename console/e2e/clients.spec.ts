@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { checkScreen, expect, outsideWindow, signIn, test, type Api, type Server } from "./fixtures";
+import { checkScreen, expect, forgotten, outsideWindow, signIn, test, type Api, type Server } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -54,14 +54,6 @@ async function pick(page: Page, scope: Locator, label: string, search: string, o
 
 function appRow(page: Page, name: string): Locator {
   return page.getByRole("table", { name: "Access profiles" }).getByRole("row").filter({ hasText: name });
-}
-
-/** The token is nowhere the browser keeps things: the page, its storage, its address. */
-async function forgotten(page: Page, token: string) {
-  expect(await page.content()).not.toContain(token);
-  const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
-  expect(stored).not.toContain(token);
-  expect(page.url()).not.toContain(token);
 }
 
 test("Clients: a search typed just before a deactivation from the list still shows the client inactive", async ({ page, server, api }) => {

@@ -115,3 +115,33 @@ export async function outsideWindow(page: Page): Promise<string[]> {
       .map((element) => element.outerHTML.slice(0, 80));
   });
 }
+
+/** Signs `login` in at the test OpenID Provider ("Sign in with local"), from `start` (the
+ * sign-in page, or a link that leads there), through its login and consent pages. */
+export async function throughProvider(page: Page, login: string, start = "/sign-in"): Promise<void> {
+  await page.goto(start);
+  await page.getByRole("link", { name: "Sign in with local" }).click();
+  const signOut = page.getByRole("button", { name: "Sign out" });
+  for (let step = 0; step < 4 && !(await signOut.isVisible()); step++) {
+    const field = page.locator('input[name="login"]');
+    const consent = page.getByRole("button", { name: "Continue" });
+    await expect(field.or(consent).or(signOut)).toBeVisible();
+    if (await field.isVisible()) {
+      await field.fill(login);
+      await page.locator('input[name="password"]').fill("any");
+      await page.getByRole("button", { name: "Sign-in" }).click();
+    } else if (await consent.isVisible()) {
+      await consent.click();
+    }
+    await page.waitForLoadState();
+  }
+  await expect(signOut).toBeVisible();
+}
+
+/** The token is nowhere the browser keeps things: the page, its storage, its address. */
+export async function forgotten(page: Page, token: string): Promise<void> {
+  expect(await page.content()).not.toContain(token);
+  const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+  expect(stored).not.toContain(token);
+  expect(page.url()).not.toContain(token);
+}

@@ -1,7 +1,7 @@
 // The developer portal as a consumer signs in to it (a person of the built-in Consumer role, a
 // member of a client, through the test OpenID Provider), and its link for admins.
 import type { Browser, Locator, Page } from "@playwright/test";
-import { checkScreen, expect, outsideWindow, signIn, test, type Api, type GraphQLRequests } from "./fixtures";
+import { checkScreen, expect, forgotten, outsideWindow, signIn, test, throughProvider, type Api, type GraphQLRequests } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -57,27 +57,6 @@ async function seed(api: Api): Promise<string> {
   return workspaceId;
 }
 
-/** The provider's development login and consent pages (any password is accepted). */
-async function throughProvider(page: Page, login: string): Promise<void> {
-  await page.goto("/sign-in");
-  await page.getByRole("link", { name: "Sign in with local" }).click();
-  const signOut = page.getByRole("button", { name: "Sign out" });
-  for (let step = 0; step < 4 && !(await signOut.isVisible()); step++) {
-    const field = page.locator('input[name="login"]');
-    const consent = page.getByRole("button", { name: "Continue" });
-    await expect(field.or(consent).or(signOut)).toBeVisible();
-    if (await field.isVisible()) {
-      await field.fill(login);
-      await page.locator('input[name="password"]').fill("any");
-      await page.getByRole("button", { name: "Sign-in" }).click();
-    } else if (await consent.isVisible()) {
-      await consent.click();
-    }
-    await page.waitForLoadState();
-  }
-  await expect(signOut).toBeVisible();
-}
-
 /** The provider's first person becomes Owner (bootstrap_owner): that is ada, as in oidc.spec.ts,
  * whichever spec runs first, so the consumer is never the first. */
 async function bootstrapOwner(browser: Browser): Promise<void> {
@@ -112,13 +91,6 @@ async function addToCart(page: Page, requests: GraphQLRequests, product: string,
 }
 
 /** The token is nowhere the browser keeps things: the page, its storage, its address. */
-async function forgotten(page: Page, token: string): Promise<void> {
-  expect(await page.content()).not.toContain(token);
-  const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
-  expect(stored).not.toContain(token);
-  expect(page.url()).not.toContain(token);
-}
-
 async function takeToken(page: Page): Promise<string> {
   const token = (await page.getByTestId("new-token").textContent()) ?? "";
   expect(token).toMatch(/^apt_/);

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { checkScreen, expect, GraphQLRequests, test, type Api } from "./fixtures";
+import { checkScreen, expect, GraphQLRequests, test, throughProvider, type Api } from "./fixtures";
 
 // Names unique to this run: the server (and its other tests' data) is shared by the whole run.
 const RUN = Date.now().toString(36);
@@ -57,27 +57,6 @@ async function seed(api: Api): Promise<string> {
   const workspaceId = workspaces[0]?.id ?? "";
   await created(api, "createApi", "api", { workspaceId, name: NAMES.api, identifier: NAMES.identifier, baseUrl: `https://api.example.com/${NAMES.identifier}` });
   return workspaceId;
-}
-
-/** The provider's development login and consent pages (any password is accepted). */
-async function throughProvider(page: Page, login: string, start = "/sign-in"): Promise<void> {
-  await page.goto(start);
-  await page.getByRole("link", { name: "Sign in with local" }).click();
-  const signOut = page.getByRole("button", { name: "Sign out" });
-  for (let step = 0; step < 4 && !(await signOut.isVisible()); step++) {
-    const field = page.locator('input[name="login"]');
-    const consent = page.getByRole("button", { name: "Continue" });
-    await expect(field.or(consent).or(signOut)).toBeVisible();
-    if (await field.isVisible()) {
-      await field.fill(login);
-      await page.locator('input[name="password"]').fill("any");
-      await page.getByRole("button", { name: "Sign-in" }).click();
-    } else if (await consent.isVisible()) {
-      await consent.click();
-    }
-    await page.waitForLoadState();
-  }
-  await expect(signOut).toBeVisible();
 }
 
 /** A signed-in page of its own for `login` (ada is the provider's first person, the Owner,

@@ -36,9 +36,10 @@ export function initialProfile(profile: AccessProfileFieldsFragment | null): Pro
   };
 }
 
-/** The token methods name a trusted issuer (and may check audience, client id and scopes). */
-export function usesTokens(method: AuthMethod): boolean {
-  return method !== "AUTH_TOKEN";
+/** The token methods name a trusted issuer (and may check audience, client id and scopes); an
+ * auth token app gets its token from us. No method chosen yet: none. */
+export function usesTokens(method: AuthMethod | null): boolean {
+  return method !== null && method !== "AUTH_TOKEN";
 }
 
 function tokenSettings(values: ProfileValues) {

@@ -1,6 +1,7 @@
 import { SegmentedControl, Select, Stack, Textarea, TextInput } from "@mantine/core";
 import type { AuthMethod, PortalAppsQuery } from "../gql/graphql";
-import { usesTokens, type AppChoice } from "./submit";
+import { usesTokens } from "../clients/profile";
+import { type AppChoice } from "./submit";
 
 export type PortalClient = PortalAppsQuery["workspace"]["clients"]["edges"][number]["node"];
 

@@ -1,6 +1,7 @@
 // The cart's app, existing or new, as the form holds it; what submitAccessRequest is sent; and
 // where the server's userErrors go on the form.
 import { parseAllowedIps } from "../clients/allowedIps";
+import { usesTokens } from "../clients/profile";
 import type { AuthMethod, SubmitAccessRequestInput } from "../gql/graphql";
 import { cartAuthMethod, plansOf, type Cart } from "./cart";
 
@@ -25,11 +26,6 @@ export const NO_APP: AppChoice = {
   audience: "",
   tokenClientId: "",
 };
-
-/** Token methods name a trusted issuer; an auth token app gets its token from us. */
-export function usesTokens(method: AuthMethod | null): boolean {
-  return method !== null && method !== "AUTH_TOKEN";
-}
 
 /** What the form can say before sending, by field; empty when it may be sent. */
 export function choiceProblems(choice: AppChoice, method: AuthMethod | null): Record<string, string> {
