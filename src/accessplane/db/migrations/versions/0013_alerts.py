@@ -1,18 +1,18 @@
-"""webhooks alerts
+"""alerts
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-28 10:00:00
 
-Webhook endpoints and deliveries, alert rules and alerts.
+Alert rules and the alerts they raised.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
