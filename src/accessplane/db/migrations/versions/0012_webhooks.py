@@ -1,4 +1,4 @@
-"""webhooks alerts
+"""webhooks
 
 Revision ID: 0012
 Revises: 0011
