@@ -19,6 +19,16 @@ class Reason(StrEnum):
     INACTIVE_CLIENT = "inactive_client"
     IP_NOT_ALLOWED = "ip_not_allowed"
     API_NOT_GRANTED = "api_not_granted"
+    # The API declares operations and none the app was granted matches the method and path.
+    OPERATION_NOT_ALLOWED = "operation_not_allowed"
+    # MTLS apps: no client certificate forwarded by a trusted gateway, one registered to no
+    # app, or one past its validity. Also a certificate-bound token (RFC 8705) presented
+    # without its certificate.
+    CERTIFICATE_REQUIRED = "certificate_required"
+    CERTIFICATE_NOT_RECOGNISED = "certificate_not_recognised"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    # Suspended by an alert rule's automatic response until an admin lifts it.
+    SUSPENDED = "suspended"
     OUTSIDE_TIME_WINDOW = "outside_time_window"
     RATE_LIMITED = "rate_limited"
     QUOTA_EXCEEDED = "quota_exceeded"
@@ -38,6 +48,9 @@ _STATUS: dict[Reason, int] = {
     Reason.INVALID_TOKEN: 401,
     Reason.EXPIRED: 401,
     Reason.REVOKED: 401,
+    Reason.CERTIFICATE_REQUIRED: 401,
+    Reason.CERTIFICATE_NOT_RECOGNISED: 401,
+    Reason.CERTIFICATE_EXPIRED: 401,
     Reason.RATE_LIMITED: 429,
     Reason.QUOTA_EXCEEDED: 429,
     Reason.LIMITER_UNAVAILABLE: 503,
