@@ -20,6 +20,7 @@ from accessplane.models.api_access import (
 )
 from accessplane.models.apis import Api
 from accessplane.models.audit import AuditEvent
+from accessplane.models.certificates import AccessProfileCertificate, CertificateReminder
 from accessplane.models.clients import Client, ClientLogo, ClientMember
 from accessplane.models.console_sessions import ConsoleSession, ConsoleSessionMethod
 from accessplane.models.grants import ApiGrant
@@ -32,6 +33,7 @@ from accessplane.models.notifications import (
     NotificationSettings,
     NotificationStatus,
 )
+from accessplane.models.operations import ApiOperation, ApiProductOperation
 from accessplane.models.plans import Plan, QuotaPeriod, RateLimitPeriod, Weekday
 from accessplane.models.products import ApiProduct, ApiProductApi, AuthMethod
 from accessplane.models.roles import Role
@@ -42,6 +44,7 @@ from accessplane.models.workspaces import Workspace
 
 __all__ = [
     "AccessProfile",
+    "AccessProfileCertificate",
     "AccessProfileProduct",
     "AccessProfileRevocation",
     "AccessRequest",
@@ -54,10 +57,13 @@ __all__ = [
     "ApiAccessStatus",
     "ApiAccessType",
     "ApiGrant",
+    "ApiOperation",
     "ApiProduct",
     "ApiProductApi",
+    "ApiProductOperation",
     "AuditEvent",
     "AuthMethod",
+    "CertificateReminder",
     "Client",
     "ClientLogo",
     "ClientMember",
