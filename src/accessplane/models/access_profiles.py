@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -43,6 +44,11 @@ class AccessProfile(SQLModel, table=True):
     audience: str = Field(default="", max_length=500)
     token_client_id: str = Field(default="", max_length=255)
     required_scopes: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Token methods: tokens must be bound (RFC 8705 cnf.x5t#S256) to a registered client
+    # certificate presented with them.
+    certificate_bound_tokens: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     token_digest: str | None = Field(default=None, max_length=64, unique=True)
     token_hint: str = Field(default="", max_length=8)
     # Bumped by every change the decision endpoint must notice; of concurrent token refreshes

@@ -13,12 +13,14 @@ from accessplane.models.base import UTCDateTime, new_id, utcnow
 
 
 class AuthMethod(StrEnum):
-    """How an app proves who it is: an AccessPlane token, or tokens of a trusted issuer."""
+    """How an app proves who it is: an AccessPlane token, tokens of a trusted issuer, or a
+    registered client certificate."""
 
     AUTH_TOKEN = "AUTH_TOKEN"
     OAUTH2 = "OAUTH2"
     JWT = "JWT"
     OIDC = "OIDC"
+    MTLS = "MTLS"  # a registered client certificate forwarded by the gateway; no token
 
 
 class ApiProductBase(SQLModel):
