@@ -88,8 +88,11 @@ def row_tags(instance: Any) -> Iterable[str]:
             yield tag("access_profile", instance.access_profile_id)
         case "client" | "plan" | "api_product":
             yield tag(table, instance.id)
-        case "api_product_api":
+        case "api_product_api" | "api_product_operation":
             yield tag("api_product", instance.product_id)
+        case "api_operation":
+            # Apps reaching the API carry its tag, whichever product brings it to them.
+            yield tag("api", instance.api_id)
         case "api":
             yield tag("api", instance.id)
             yield workspace_access(instance.workspace_id)
