@@ -70,6 +70,12 @@ def identity(issuer: str, name: str) -> str:
     return tag("identity", f"{issuer}|{name}")
 
 
+def certificate(fingerprint: str) -> str:
+    """A client certificate by its fingerprint (lowercase hex SHA-256 of the DER): registering
+    one may turn a fingerprint the decision endpoint found unknown into a known app."""
+    return tag("certificate", fingerprint)
+
+
 def changed(session: Session | Any, *tags: str) -> None:
     """Record tags for a change the unit of work cannot see (a bulk statement)."""
     sync = getattr(session, "sync_session", session)
@@ -86,6 +92,10 @@ def row_tags(instance: Any) -> Iterable[str]:
                 yield TRUSTED_ISSUERS
         case "access_profile_product" | "access_profile_revocation":
             yield tag("access_profile", instance.access_profile_id)
+        case "access_profile_certificate":
+            # The app (its cached policy lists its fingerprints) and the fingerprint itself.
+            yield tag("access_profile", instance.access_profile_id)
+            yield certificate(instance.fingerprint)
         case "client" | "plan" | "api_product":
             yield tag(table, instance.id)
         case "api_product_api" | "api_product_operation":
