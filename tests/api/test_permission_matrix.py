@@ -17,6 +17,7 @@ from strawberry.relay import GlobalID
 
 from accessplane.services import access_requests, clients
 from accessplane.settings import OidcIssuer, Settings
+from tests.support.certificates import CertificateAuthority, mtls_app, register
 from tests.support.graphql import GraphQLClient, Result
 from tests.support.matrix import Case, Entry, Operation, lacking, operations, snapshot
 from tests.support.scenario import Person, Scenario, World, gid
@@ -67,6 +68,18 @@ async def client_id(s: Scenario, w: World) -> str:
 async def app_id(s: Scenario, w: World) -> str:
     app = await s.app(w, await s.client(w), products=[await s.product(w)])
     return gid("AccessProfile", app.access_profile.id)
+
+
+async def certificate_input(s: Scenario, w: World) -> dict[str, Any]:
+    app = await mtls_app(s, w)
+    pem = CertificateAuthority.create().issue("matrix").pem
+    return inputs(accessProfileId=gid("AccessProfile", app.id), pem=pem)
+
+
+async def certificate_id(s: Scenario, w: World) -> str:
+    app = await mtls_app(s, w)
+    certificate = await register(s, w, app, CertificateAuthority.create().issue("matrix"))
+    return gid("AccessProfileCertificate", certificate.id)
 
 
 async def product_id(s: Scenario, w: World) -> str:
@@ -248,6 +261,10 @@ MUTATIONS: dict[str, Entry] = {
     ),
     "refreshAccessProfileToken": Entry(lambda s, w: _then(app_id(s, w), lambda i: inputs(id=i))),
     "deleteAccessProfile": Entry(lambda s, w: _then(app_id(s, w), lambda i: inputs(id=i))),
+    "addAccessProfileCertificate": Entry(certificate_input),
+    "removeAccessProfileCertificate": Entry(
+        lambda s, w: _then(certificate_id(s, w), lambda i: inputs(id=i))
+    ),
     "createApiProduct": Entry(
         lambda s, w: _done(inputs(workspaceId=w.id, name="Payments", authMethod="AUTH_TOKEN"))
     ),
@@ -306,7 +323,7 @@ FIELDS: dict[str, Entry] = {
     **{f"Member.{name}": Entry(node(member_id)) for name in ("role", "groups", "apis")},
     **{
         f"AccessProfile.{name}": Entry(node(app_id))
-        for name in ("client", "plan", "products", "usage")
+        for name in ("client", "plan", "products", "usage", "certificates")
     },
     "AccessProfile.usageSeries": Entry(usage_series_input),
     **{

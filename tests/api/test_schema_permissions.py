@@ -21,8 +21,14 @@ PLAIN: dict[str, tuple[set[str], str]] = {
     "AccessPath": ({"kind", "group", "role", "grantedBy", "grantedAt"}, "explainAccess's"),
     "AccessProfile": (
         {"id", "name", "authMethod", "allowedIps", "trustedIssuer", "audience"}
-        | {"tokenClientId", "requiredScopes", "tokenHint", "createdAt", "updatedAt"},
+        | {"tokenClientId", "requiredScopes", "tokenHint", "createdAt", "updatedAt"}
+        | {"certificateBoundTokens"},
         OWN_DATA,
+    ),
+    "AccessProfileCertificate": (
+        {"id", "fingerprint", "subject", "issuer", "serialNumber", "notBefore", "notAfter"}
+        | {"pem", "createdAt"},
+        OWN_DATA + " (a public certificate; reached through AccessProfile.certificates or node)",
     ),
     "AccessRequest": (
         {"id", "status", "createdApp", "requester", "requesterEmail", "planName"}

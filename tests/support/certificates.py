@@ -8,6 +8,7 @@ must refuse.
     expired_certificate(ca), not_yet_valid_certificate(ca), unknown_ca_certificate()
     good.pem, good.der, good.fingerprint (lowercase hex SHA-256 of the DER), good.key_pem,
     good.x5t_s256 (RFC 8705 ``cnf`` value), good.pem_with_key (a PEM that must be refused)
+    app = await mtls_app(scenario, world); await register(scenario, world, app, good)
 
 Keys are P-256 (fast to generate; every test may make its own CA)."""
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +27,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from accessplane.models import (
+    AccessProfile,
+    AccessProfileCertificate,
+    ApiProduct,
+    AuthMethod,
+    Client,
+)
+from accessplane.services import access_profiles, certificates
+from tests.support.scenario import Scenario, World
 
 GARBAGE_PEM = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
 NOT_PEM = "this is not a certificate"
@@ -236,3 +248,39 @@ def expiring_certificate(
 def unknown_ca_certificate(common_name: str = "stranger.example") -> IssuedCertificate:
     """A valid client certificate of a CA nobody trusts (a fresh one)."""
     return CertificateAuthority.create("Unknown Test CA").issue(common_name)
+
+
+# -- MTLS apps in test worlds (through the real services) ------------------------------------
+
+
+async def mtls_app(
+    scenario: Scenario,
+    world: World,
+    client: Client | None = None,
+    name: str | None = None,
+    *,
+    products: list[ApiProduct] | None = None,
+) -> AccessProfile:
+    """An ``MTLS`` app made by the world's owner (a new client's unless ``client`` is given)."""
+    issued = await access_profiles.create_access_profile(
+        session=scenario.session,
+        actor=world.owner.principal,
+        secret=scenario.secret,
+        client_id=(client or await scenario.client(world)).id,
+        name=name or f"MTLS app {uuid.uuid4().hex[:8]}",
+        auth_method=AuthMethod.MTLS,
+        product_ids=[p.id for p in products or []],
+    )
+    return issued.access_profile
+
+
+async def register(
+    scenario: Scenario, world: World, app: AccessProfile, issued: IssuedCertificate
+) -> AccessProfileCertificate:
+    """Register ``issued`` to the MTLS ``app`` as the world's owner."""
+    return await certificates.add_access_profile_certificate(
+        session=scenario.session,
+        actor=world.owner.principal,
+        access_profile_id=app.id,
+        pem=issued.pem,
+    )

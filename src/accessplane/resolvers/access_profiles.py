@@ -49,6 +49,7 @@ class AccessProfileMutations:
                 audience=input.audience,
                 client_id=input.token_client_id,
                 required_scopes=input.required_scopes,
+                certificate_bound=input.certificate_bound_tokens,
             ),
             product_ids=decode_ids(input.product_ids, "ApiProduct", field="productIds"),
             plan_id=decode_id(input.plan_id, "Plan", field="planId") if input.plan_id else None,
@@ -73,6 +74,7 @@ class AccessProfileMutations:
             audience=input.audience,
             token_client_id=input.token_client_id,
             required_scopes=input.required_scopes,
+            certificate_bound_tokens=input.certificate_bound_tokens,
             product_ids=decode_ids(input.product_ids, "ApiProduct", field="productIds")
             if input.product_ids is not None
             else None,

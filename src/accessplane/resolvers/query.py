@@ -21,6 +21,7 @@ from accessplane.schema.api_access import ApiAccess
 from accessplane.schema.apis import Api
 from accessplane.schema.audit import AuditEvent
 from accessplane.schema.base import decode_any_id
+from accessplane.schema.certificates import AccessProfileCertificate
 from accessplane.schema.clients import Client
 from accessplane.schema.groups import Group
 from accessplane.schema.members import Member
@@ -30,7 +31,14 @@ from accessplane.schema.products import ApiProduct
 from accessplane.schema.roles import PermissionInfo, Role, permission_catalog
 from accessplane.schema.viewer import Viewer
 from accessplane.schema.workspaces import Workspace
-from accessplane.services import access_profiles, access_requests, clients, products, workspaces
+from accessplane.services import (
+    access_profiles,
+    access_requests,
+    certificates,
+    clients,
+    products,
+    workspaces,
+)
 from accessplane.services.scoping import get_accessible_api, get_scoped
 
 Fetch = Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[Any]]
@@ -68,6 +76,10 @@ NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
     ),
     "Client": (clients.get_visible_client, Client.from_model),
     "AccessProfile": (access_profiles.get_visible_profile, AccessProfile.from_model),
+    "AccessProfileCertificate": (
+        certificates.get_visible_certificate,
+        AccessProfileCertificate.from_model,
+    ),
     "ApiProduct": (products.get_visible_product, ApiProduct.from_model),
     "Plan": (_scoped(models.Plan, Permission.GET_PRODUCT, "Plan"), Plan.from_model),
     "AccessRequest": (access_requests.get_visible_request, AccessRequest.from_model),

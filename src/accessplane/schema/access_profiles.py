@@ -12,10 +12,12 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.certificates import CertificatesByAccessProfileIdLoader
 from accessplane.loaders.entities import ClientByIdLoader, PlanByIdLoader
 from accessplane.loaders.products import ProductsByAccessProfileIdLoader
 from accessplane.loaders.usage import UsageBucket, UsageByAccessProfileIdLoader
 from accessplane.schema.base import UserError
+from accessplane.schema.certificates import AccessProfileCertificate
 from accessplane.schema.clients import Client
 from accessplane.schema.permissions import requires
 from accessplane.schema.plans import Plan
@@ -46,6 +48,10 @@ class AccessProfile(relay.Node):
         description="Token methods: the client_id/azp (or sub) that names this app."
     )
     required_scopes: list[str]
+    certificate_bound_tokens: bool = strawberry.field(
+        description="Token methods: tokens must be bound (RFC 8705 cnf.x5t#S256) to the client "
+        "certificate presented with them."
+    )
     token_hint: str | None = strawberry.field(description="AUTH_TOKEN: the last 4 characters.")
     created_at: datetime
     updated_at: datetime
@@ -65,6 +71,7 @@ class AccessProfile(relay.Node):
             audience=profile.audience,
             token_client_id=profile.token_client_id,
             required_scopes=list(profile.required_scopes),
+            certificate_bound_tokens=profile.certificate_bound_tokens,
             token_hint=profile.token_hint or None,
             created_at=profile.created_at,
             updated_at=profile.updated_at,
@@ -97,6 +104,14 @@ class AccessProfile(relay.Node):
     async def products(self, info: Info) -> list[ApiProduct]:
         rows = await info.context.loaders.get(ProductsByAccessProfileIdLoader).load(self.pk)
         return [ApiProduct.from_model(p) for p in rows]
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS),
+        description="MTLS: the registered client certificates, the soonest to expire first.",
+    )
+    async def certificates(self, info: Info) -> list[AccessProfileCertificate]:
+        loader = info.context.loaders.get(CertificatesByAccessProfileIdLoader)
+        return [AccessProfileCertificate.from_model(c) for c in await loader.load(self.pk)]
 
     @strawberry.field(
         extensions=requires(Permission.GET_CLIENT, Permission.REQUEST_ACCESS),
@@ -137,6 +152,10 @@ class CreateAccessProfileInput:
     audience: str = ""
     token_client_id: str = ""
     required_scopes: list[str] = strawberry.field(default_factory=list)
+    certificate_bound_tokens: bool = strawberry.field(
+        default=False,
+        description="Token methods: require tokens bound to the client certificate (RFC 8705).",
+    )
     product_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
     plan_id: relay.GlobalID | None = None
 
@@ -150,6 +169,7 @@ class UpdateAccessProfileInput:
     audience: str | None = None
     token_client_id: str | None = None
     required_scopes: list[str] | None = None
+    certificate_bound_tokens: bool | None = None
     product_ids: list[relay.GlobalID] | None = strawberry.field(
         default=None, description="Replaces the app's products."
     )

@@ -27,6 +27,7 @@ from accessplane.resolvers.access_profiles import AccessProfileMutations
 from accessplane.resolvers.access_requests import AccessRequestMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
 from accessplane.resolvers.apis import ApiMutations
+from accessplane.resolvers.certificates import CertificateMutations
 from accessplane.resolvers.clients import ClientMutations
 from accessplane.resolvers.grants import GrantMutations
 from accessplane.resolvers.groups import GroupMutations
@@ -57,6 +58,7 @@ class Mutation(
     ServiceAccountMutations,
     ClientMutations,
     AccessProfileMutations,
+    CertificateMutations,
     ProductMutations,
     PlanMutations,
     AccessRequestMutations,

@@ -3,7 +3,9 @@
 An ``AUTH_TOKEN`` app holds an ``apt_`` token in the format and storage of every AccessPlane
 token (auth/tokens.py): shown once, to whoever created or refreshed it, and stored as a keyed
 hash. The token methods (``OAUTH2``, ``JWT``, ``OIDC``) name the issuer, audience, client id
-and scopes of the tokens the app presents instead. Managing apps needs ``manageClients``; the
+and scopes of the tokens the app presents instead, and may require them bound to the client
+certificate presented with them (RFC 8705). ``MTLS`` apps present a registered client
+certificate (services/certificates.py) and no token. Managing apps needs ``manageClients``; the
 members of a client may see its apps and refresh their tokens (with ``requestAccess``).
 """
 
@@ -63,6 +65,8 @@ _MAX_ADDRESS_LENGTH = 49
 
 
 LABEL = "An app of this client"  # how userErrors name this kind of object
+# Methods whose apps trust no token issuer: AccessPlane's own token, or a client certificate.
+_WITHOUT_ISSUER = frozenset({AuthMethod.AUTH_TOKEN, AuthMethod.MTLS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,8 @@ class TokenSettings:
     audience: str = ""
     client_id: str = ""
     required_scopes: Sequence[str] = ()
+    # RFC 8705: tokens carry cnf.x5t#S256 of the client certificate presented with them.
+    certificate_bound: bool = False
 
 
 def _loopback_http(url: str) -> bool:
@@ -166,12 +172,19 @@ def _check_token_settings(
                 )
             elif text not in scopes:
                 scopes.append(text)
-    if method is AuthMethod.AUTH_TOKEN:
+    if method in _WITHOUT_ISSUER:
         if issuer or audience or client_id or scopes:
             checks.add(
                 name("trusted_issuer"),
                 "trustedIssuer, audience, clientId and requiredScopes are for the token methods "
-                "(OAUTH2, JWT, OIDC), not AUTH_TOKEN.",
+                f"(OAUTH2, JWT, OIDC), not {method.value}.",
+                UserErrorCode.INVALID,
+            )
+        if settings.certificate_bound:
+            checks.add(
+                name("certificate_bound_tokens"),
+                "certificateBoundTokens is for the token methods (OAUTH2, JWT, OIDC), "
+                f"not {method.value}.",
                 UserErrorCode.INVALID,
             )
     elif not issuer:
@@ -184,7 +197,7 @@ def _check_token_settings(
         checks.add(
             name("trusted_issuer"), "trustedIssuer must be an https URL.", UserErrorCode.INVALID
         )
-    return TokenSettings(issuer, audience, client_id, scopes)
+    return TokenSettings(issuer, audience, client_id, scopes, settings.certificate_bound)
 
 
 async def _check_unique_name(
@@ -292,6 +305,7 @@ def summary(
         "audience": profile.audience,
         "tokenClientId": profile.token_client_id,
         "requiredScopes": list(profile.required_scopes),
+        "certificateBoundTokens": profile.certificate_bound_tokens,
         "tokenHint": profile.token_hint,
     }
     if product_ids is not None:
@@ -350,6 +364,7 @@ def add_profile(
         audience=new.token.audience,
         token_client_id=new.token.client_id,
         required_scopes=list(new.token.required_scopes),
+        certificate_bound_tokens=new.token.certificate_bound,
         token_digest=issued.digest if issued else None,
         token_hint=issued.hint if issued else "",
     )
@@ -443,6 +458,13 @@ async def get_visible_profile(
     return profile
 
 
+async def get_managed_profile(
+    session: AsyncSession, actor: Principal, profile_id: uuid.UUID
+) -> AccessProfile:
+    """An app the principal may change: ``manageClients`` (NOT_FOUND when it may not see it)."""
+    return await _get_managed_profile(session, actor, profile_id)
+
+
 async def _get_managed_profile(
     session: AsyncSession, actor: Principal, profile_id: uuid.UUID
 ) -> AccessProfile:
@@ -481,6 +503,7 @@ async def update_access_profile(
     required_scopes: Sequence[str] | None = None,
     product_ids: Sequence[uuid.UUID] | None = None,
     plan_id: uuid.UUID | None = None,
+    certificate_bound_tokens: bool | None = None,
 ) -> AccessProfile:
     """Edit an app; fields left ``None`` keep their value, ``product_ids`` replaces its
     products, an empty ``allowed_ips`` allows any address, token settings left ``None`` keep
@@ -494,7 +517,9 @@ async def update_access_profile(
     values: dict[str, Any] = {"name": new_name}
     if allowed_ips is not None:
         values["allowed_ips"] = parse_allowed_ips(checks, allowed_ips)
-    edit = _TokenEdit(trusted_issuer, audience, token_client_id, required_scopes)
+    edit = _TokenEdit(
+        trusted_issuer, audience, token_client_id, required_scopes, certificate_bound_tokens
+    )
     values.update(_edited_token_columns(checks, profile, edit))
     products = None
     if product_ids is not None:
@@ -533,13 +558,20 @@ class _TokenEdit:
     audience: str | None = None
     client_id: str | None = None
     required_scopes: Sequence[str] | None = None
+    certificate_bound: bool | None = None
 
 
 def _edited_token_columns(
     checks: Checks, profile: AccessProfile, edit: _TokenEdit
 ) -> dict[str, Any]:
     """The app's token columns after ``edit``, checked as a whole; none if it changes none."""
-    fields = (edit.trusted_issuer, edit.audience, edit.client_id, edit.required_scopes)
+    fields = (
+        edit.trusted_issuer,
+        edit.audience,
+        edit.client_id,
+        edit.required_scopes,
+        edit.certificate_bound,
+    )
     if all(value is None for value in fields):
         return {}
     given = TokenSettings(
@@ -551,6 +583,9 @@ def _edited_token_columns(
         required_scopes=profile.required_scopes
         if edit.required_scopes is None
         else edit.required_scopes,
+        certificate_bound=profile.certificate_bound_tokens
+        if edit.certificate_bound is None
+        else edit.certificate_bound,
     )
     settings = _check_token_settings(checks, profile.auth_method, given)
     return {
@@ -558,6 +593,7 @@ def _edited_token_columns(
         "audience": settings.audience,
         "token_client_id": settings.client_id,
         "required_scopes": list(settings.required_scopes),
+        "certificate_bound_tokens": settings.certificate_bound,
     }
 
 

@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     """What an audit event records, stored as the name of the mutation that did it (the
     workspace's creation and its first Owner have no mutation of their own)."""
 
+    ADD_ACCESS_PROFILE_CERTIFICATE = "addAccessProfileCertificate"
     ADD_GROUP_MEMBERS = "addGroupMembers"
     ADD_MEMBER = "addMember"
     APPROVE_ACCESS_REQUEST = "approveAccessRequest"
@@ -52,6 +53,7 @@ class AuditAction(StrEnum):
     REFRESH_ACCESS_PROFILE_TOKEN = "refreshAccessProfileToken"
     REGENERATE_API_ACCESS = "regenerateApiAccess"
     REJECT_ACCESS_REQUEST = "rejectAccessRequest"
+    REMOVE_ACCESS_PROFILE_CERTIFICATE = "removeAccessProfileCertificate"
     REMOVE_GROUP_MEMBERS = "removeGroupMembers"
     REMOVE_MEMBER = "removeMember"
     REVOKE_ALL_API_ACCESS = "revokeAllApiAccess"
