@@ -203,10 +203,12 @@ def data_plane(settings: Settings, engine: AsyncEngine, credentials: Credentials
         member_tokens=credentials.jwt,
         usage=usage,
     )
+    invalidator = subscribe(engine, cache)
+    credentials.cache_principals(invalidator)  # GraphQL principals: the same invalidation
     return DataPlane(
         decider=decider,
         usage=usage,
-        invalidator=subscribe(engine, cache),
+        invalidator=invalidator,
         metrics=DecisionMetrics(cache.sizes, limiter.stats),
     )
 

@@ -112,6 +112,10 @@ def row_tags(instance: Any) -> Iterable[str]:
                 yield tag("user", instance.user_id)
         case "group_member":
             yield tag("group", instance.group_id)
+        case "api_access":  # cached GraphQL principals (signin/principal_cache.py)
+            yield tag("api_access", instance.id)
+        case "api_access_revocation":
+            yield tag("api_access", instance.api_access_id)
         case "service_account":
             yield tag("member", instance.member_id)
             yield identity(instance.issuer, instance.client_id)

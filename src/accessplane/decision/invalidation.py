@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, make_url, text
@@ -43,6 +43,14 @@ class CacheInvalidator:
         self.cache = cache
         self.notify = notify
         self.instance = uuid.uuid4().hex  # its own notifications need no second look
+        # Other caches built from the same rows (the GraphQL principals): dropped alike.
+        self.followers: list[DecisionCache] = []
+
+    def invalidate(self, tags: Iterable[str] | None) -> None:
+        """Drop these tags' entries (None: everything) from the cache and its followers."""
+        self.cache.invalidate(tags)
+        for follower in self.followers:
+            follower.invalidate(tags)
 
     def before_commit(self, connection: Connection, tags: frozenset[str]) -> None:
         if not self.notify:
@@ -60,7 +68,7 @@ class CacheInvalidator:
         )
 
     def after_commit(self, tags: frozenset[str]) -> None:
-        self.cache.invalidate(tags)
+        self.invalidate(tags)
 
     def received(self, payload: str) -> None:
         """A notification from any instance (this one's are skipped)."""
@@ -72,7 +80,7 @@ class CacheInvalidator:
             return
         if origin == self.instance:
             return
-        self.cache.invalidate(None if tags == _EVERYTHING else tags)
+        self.invalidate(None if tags == _EVERYTHING else tags)
 
 
 def _asyncpg_dsn(engine: AsyncEngine) -> str:
@@ -94,7 +102,7 @@ async def _listen(engine: AsyncEngine, invalidator: CacheInvalidator, ready: asy
                 CHANNEL, lambda _c, _pid, _channel, payload: invalidator.received(payload)
             )
             # Whatever changed while we were not listening is unknown: start afresh.
-            invalidator.cache.invalidate(None)
+            invalidator.invalidate(None)
             ready.set()
             delay = 0.1
             await lost.wait()
@@ -107,7 +115,7 @@ async def _listen(engine: AsyncEngine, invalidator: CacheInvalidator, ready: asy
             if connection is not None and not connection.is_closed():
                 with contextlib.suppress(Exception):
                     await connection.close()
-        invalidator.cache.invalidate(None)
+        invalidator.invalidate(None)
         await asyncio.sleep(delay)
         delay = min(delay * 2, 5.0)
 

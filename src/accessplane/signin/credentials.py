@@ -17,24 +17,38 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from starlette.requests import Request
 
 from accessplane.auth.jwt import JwtValidator, VerifiedToken
 from accessplane.auth.principals import Principal
-from accessplane.auth.tokens import TokenKind
+from accessplane.auth.tokens import TokenKind, parse_token, token_digest
+from accessplane.db.changes import identity
+from accessplane.decision.cache import DecisionCache
+from accessplane.decision.invalidation import CacheInvalidator
 from accessplane.errors import Unauthenticated
-from accessplane.models import User
+from accessplane.models import ApiAccess, Role, User
+from accessplane.models.base import utcnow
 from accessplane.services.group_sync import claim_values, sync_actor, sync_user_groups
 from accessplane.services.service_accounts import principal_for_client
 from accessplane.services.users import Identity, find_user, provision_user
 from accessplane.settings import Settings
-from accessplane.signin.authenticate import bearer_token, principal_for_api_key, principal_for_user
+from accessplane.signin import principal_cache
+from accessplane.signin.authenticate import (
+    USAGE_HOOK,
+    UsageHook,
+    bearer_token,
+    key_principal,
+    principal_for_api_key,
+    principal_for_user,
+)
 from accessplane.signin.console_sessions import (
     ConsoleSessions,
     LiveSession,
@@ -71,6 +85,17 @@ class Credentials:
         self.console_sessions = ConsoleSessions(settings.secret_key.get_secret_value().encode())
         # The wall clock for console sessions' lifetime; tests move it instead of waiting.
         self.clock: Callable[[], float] = time.time
+        # Principals by credential (signin/principal_cache.py); None: every request looks up.
+        self.principals: principal_cache.PrincipalCache | None = None
+
+    def cache_principals(self, invalidator: CacheInvalidator) -> None:
+        """Cache principals, dropped by the same change tags as the decision cache's entries
+        (``invalidator``: this instance's commits and, on PostgreSQL, the others' NOTIFY)."""
+        store = DecisionCache(
+            size=principal_cache.SIZE, unknown_size=1, ttl=self.settings.decision_cache_ttl
+        )
+        invalidator.followers.append(store)
+        self.principals = principal_cache.PrincipalCache(store)
 
     def now(self) -> datetime:
         """``clock`` as a timezone-aware UTC datetime."""
@@ -89,15 +114,97 @@ class Credentials:
         token = bearer_token(request.headers.get("authorization"))
         if token is not None:
             if token.startswith(f"{TokenKind.API_ACCESS.value}_") or token.count(".") != 2:
-                return await principal_for_api_key(
-                    session, token, self.settings.secret_key.get_secret_value().encode()
-                )
+                return await self._api_key_principal(session, token)
             verified = await self.jwt.validate(token)
-            return await self.principal_for_token(session, verified, ip=ip, request_id=request_id)
+            return await self._cached_token_principal(session, verified, ip, request_id)
         data = session_data(request)
         if data is None:
             return None
         return await self._principal_for_session(request, session, data)
+
+    async def _api_key_principal(self, session: AsyncSession, token: str) -> Principal:
+        """An API key's principal, from the cache when warm (its use is still counted)."""
+        secret = self.settings.secret_key.get_secret_value().encode()
+        cache = self.principals
+        if cache is None or parse_token(token) is not TokenKind.API_ACCESS:
+            return await principal_for_api_key(session, token, secret)
+        now = utcnow()
+        digest = token_digest(token, secret)
+        key = principal_cache.api_key(digest)
+        found = cache.get(key, now)
+        if found is not None and found.credential_id is not None:
+            hook: UsageHook | None = session.info.get(USAGE_HOOK)
+            if hook is not None:
+                hook.record(found.credential_id, now)
+            return found
+        generation = cache.generation
+        row = (
+            await session.execute(
+                select(ApiAccess, Role)
+                .join(Role, col(Role.id) == col(ApiAccess.role_id))
+                .where(col(ApiAccess.token_digest) == digest)
+            )
+        ).first()
+        if row is None or (row[0].expires_at is not None and row[0].expires_at <= now):
+            # Refused, or a previous token in its rotation's grace period (rare, and bounded
+            # by its revocation rather than the key's expiry): the full look-up decides.
+            return await principal_for_api_key(session, token, secret, now=now)
+        api_access, role = row
+        hook = session.info.get(USAGE_HOOK)
+        if hook is not None:
+            hook.record(api_access.id, now)
+        principal = key_principal(api_access, role)
+        cache.put(key, principal, generation, valid_until=api_access.expires_at)
+        return principal
+
+    def _token_key(self, token: VerifiedToken) -> Hashable | None:
+        """The cache key of a bearer JWT's principal; None when it must be looked up each
+        time: a user token of an issuer whose groups claim is synchronised (that writes)."""
+        issuer = token.issuer.issuer
+        if token.is_client_token:
+            client_id = token.client_id
+            return principal_cache.token_client(issuer, client_id) if client_id else None
+        config = self.settings.oidc_issuer(issuer)
+        if token.subject is None or (config is not None and config.groups_claim):
+            return None
+        return principal_cache.token_user(issuer, token.subject)
+
+    async def _cached_token_principal(
+        self,
+        session: AsyncSession,
+        token: VerifiedToken,
+        ip: str | None,
+        request_id: str | None,
+    ) -> Principal:
+        """``principal_for_token``, from the cache when warm."""
+        cache = self.principals
+        key = self._token_key(token) if cache is not None else None
+        if cache is None or key is None:
+            return await self.principal_for_token(session, token, ip=ip, request_id=request_id)
+        found = cache.get(key, utcnow())
+        if found is not None:
+            return found
+        generation = cache.generation
+        principal = await self.principal_for_token(session, token, ip=ip, request_id=request_id)
+        names = {name for name in (token.subject, token.client_id) if name}
+        tags = {identity(token.issuer.issuer, name) for name in names}
+        cache.put(key, principal, generation, extra_tags=tags)
+        return principal
+
+    async def _user_principal(self, session: AsyncSession, user: User) -> Principal:
+        """A console session's person with their memberships, from the cache when warm."""
+        cache = self.principals
+        if cache is None:
+            return await principal_for_user(session, user)
+        key = principal_cache.user(user.id)
+        found = cache.get(key, utcnow())
+        # The name is the session row's user, read on this request: never stale.
+        if found is not None and found.name == user.email:
+            return found
+        generation = cache.generation
+        principal = await principal_for_user(session, user)
+        cache.put(key, principal, generation)
+        return principal
 
     async def principal_for_token(
         self,
@@ -208,7 +315,7 @@ class Credentials:
             self._check_csrf(request, data)
         live = await self._live(request, session, data)
         if live.user is not None:
-            return await principal_for_user(session, live.user)
+            return await self._user_principal(session, live.user)
         return principal_for_key_session(session, live, self.now())
 
     def _check_csrf(self, request: Request, data: dict[str, Any]) -> None:
