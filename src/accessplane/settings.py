@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     decision_gateway_secret: SecretStr | None = None
     # Host -> API identifier, for forward auth without ?api= or X-AccessPlane-Api.
     decision_api_hosts: dict[str, str] = Field(default_factory=dict)
+    # The one header in which the gateway forwards the client certificate of an mTLS
+    # connection (e.g. X-Client-Cert for nginx, X-Forwarded-Tls-Client-Cert for Traefik,
+    # X-Forwarded-Client-Cert for Envoy); unset: no header is read. Believed only from
+    # trusted proxies or with the gateway secret (docs/decision.md).
+    decision_certificate_header: str = Field(default="", pattern=r"^[A-Za-z0-9-]*$")
     # Credentials kept in memory (apps and members), and unknown ones remembered as unknown.
     decision_cache_size: int = Field(default=200_000, ge=100)
     decision_negative_cache_size: int = Field(default=100_000, ge=100)

@@ -27,6 +27,20 @@ class _Entry:
     expires: float
 
 
+_CERTIFICATE_TAG = "certificate:"
+
+
+def certificate_key(digest: bytes) -> tuple[str, bytes]:
+    """The key of a client certificate (the raw SHA-256 of its DER) in both maps."""
+    return ("certificate", digest)
+
+
+def _changes_products(tags: list[str]) -> bool:
+    """Whether a change may change which APIs MTLS products hold: a product, its APIs or an
+    API's identifier changed."""
+    return any(name.startswith(("api:", "api_product:")) for name in tags)
+
+
 def _creates_credentials(name: str) -> bool:
     """Whether a change may turn an unknown credential into a known one: a new app trusting an
     issuer (or a new client id for it), a new user or service account of an OIDC issuer.
@@ -52,6 +66,21 @@ class DecisionCache:
         self._by_tag: dict[str, Hashable | set[Hashable]] = {}
         self._interned: dict[Any, Any] = {}
         self.generation = 0
+        # The identifiers of the APIs MTLS products hold (``loading.certificate_apis``) and
+        # when they expire: one value, not a credential, so kept apart from ``entries``.
+        self._certificate_apis: tuple[frozenset[str], float] | None = None
+
+    def certificate_apis(self) -> frozenset[str] | None:
+        """The cached identifiers of the APIs MTLS products hold, or None."""
+        found = self._certificate_apis
+        if found is None or found[1] <= self.clock():
+            return None
+        return found[0]
+
+    def put_certificate_apis(self, apis: frozenset[str], generation: int) -> None:
+        """Keep the MTLS products' APIs, unless something changed since their load began."""
+        if generation == self.generation:
+            self._certificate_apis = (apis, self.clock() + self.ttl)
 
     def intern(self, value: Any) -> Any:
         """One shared copy of an immutable value that many entries hold (a workspace id, a
@@ -130,6 +159,7 @@ class DecisionCache:
         Returns how many entries went."""
         self.generation += 1
         if tags is None:
+            self._certificate_apis = None
             dropped = len(self.entries)
             self.entries.clear()
             self.unknown.clear()
@@ -138,8 +168,17 @@ class DecisionCache:
             return dropped
         dropped = 0
         tags = list(tags)
+        if _changes_products(tags):
+            self._certificate_apis = None
         if any(_creates_credentials(name) for name in tags):
             self.unknown.clear()
+        for name in tags:
+            if name.startswith(_CERTIFICATE_TAG):  # a registered certificate is known now
+                try:
+                    digest = bytes.fromhex(name[len(_CERTIFICATE_TAG) :])
+                except ValueError:
+                    continue
+                self.unknown.pop(certificate_key(digest), None)
         for name in tags:
             found = self._by_tag.get(name)
             if found is None:

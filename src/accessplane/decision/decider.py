@@ -24,7 +24,8 @@ from accessplane.auth.jwt import MAX_TOKEN_LENGTH, JwtValidator
 from accessplane.auth.tokens import TokenKind, parse_token
 from accessplane.db.changes import TRUSTED_ISSUERS
 from accessplane.decision import loading
-from accessplane.decision.cache import DecisionCache
+from accessplane.decision.cache import DecisionCache, certificate_key
+from accessplane.decision.certificates import ClientCertificate, binding_refusal
 from accessplane.decision.issuers import TokenRefused, TrustedIssuers, UnverifiedToken, scopes_of
 from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess
 from accessplane.decision.ratelimits import FailureMode, Limiter, LimitState
@@ -43,6 +44,8 @@ class DecisionRequest:
     ip: str | None
     method: str = ""
     path: str = ""
+    # The client certificate a trusted gateway forwarded (MTLS apps, bound tokens).
+    certificate: ClientCertificate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +145,7 @@ class Decider:
     async def _decide(self, request: DecisionRequest, now: datetime) -> Decision:
         credential = request.credential
         if not credential:
-            return Decision(Reason.MISSING_CREDENTIAL)
+            return await self._decide_certificate(request, now)
         if credential.startswith(f"{TokenKind.ACCESS_PROFILE.value}_"):
             found = await self._app_for_token(credential)
             if found is None or found is _REVOKED:
@@ -196,6 +199,59 @@ class Decider:
             return app
 
         return await self._once(key, load)  # type: ignore[no-any-return]
+
+    # MTLS apps: the forwarded certificate is the credential.
+
+    async def _decide_certificate(self, request: DecisionRequest, now: datetime) -> Decision:
+        certificate = request.certificate
+        if certificate is None:
+            wanted = request.api in await self._certificate_apis()
+            return Decision(Reason.CERTIFICATE_REQUIRED if wanted else Reason.MISSING_CREDENTIAL)
+        found = await self._app_for_certificate(certificate) if certificate.readable else None
+        if found is None:
+            return Decision(Reason.CERTIFICATE_NOT_RECOGNISED)
+        app, not_after = found
+        if not_after <= now:
+            return Decision(Reason.CERTIFICATE_EXPIRED, app.caller)
+        return await self._check_app(app, request, now)
+
+    async def _app_for_certificate(
+        self, certificate: ClientCertificate
+    ) -> tuple[AppPolicy, datetime] | None:
+        key = certificate_key(certificate.digest)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        if self.cache.is_unknown(key):
+            return None
+
+        async def load() -> tuple[AppPolicy, datetime] | None:
+            generation = self.cache.generation
+            async with self.sessions() as session:
+                found = await loading.app_by_certificate(
+                    session, certificate.fingerprint, self.cache.intern
+                )
+            if found is None:
+                self.cache.put_unknown(key, generation)
+            else:
+                self.cache.put(key, found, found[0].tags, generation)
+            return found
+
+        return await self._once(key, load)  # type: ignore[no-any-return]
+
+    async def _certificate_apis(self) -> frozenset[str]:
+        cached = self.cache.certificate_apis()
+        if cached is not None:
+            return cached
+
+        async def load() -> frozenset[str]:
+            generation = self.cache.generation
+            async with self.sessions() as session:
+                apis = await loading.certificate_apis(session)
+            self.cache.put_certificate_apis(apis, generation)
+            return apis
+
+        return await self._once(("certificate_apis",), load)  # type: ignore[no-any-return]
 
     async def _check_app(self, app: AppPolicy, request: DecisionRequest, now: datetime) -> Decision:
         caller = app.caller
@@ -279,6 +335,10 @@ class Decider:
         app = next((a for a in apps if request.api in a.apis), apps[0])
         if not _audience_matches(claims, app.audience):
             return Decision(Reason.INVALID_TOKEN, app.caller)
+        if app.certificate_bound_tokens:
+            refused = binding_refusal(claims, request.certificate)
+            if refused is not None:
+                return Decision(refused, app.caller)
         if not app.required_scopes <= scopes_of(claims):
             return Decision(Reason.INSUFFICIENT_SCOPE, app.caller)
         return await self._check_app(app, request, now)

@@ -8,6 +8,7 @@ Everything else passes through to the application untouched.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import time
 from typing import Any, Protocol
@@ -16,9 +17,10 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accessplane.bodylimit import too_large_message
+from accessplane.decision.certificates import ClientCertificate, ForwardedCertificates
 from accessplane.decision.decider import Decider, Decision, DecisionRequest
 from accessplane.decision.reasons import Reason
-from accessplane.net import client_ip
+from accessplane.net import client_ip, parse_networks
 from accessplane.settings import Settings
 
 CHECK_PATH = "/v1/check"
@@ -123,6 +125,28 @@ class DecisionEndpoints:
         self._secret = secret.get_secret_value().encode() if secret else None
         self._hosts = {host.lower(): api for host, api in settings.decision_api_hosts.items()}
         self._max_body = min(MAX_BODY, settings.max_body_bytes)
+        self.certificates = ForwardedCertificates(settings.decision_certificate_header)
+        self._proxies = parse_networks(tuple(settings.trusted_proxies))
+
+    def _believes_certificates(self, scope: Scope) -> bool:
+        """Whether a forwarded certificate is believed: with the gateway secret set (every
+        request that gets this far carries it), or from a trusted proxy, as X-Forwarded-For.
+        A certificate is public, so anyone else could present anybody's."""
+        if self._secret is not None:
+            return True
+        client = scope.get("client")
+        if not client or not self._proxies:
+            return False
+        try:
+            peer = ipaddress.ip_address(client[0])
+        except ValueError:
+            return False
+        return any(peer in network for network in self._proxies)
+
+    def _forwarded_certificate(self, scope: Scope, headers: Headers) -> ClientCertificate | None:
+        if not self.certificates.header or not self._believes_certificates(scope):
+            return None
+        return self.certificates.read(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -191,12 +215,27 @@ class DecisionEndpoints:
                 ip=fields.get("ip"),
                 method=fields.get("method", ""),
                 path=fields.get("path", ""),
+                certificate=self._check_certificate(scope, body.get("certificate")),
             ),
         )
         limit = decision.limit.headers() if decision.limit is not None else None
         # No decision could be made without the rate-limit counters (failing closed): 503.
         status = 503 if decision.reason is Reason.LIMITER_UNAVAILABLE else 200
         await _send(send, status, decision.as_json(), limit)
+
+    def _check_certificate(self, scope: Scope, value: Any) -> ClientCertificate | None:
+        """``/v1/check``'s optional ``certificate`` (PEM): 400 when it is not one readable
+        certificate; ignored, like the forwarded header, from a caller not believed."""
+        if value is None or value == "":
+            return None
+        certificate = self.certificates.from_field(value) if isinstance(value, str) else None
+        if certificate is None or not certificate.readable:
+            raise BadRequest(
+                400,
+                "invalid_request",
+                "'certificate' must be one PEM certificate (at most 8 KiB of DER).",
+            )
+        return certificate if self._believes_certificates(scope) else None
 
     async def authorize(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         """``/v1/authorize``: forward auth for nginx, Traefik, Envoy and Caddy."""
@@ -229,6 +268,7 @@ class DecisionEndpoints:
                 path=_text(headers, b"x-forwarded-uri")
                 or _text(headers, b"x-original-uri")
                 or (path[len(AUTHORIZE_PATH) :] or "/"),
+                certificate=self._forwarded_certificate(scope, headers),
             ),
         )
         status = decision.reason.status

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, select
@@ -17,10 +18,13 @@ from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess
 from accessplane.decision.reasons import GatewayCallerKind
 from accessplane.models import (
     AccessProfile,
+    AccessProfileCertificate,
     AccessProfileProduct,
     AccessProfileRevocation,
     Api,
+    ApiProduct,
     ApiProductApi,
+    AuthMethod,
     Client,
     GroupMember,
     Member,
@@ -119,6 +123,7 @@ def _app_policy(
         audience=profile.audience,
         required_scopes=intern(frozenset(profile.required_scopes)),
         tags=(tag("access_profile", profile.id), *(intern(name) for name in sorted(shared))),
+        certificate_bound_tokens=profile.certificate_bound_tokens,
     )
 
 
@@ -128,6 +133,46 @@ async def app_by_digest(
     """The app whose ``apt_`` token has this keyed hash."""
     found = await _policies(session, col(AccessProfile.token_digest) == digest, intern)
     return found[0] if found else None
+
+
+async def app_by_certificate(
+    session: AsyncSession, fingerprint: str, intern: Callable[[Any], Any] = _same
+) -> tuple[AppPolicy, datetime] | None:
+    """The MTLS app this certificate (by its fingerprint) is registered to, with the
+    certificate's ``not_after``; None when no MTLS app holds it."""
+    found = (
+        await session.execute(
+            select(
+                col(AccessProfileCertificate.access_profile_id),
+                col(AccessProfileCertificate.not_after),
+            ).where(col(AccessProfileCertificate.fingerprint) == fingerprint)
+        )
+    ).first()
+    if found is None:
+        return None
+    profile_id, not_after = found
+    apps = await _policies(
+        session,
+        and_(
+            col(AccessProfile.id) == profile_id,
+            col(AccessProfile.auth_method) == AuthMethod.MTLS,
+        ),
+        intern,
+    )
+    return (apps[0], not_after) if apps else None
+
+
+async def certificate_apis(session: AsyncSession) -> frozenset[str]:
+    """Identifiers of the APIs some MTLS product holds (in any workspace): a request for one
+    of them without a credential lacks a certificate rather than a token."""
+    rows = await session.scalars(
+        select(col(Api.identifier))
+        .join(ApiProductApi, col(ApiProductApi.api_id) == col(Api.id))
+        .join(ApiProduct, col(ApiProduct.id) == col(ApiProductApi.product_id))
+        .where(col(ApiProduct.auth_method) == AuthMethod.MTLS)
+        .distinct()
+    )
+    return frozenset(rows)
 
 
 async def is_revoked(session: AsyncSession, digest: str) -> bool:

@@ -184,6 +184,8 @@ class AppPolicy:
     audience: str = ""
     required_scopes: frozenset[str] = frozenset()
     tags: tuple[str, ...] = ()
+    # Token methods: tokens must carry the presented certificate's RFC 8705 x5t#S256.
+    certificate_bound_tokens: bool = False
 
     def ip_allowed(self, ip: str | None) -> bool:
         if not self.networks:
