@@ -4,9 +4,15 @@ request is, literals before parameters before wildcards, methods, and the grant 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import delete
+from starlette.applications import Starlette
 
+from accessplane.db.changes import changed
 from accessplane.decision.operations import (
     ANY_METHOD,
     Operation,
@@ -15,7 +21,13 @@ from accessplane.decision.operations import (
     Target,
     normalise_target,
 )
+from accessplane.decision.policies import AppPolicy
 from accessplane.decision.reasons import Reason
+from accessplane.models import Api, ApiOperation, ApiProduct, ApiProductOperation
+from accessplane.services import access_profiles
+from tests.conftest import QueryCounter
+from tests.support.gateway import PEER, Gate, Shop
+from tests.support.scenario import Scenario
 
 
 def op(method: str, path: str, *scopes: str) -> Operation:
@@ -221,3 +233,260 @@ def test_tokens_need_the_operation_s_scopes() -> None:
     # Not allowed stays not allowed, whatever the scopes.
     only_write = OperationGrant(TABLE, frozenset({WRITE.id}))
     assert only_write.check(read, frozenset({"invoices:read"})) is Reason.OPERATION_NOT_ALLOWED
+
+
+# Through the decision endpoints: ``shop`` sells the API "orders" to the app "web".
+
+
+async def declare(
+    scenario: Scenario, api: Api, method: str, path: str, scopes: Sequence[str] = ()
+) -> ApiOperation:
+    """Declare an operation of ``api`` (committed, as the operations service would)."""
+    operation = ApiOperation(
+        workspace_id=api.workspace_id, api_id=api.id, method=method, path=path, scopes=list(scopes)
+    )
+    scenario.session.add(operation)
+    await scenario.session.commit()
+    return operation
+
+
+async def choose(scenario: Scenario, product: ApiProduct, *operations: ApiOperation) -> None:
+    """Let ``product`` grant these operations (only these, of their API)."""
+    for operation in operations:
+        scenario.session.add(
+            ApiProductOperation(
+                product_id=product.id,
+                operation_id=operation.id,
+                workspace_id=product.workspace_id,
+            )
+        )
+    await scenario.session.commit()
+
+
+async def ask(gate: Gate, token: str, method: str, path: str, api: str = "orders") -> str:
+    """The reason both endpoints give for ``method path`` (they must agree)."""
+    checked = await gate.check(token, api, method=method, path=path)
+    answered = await gate.authorize(
+        token, api, PEER, headers={"X-Original-Method": method, "X-Original-URI": path}
+    )
+    reason = answered.headers["x-accessplane-reason"]
+    assert checked["reason"] == reason, (method, path, checked, answered.text)
+    if reason in ("operation_not_allowed", "insufficient_scope"):
+        assert answered.status_code == 403
+        assert answered.json()["reason"] == reason
+    return reason
+
+
+async def orders_api(scenario: Scenario, shop: Shop) -> dict[str, ApiOperation]:
+    """Declare a small API on ``orders``: list, create, read, search, items, files."""
+    return {
+        "list": await declare(scenario, shop.api, "GET", "/orders"),
+        "create": await declare(scenario, shop.api, "POST", "/orders"),
+        "read": await declare(scenario, shop.api, "GET", "/orders/{id}"),
+        "search": await declare(scenario, shop.api, "GET", "/orders/search"),
+        "items": await declare(scenario, shop.api, "GET", "/orders/{id}/items"),
+        "files": await declare(scenario, shop.api, "GET", "/files/*"),
+    }
+
+
+async def test_an_api_without_operations_is_decided_as_a_whole(gate: Gate, shop: Shop) -> None:
+    assert await ask(gate, shop.token, "DELETE", "/anything/at/all") == "ok"
+    assert await ask(gate, shop.token, "GET", "/a/../b;x") == "ok"  # no operation to match
+
+
+async def test_a_product_choosing_no_operations_grants_every_declared_one(
+    gate: Gate, shop: Shop, scenario: Scenario
+) -> None:
+    await orders_api(scenario, shop)
+    assert await ask(gate, shop.token, "GET", "/orders") == "ok"
+    assert await ask(gate, shop.token, "POST", "/orders") == "ok"
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"
+    assert await ask(gate, shop.token, "GET", "/orders/42/items") == "ok"
+    assert await ask(gate, shop.token, "GET", "/files/a/b") == "ok"
+    # Nothing declared matches: refused, though the app holds the whole API.
+    assert await ask(gate, shop.token, "DELETE", "/orders/42") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "GET", "/orders/42/items/1") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "GET", "/files") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "GET", "/admin") == "operation_not_allowed"
+
+
+async def test_a_product_choosing_operations_grants_only_those(
+    gate: Gate, shop: Shop, scenario: Scenario
+) -> None:
+    ops = await orders_api(scenario, shop)
+    await choose(scenario, shop.product, ops["list"], ops["read"])
+    assert await ask(gate, shop.token, "GET", "/orders") == "ok"
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"
+    assert await ask(gate, shop.token, "POST", "/orders") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "GET", "/orders/42/items") == "operation_not_allowed"
+    # The declared literal is the operation, not {id}: and it was not chosen.
+    assert await ask(gate, shop.token, "GET", "/orders/search") == "operation_not_allowed"
+    # Other reasons keep their place: an API the app lacks is still api_not_granted.
+    assert await gate.both(shop.token, api="billing") == "api_not_granted"
+
+
+async def test_the_app_s_products_add_up(gate: Gate, shop: Shop, scenario: Scenario) -> None:
+    ops = await orders_api(scenario, shop)
+    await choose(scenario, shop.product, ops["list"])
+    other = await scenario.product(shop.world, apis=[shop.api])
+    await choose(scenario, other, ops["create"])
+    await _give_products(scenario, shop, [shop.product.id, other.id])
+    assert await ask(gate, shop.token, "GET", "/orders") == "ok"
+    assert await ask(gate, shop.token, "POST", "/orders") == "ok"
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "operation_not_allowed"
+    # A product holding the API without choosing operations grants all of them.
+    whole = await scenario.product(shop.world, apis=[shop.api])
+    await _give_products(scenario, shop, [shop.product.id, other.id, whole.id])
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"
+
+
+async def _give_products(scenario: Scenario, shop: Shop, product_ids: list[uuid.UUID]) -> None:
+    await access_profiles.update_access_profile(
+        session=scenario.session,
+        actor=shop.world.owner.principal,
+        access_profile_id=shop.app.id,
+        product_ids=product_ids,
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "reason"),
+    [
+        ("GET", "/orders/42?a=b", "ok"),
+        ("GET", "/orders/42?next=/admin/../x", "ok"),
+        ("get", "/orders/42", "ok"),
+        ("GET", "/orders/42/", "ok"),
+        ("GET", "/%6Frders/%34%32", "ok"),
+        ("GET", "/orders/../admin", "operation_not_allowed"),
+        ("GET", "/orders/42/..", "operation_not_allowed"),
+        ("GET", "/orders/1%2F..%2Fadmin", "operation_not_allowed"),
+        ("GET", "/orders/1%2f..%2fadmin", "operation_not_allowed"),
+        ("GET", "/orders/%2e%2e/admin", "operation_not_allowed"),
+        ("GET", "/orders/1%5C..%5Cadmin", "operation_not_allowed"),
+        ("GET", "//orders", "operation_not_allowed"),
+        ("GET", "/orders//42", "operation_not_allowed"),
+        ("GET", "/orders/1;x", "operation_not_allowed"),
+        ("GET", "/orders/1%00", "operation_not_allowed"),
+        ("GET", "/orders/1%252F..%252Fadmin", "operation_not_allowed"),
+        ("GET", "/ORDERS/42", "operation_not_allowed"),
+        ("GET", "/orders/SEARCH", "operation_not_allowed"),
+        ("GET", "orders/42", "operation_not_allowed"),
+    ],
+)
+async def test_path_tricks_match_no_operation_they_would_not_match_literally(
+    gate: Gate, shop: Shop, scenario: Scenario, method: str, path: str, reason: str
+) -> None:
+    ops = await orders_api(scenario, shop)
+    await choose(scenario, shop.product, ops["read"], ops["list"])
+    assert await ask(gate, shop.token, method, path) == reason
+
+
+async def test_a_request_without_method_or_path_is_refused_when_operations_are_declared(
+    http: httpx.AsyncClient, gate: Gate, shop: Shop, scenario: Scenario
+) -> None:
+    body: dict[str, Any] = {"credential": shop.token, "api": "orders", "ip": PEER}
+    assert (await http.post("/v1/check", json=body)).json()["reason"] == "ok"
+    await declare(scenario, shop.api, "GET", "/orders/{id}")
+    assert (await http.post("/v1/check", json=body)).json()["reason"] == "operation_not_allowed"
+    no_method = body | {"path": "/orders/1"}
+    assert (await http.post("/v1/check", json=no_method)).json()["reason"] == (
+        "operation_not_allowed"
+    )
+    # Forward auth without X-Original-URI / X-Forwarded-Uri: no path to match.
+    answered = await http.get(
+        "/v1/authorize", params={"api": "orders"}, headers={"X-API-Key": shop.token}
+    )
+    assert answered.status_code == 403
+    assert answered.headers["x-accessplane-reason"] == "operation_not_allowed"
+    # X-Forwarded-Method / X-Forwarded-Uri (Traefik) work like nginx's X-Original-*.
+    answered = await http.get(
+        "/v1/authorize",
+        params={"api": "orders"},
+        headers={
+            "X-API-Key": shop.token,
+            "X-Forwarded-Method": "GET",
+            "X-Forwarded-Uri": "/orders/7?x=1",
+        },
+    )
+    assert answered.status_code == 200
+    # Envoy's ext_authz: the original path after /v1/authorize, the original method.
+    answered = await http.get(
+        "/v1/authorize/orders/7", params={"api": "orders"}, headers={"X-API-Key": shop.token}
+    )
+    assert answered.status_code == 200
+
+
+async def test_changes_to_operations_apply_at_once(
+    gate: Gate, shop: Shop, scenario: Scenario
+) -> None:
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"  # cached now
+    read = await declare(scenario, shop.api, "GET", "/orders/{id}")
+    listing = await declare(scenario, shop.api, "GET", "/orders")
+    assert await ask(gate, shop.token, "DELETE", "/orders/42") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"
+    await choose(scenario, shop.product, listing)
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "GET", "/orders") == "ok"
+    # The product's choice undone: the whole API again.
+    await scenario.session.execute(
+        delete(ApiProductOperation).where(
+            ApiProductOperation.product_id == shop.product.id  # type: ignore[arg-type]
+        )
+    )
+    await _commit_tagged(scenario, f"api_product:{shop.product.id}")
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"
+    # An operation edited or deleted.
+    read.path = "/orders/{id}/details"
+    scenario.session.add(read)
+    await scenario.session.commit()
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "GET", "/orders/42/details") == "ok"
+    await scenario.session.delete(read)
+    await scenario.session.delete(listing)
+    await scenario.session.commit()
+    assert await ask(gate, shop.token, "DELETE", "/orders/42") == "ok"  # none declared
+
+
+async def _commit_tagged(scenario: Scenario, *tags: str) -> None:
+    """Commit a bulk statement with the tags it changed, as services do."""
+    changed(scenario.session, *tags)
+    await scenario.session.commit()
+
+
+async def test_operations_cost_one_statement_on_a_cold_lookup_and_none_warm(
+    gate: Gate, shop: Shop, scenario: Scenario, count_queries: QueryCounter
+) -> None:
+    ops = await orders_api(scenario, shop)
+    await choose(scenario, shop.product, ops["read"])
+    with count_queries:
+        assert await ask(gate, shop.token, "GET", "/orders/1") == "ok"
+    # The app with its plan, its products' APIs, then their operations (and choices).
+    assert count_queries.count == 3
+    with count_queries:
+        for n in range(5):
+            assert await ask(gate, shop.token, "GET", f"/orders/{n}") == "ok"
+        assert await ask(gate, shop.token, "POST", "/orders") == "operation_not_allowed"
+    assert count_queries.count == 0
+
+
+async def test_many_apps_share_one_compiled_table(
+    gate: Gate, shop: Shop, scenario: Scenario, app: Starlette
+) -> None:
+    await orders_api(scenario, shop)
+    second = await access_profiles.create_access_profile(
+        session=scenario.session,
+        actor=shop.world.owner.principal,
+        secret=scenario.secret,
+        client_id=shop.client.id,
+        name="mobile",
+        auth_method=shop.app.auth_method,
+        product_ids=[shop.product.id],
+        plan_id=shop.plan.id,
+    )
+    assert second.token is not None
+    assert await ask(gate, shop.token, "GET", "/orders/1") == "ok"
+    assert await ask(gate, second.token, "GET", "/orders/1") == "ok"
+    cache = app.state.decider.cache
+    apps = [e.value for e in cache.entries.values() if isinstance(e.value, AppPolicy)]
+    assert len(apps) == 2
+    assert apps[0].operations["orders"].table is apps[1].operations["orders"].table

@@ -27,6 +27,7 @@ from accessplane.decision import loading
 from accessplane.decision.cache import DecisionCache, certificate_key
 from accessplane.decision.certificates import ClientCertificate, binding_refusal
 from accessplane.decision.issuers import TokenRefused, TrustedIssuers, UnverifiedToken, scopes_of
+from accessplane.decision.operations import normalise_target
 from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess
 from accessplane.decision.ratelimits import FailureMode, Limiter, LimitState
 from accessplane.decision.reasons import GatewayCallerKind, Reason
@@ -253,7 +254,14 @@ class Decider:
 
         return await self._once(("certificate_apis",), load)  # type: ignore[no-any-return]
 
-    async def _check_app(self, app: AppPolicy, request: DecisionRequest, now: datetime) -> Decision:
+    async def _check_app(
+        self,
+        app: AppPolicy,
+        request: DecisionRequest,
+        now: datetime,
+        scopes: frozenset[str] | None = None,
+    ) -> Decision:
+        """The checks after the credential's own; ``scopes``: a token's (None without one)."""
         caller = app.caller
         if not app.client_active:
             return Decision(Reason.INACTIVE_CLIENT, caller)
@@ -261,6 +269,11 @@ class Decider:
             return Decision(Reason.IP_NOT_ALLOWED, caller)
         if request.api not in app.apis:
             return Decision(Reason.API_NOT_GRANTED, caller)
+        grant = app.operations.get(request.api)
+        if grant is not None:  # the API declares operations: the request must be one allowed
+            refused = grant.check(normalise_target(request.method, request.path), scopes)
+            if refused is not None:
+                return Decision(refused, caller)
         plan = app.plan
         if plan is None:
             return Decision(Reason.OK, caller)
@@ -339,9 +352,10 @@ class Decider:
             refused = binding_refusal(claims, request.certificate)
             if refused is not None:
                 return Decision(refused, app.caller)
-        if not app.required_scopes <= scopes_of(claims):
+        scopes = scopes_of(claims)
+        if not app.required_scopes <= scopes:
             return Decision(Reason.INSUFFICIENT_SCOPE, app.caller)
-        return await self._check_app(app, request, now)
+        return await self._check_app(app, request, now, scopes)
 
     async def _decide_member_jwt(self, token: str, request: DecisionRequest) -> Decision:
         try:

@@ -267,7 +267,8 @@ class DecisionEndpoints:
                 or scope["method"],
                 path=_text(headers, b"x-forwarded-uri")
                 or _text(headers, b"x-original-uri")
-                or (path[len(AUTHORIZE_PATH) :] or "/"),
+                # Envoy appends the original path; none at all matches no operation.
+                or path[len(AUTHORIZE_PATH) :],
                 certificate=self._forwarded_certificate(scope, headers),
             ),
         )

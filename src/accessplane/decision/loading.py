@@ -8,12 +8,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accessplane import access_rule
 from accessplane.db.changes import tag, workspace_access
+from accessplane.decision.operations import Operation, OperationGrant, OperationTable
 from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess, PlanPolicy
 from accessplane.decision.reasons import GatewayCallerKind
 from accessplane.models import (
@@ -22,8 +23,10 @@ from accessplane.models import (
     AccessProfileProduct,
     AccessProfileRevocation,
     Api,
+    ApiOperation,
     ApiProduct,
     ApiProductApi,
+    ApiProductOperation,
     AuthMethod,
     Client,
     GroupMember,
@@ -56,18 +59,28 @@ async def _policies(
     ).all()
     if not rows:
         return []
-    apis, tags = await _products_reach(session, [profile.id for profile, _, _ in rows])
+    apis, tags, declaring = await _products_reach(session, [profile.id for profile, _, _ in rows])
+    # Only apps reaching an API that declares operations cost a statement more.
+    grants = await _operation_grants(session, declaring, intern) if declaring else {}
     return [
-        _app_policy(profile, bool(active), plan, apis[profile.id], tags[profile.id], intern)
+        _app_policy(
+            profile,
+            bool(active),
+            plan,
+            apis[profile.id],
+            tags[profile.id],
+            intern,
+            grants.get(profile.id, _NO_OPERATIONS),
+        )
         for profile, active, plan in rows
     ]
 
 
 async def _products_reach(
     session: AsyncSession, ids: list[uuid.UUID]
-) -> tuple[dict[uuid.UUID, set[str]], dict[uuid.UUID, set[str]]]:
-    """Per app: the identifiers of the APIs in its products, and the tags of those products
-    and APIs."""
+) -> tuple[dict[uuid.UUID, set[str]], dict[uuid.UUID, set[str]], _Declaring]:
+    """Per app: the identifiers of the APIs in its products, the tags of those products
+    and APIs, and (only for apps that have any) the products and APIs declaring operations."""
     reach = (
         await session.execute(
             select(
@@ -75,6 +88,7 @@ async def _products_reach(
                 col(AccessProfileProduct.product_id),
                 col(Api.id),
                 col(Api.identifier),
+                exists().where(col(ApiOperation.api_id) == col(Api.id)),
             )
             .outerjoin(
                 ApiProductApi,
@@ -86,12 +100,83 @@ async def _products_reach(
     ).all()
     apis: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
     tags: dict[uuid.UUID, set[str]] = {i: set() for i in ids}
-    for profile_id, product_id, api_id, identifier in reach:
+    declaring: _Declaring = {}
+    for profile_id, product_id, api_id, identifier, declares in reach:
         tags[profile_id].add(tag("api_product", product_id))
         if api_id is not None:
             apis[profile_id].add(identifier)
             tags[profile_id].add(tag("api", api_id))
-    return apis, tags
+            if declares:
+                declaring.setdefault(profile_id, set()).add((product_id, api_id, identifier))
+    return apis, tags, declaring
+
+
+# Per app: (product, API, API identifier) for each API of its products declaring operations.
+_Declaring = dict[uuid.UUID, set[tuple[uuid.UUID, uuid.UUID, str]]]
+# The operations of an app whose APIs declare none (one shared, never changed mapping).
+_NO_OPERATIONS: dict[str, OperationGrant] = {}
+
+
+async def _operation_grants(
+    session: AsyncSession, declaring: _Declaring, intern: Callable[[Any], Any]
+) -> dict[uuid.UUID, dict[str, OperationGrant]]:
+    """Per app, per API declaring operations: the API's compiled table and what the app may
+    call of it, in one statement for all of them. A product that chose none of an API's
+    operations grants the whole API; otherwise the ones it chose (the union over products)."""
+    pairs = {(product, api) for found in declaring.values() for product, api, _ in found}
+    rows = await session.execute(
+        select(
+            col(ApiOperation.id),
+            col(ApiOperation.api_id),
+            col(ApiOperation.method),
+            col(ApiOperation.path),
+            col(ApiOperation.scopes),
+            col(ApiProductOperation.product_id),
+        )
+        .outerjoin(
+            ApiProductOperation,
+            and_(
+                col(ApiProductOperation.operation_id) == col(ApiOperation.id),
+                col(ApiProductOperation.product_id).in_({product for product, _ in pairs}),
+            ),
+        )
+        .where(col(ApiOperation.api_id).in_({api for _, api in pairs}))
+    )
+    declared: dict[uuid.UUID, set[Operation]] = {}
+    chosen: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]] = {}
+    for op_id, api_id, method, path, scopes, product_id in rows:
+        declared.setdefault(api_id, set()).add(Operation(op_id, method, path, frozenset(scopes)))
+        if product_id is not None:
+            chosen.setdefault((product_id, api_id), set()).add(op_id)
+    tables = {api: intern(OperationTable.compile(ops)) for api, ops in declared.items()}
+    return {
+        profile_id: _grants_of(found, tables, chosen, intern)
+        for profile_id, found in declaring.items()
+    }
+
+
+def _grants_of(
+    found: set[tuple[uuid.UUID, uuid.UUID, str]],
+    tables: dict[uuid.UUID, OperationTable],
+    chosen: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]],
+    intern: Callable[[Any], Any],
+) -> dict[str, OperationGrant]:
+    """One app's grants from its (product, API) pairs."""
+    allowed: dict[tuple[uuid.UUID, str], set[uuid.UUID] | None] = {}
+    for product_id, api_id, identifier in found:
+        if api_id not in tables:
+            continue  # its operations were deleted since: the API as a whole
+        key, picked = (api_id, identifier), chosen.get((product_id, api_id))
+        if picked is None or (key in allowed and allowed[key] is None):
+            allowed[key] = None
+        else:
+            allowed[key] = (allowed.get(key) or set()) | picked
+    return {
+        identifier: intern(
+            OperationGrant(tables[api_id], None if ids is None else intern(frozenset(ids)))
+        )
+        for (api_id, identifier), ids in allowed.items()
+    }
 
 
 def _app_policy(
@@ -101,6 +186,7 @@ def _app_policy(
     apis: set[str],
     product_tags: set[str],
     intern: Callable[[Any], Any],
+    operations: dict[str, OperationGrant] = _NO_OPERATIONS,
 ) -> AppPolicy:
     """One app's policy from its rows."""
     shared = {tag("client", profile.client_id), tag("workspace", profile.workspace_id)}
@@ -123,6 +209,7 @@ def _app_policy(
         audience=profile.audience,
         required_scopes=intern(frozenset(profile.required_scopes)),
         tags=(tag("access_profile", profile.id), *(intern(name) for name in sorted(shared))),
+        operations=operations,
         certificate_bound_tokens=profile.certificate_bound_tokens,
     )
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from limits import (
     RateLimitItemPerSecond,
 )
 
+from accessplane.decision.operations import OperationGrant
 from accessplane.decision.reasons import GatewayCallerKind
 from accessplane.models.plans import QuotaPeriod, RateLimitPeriod
 from accessplane.net import Network
@@ -184,6 +185,8 @@ class AppPolicy:
     audience: str = ""
     required_scopes: frozenset[str] = frozenset()
     tags: tuple[str, ...] = ()
+    # The app's APIs that declare operations, by identifier: which of them it may call.
+    operations: Mapping[str, OperationGrant] = field(default_factory=dict, hash=False)
     # Token methods: tokens must carry the presented certificate's RFC 8705 x5t#S256.
     certificate_bound_tokens: bool = False
 
