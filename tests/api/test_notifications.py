@@ -36,6 +36,8 @@ async def test_each_subject_names_its_default_and_its_variables(graphql, scenari
         "EXPIRING",
         "EXPIRED",
         "INVITE",
+        "CERTIFICATE_EXPIRING",
+        "CERTIFICATE_EXPIRED",
     }
     assert subjects["EXPIRING"]["variables"] == [
         "days_left",

@@ -223,6 +223,8 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         "role_name": "<script>alert(1)</script>",
         "consumer": True,
         "console_url": "https://access.example.com/?a=1&b=<2>",
+        "certificate_subject": "CN=orders",
+        "fingerprint": "ab" * 32,
     }
 
     mail = render(kind, context)
@@ -239,6 +241,8 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         NotificationKind.EXPIRING,
         NotificationKind.EXPIRED,
         NotificationKind.INVITE,
+        NotificationKind.CERTIFICATE_EXPIRING,
+        NotificationKind.CERTIFICATE_EXPIRED,
     }
     assert ("https://access.example.com/?a=1&b=<2>" in mail.text) is linked
     assert ('href="https://access.example.com/?a=1&amp;b=&lt;2&gt;"' in mail.html) is linked

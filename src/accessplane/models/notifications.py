@@ -21,6 +21,8 @@ class NotificationKind(StrEnum):
     EXPIRING = "expiring"
     EXPIRED = "expired"
     INVITE = "invite"  # to a person added to a workspace: how to sign in
+    CERTIFICATE_EXPIRING = "certificate_expiring"  # an MTLS app's client certificate
+    CERTIFICATE_EXPIRED = "certificate_expired"
 
 
 class NotificationStatus(StrEnum):

@@ -29,6 +29,7 @@ from accessplane.db import create_engine
 from accessplane.decision.usage import prune_usage_hours
 from accessplane.models import Notification, NotificationStatus
 from accessplane.models.base import utcnow
+from accessplane.notify.certificate_reminders import scan_expiring_certificates
 from accessplane.notify.links import ConsoleLinks
 from accessplane.notify.reminders import scan_expiring
 from accessplane.notify.sender import (
@@ -222,6 +223,7 @@ class Worker:
         scan_every = timedelta(seconds=self.settings.reminder_scan_interval)
         if self._last_scan is None or moment - self._last_scan >= scan_every:
             await scan_expiring(self.sessions, now=moment, links=self.links)
+            await scan_expiring_certificates(self.sessions, now=moment, links=self.links)
             retention = timedelta(days=self.settings.api_access_revocation_retention_days)
             hours = timedelta(days=self.settings.decision_usage_hour_retention_days)
             async with self.sessions() as session, session.begin():

@@ -51,6 +51,11 @@ DEFAULT_SUBJECTS: dict[NotificationKind, str] = {
     ),
     NotificationKind.EXPIRED: 'API key "{{ key_name }}" has expired',
     NotificationKind.INVITE: "You have been added to {{ workspace_name }} on AccessPlane",
+    NotificationKind.CERTIFICATE_EXPIRING: (
+        'Client certificate of "{{ app_name }}" expires in {{ days_left }} '
+        'day{{ "" if days_left == 1 else "s" }}'
+    ),
+    NotificationKind.CERTIFICATE_EXPIRED: 'Client certificate of "{{ app_name }}" has expired',
 }
 
 # Example values for checking a workspace's subject before it is stored.
@@ -91,6 +96,23 @@ SAMPLE_CONTEXT: dict[NotificationKind, dict[str, Any]] = {
         "workspace_name": "Acme",
         "role_name": "Consumer",
         "consumer": True,
+    },
+    NotificationKind.CERTIFICATE_EXPIRING: {
+        "workspace_name": "Acme",
+        "app_name": "Mobile app",
+        "client_name": "Partner Ltd",
+        "certificate_subject": "CN=mobile.partner.example",
+        "fingerprint": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "expires_at": "2030-01-31 00:00",
+        "days_left": 7,
+    },
+    NotificationKind.CERTIFICATE_EXPIRED: {
+        "workspace_name": "Acme",
+        "app_name": "Mobile app",
+        "client_name": "Partner Ltd",
+        "certificate_subject": "CN=mobile.partner.example",
+        "fingerprint": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "expires_at": "2030-01-31 00:00",
     },
 }
 
