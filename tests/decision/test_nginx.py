@@ -30,6 +30,7 @@ from accessplane.models import Api, ApiProduct, AuthMethod, Client, Plan, RateLi
 from accessplane.services import access_profiles, plans
 from accessplane.settings import Settings
 from tests.conftest import require_service
+from tests.decision.test_operations import choose, declare
 from tests.support.nginx import NginxProcess, free_port, nginx_unavailable_reason
 from tests.support.scenario import Scenario, World, gid
 
@@ -389,3 +390,46 @@ async def test_with_the_rate_limiter_unreachable_the_client_gets_503(
 
     assert (call.response.status_code, call.reached) == (503, False)
     assert gateway.upstream_log() == []
+
+
+async def _raw(port: int, method: str, target: str, token: str) -> int:
+    """The status nginx answers to ``method target`` sent byte for byte (an HTTP client would
+    normalise ``..`` or ``//`` before sending)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"{method} {target} HTTP/1.1\r\nHost: api.example.com\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+    )
+    await writer.drain()
+    status = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return int(status.split()[1])
+
+
+async def test_operations_are_checked_on_the_uri_nginx_received(
+    gateway: Gateway, orders: Orders, scenario: Scenario
+) -> None:
+    issued = await orders.app(scenario)
+    assert issued.token is not None
+    read = await declare(scenario, orders.api, "GET", "/orders/{id}")
+    await declare(scenario, orders.api, "GET", "/admin")
+    await choose(scenario, orders.product, read)
+    refused = [
+        ("POST", "/orders/42"),
+        ("GET", "/admin"),
+        ("GET", "/orders/42/../../admin"),
+        ("GET", "/orders/1%2F..%2F..%2Fadmin"),
+        ("GET", "//orders/42"),
+        ("GET", "/orders/42;x"),
+    ]
+
+    allowed = await _raw(gateway.port, "GET", "/orders/42?expand=lines", issued.token)
+    statuses = [await _raw(gateway.port, m, t, issued.token) for m, t in refused]
+
+    assert allowed == 200
+    assert statuses == [403] * len(refused)
+    assert gateway.upstream_log() == [
+        f"GET /orders/42?expand=lines principal={gid('AccessProfile', issued.access_profile.id)} "
+        f"client={gid('Client', orders.client.id)}"
+    ]
