@@ -24,7 +24,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("services", ("services", "notify.links", "notify.rendering")),
     ("readers", ("loaders", "decision", "notify")),
     ("graphql", ("schema", "resolvers", "context")),
-    ("entry points", ("signin", "app", "cli", "cli_workspace_config", "console", "__main__")),
+    (
+        "entry points",
+        ("signin", "app", "calls_export", "cli", "cli_workspace_config", "console", "__main__"),
+    ),
 ]
 
 

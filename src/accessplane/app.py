@@ -9,7 +9,7 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
@@ -29,11 +29,13 @@ from strawberry.asgi import GraphQL
 
 from accessplane.auth.principals import Principal
 from accessplane.bodylimit import BodyLimit
+from accessplane.calls_export import CallsExport
 from accessplane.console import Console
 from accessplane.context import Context
 from accessplane.db import create_engine
 from accessplane.db.session import RequestSession, request_sessions
 from accessplane.decision.cache import DecisionCache
+from accessplane.decision.calls import CallLog
 from accessplane.decision.decider import Decider
 from accessplane.decision.http import DecisionEndpoints
 from accessplane.decision.invalidation import CacheInvalidator, listening, subscribe
@@ -183,6 +185,8 @@ class DataPlane:
     usage: DecisionUsage
     invalidator: CacheInvalidator
     metrics: DecisionMetrics
+    # The call log's buffer and writer; None with ACCESSPLANE_CALL_LOG_ENABLED=false.
+    calls: CallLog | None = None
 
 
 def data_plane(settings: Settings, engine: AsyncEngine, credentials: Credentials) -> DataPlane:
@@ -203,11 +207,22 @@ def data_plane(settings: Settings, engine: AsyncEngine, credentials: Credentials
         member_tokens=credentials.jwt,
         usage=usage,
     )
+    calls = (
+        CallLog(
+            reads,
+            capacity=settings.call_log_buffer,
+            batch_size=settings.call_log_batch_size,
+            interval=settings.call_log_flush_seconds,
+        )
+        if settings.call_log_enabled
+        else None
+    )
     invalidator = subscribe(engine, cache)
     credentials.cache_principals(invalidator)  # GraphQL principals: the same invalidation
     return DataPlane(
         decider=decider,
         usage=usage,
+        calls=calls,
         invalidator=invalidator,
         metrics=DecisionMetrics(cache.sizes, limiter.stats),
     )
@@ -273,6 +288,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     async with (
         usage.running(settings.api_access_usage_flush_seconds),
         plane.usage.running(settings.decision_usage_flush_seconds),
+        plane.calls.running() if plane.calls is not None else nullcontext(),
         listening(engine, plane.invalidator),
         in_process_worker(settings, engine),
     ):
@@ -287,7 +303,11 @@ def middleware(settings: Settings, plane: DataPlane) -> list[Middleware]:
     stack = [
         # First: gateways' decisions skip the console's session, CORS and routing entirely.
         Middleware(
-            DecisionEndpoints, decider=plane.decider, settings=settings, metrics=plane.metrics
+            DecisionEndpoints,
+            decider=plane.decider,
+            settings=settings,
+            metrics=plane.metrics,
+            calls=plane.calls,
         ),
         Middleware(RequestIdMiddleware),
         # Bodies are bounded while read; a multipart request may add the largest logo.
@@ -354,6 +374,7 @@ def routes(
         *found,
         *OidcLogin(settings, sessions, credentials).routes(),
         *KeySignIn(settings, sessions, credentials).routes(),
+        *CallsExport(settings, sessions, credentials).routes(),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/logos/{client_id}", logo, methods=["GET"]),
         Route("/healthz", healthz),
@@ -383,4 +404,5 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.data_plane = plane
     app.state.decider = plane.decider
     app.state.decision_usage = plane.usage
+    app.state.call_log = plane.calls
     return app

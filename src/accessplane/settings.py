@@ -150,6 +150,16 @@ class Settings(BaseSettings):
     decision_usage_flush_seconds: float = Field(default=10.0, gt=0)
     # Their hourly series (AccessProfile.usageSeries) is kept this long, then pruned.
     decision_usage_hour_retention_days: int = Field(default=90, ge=1)
+    # The call log (docs/observability.md): every decision, kept in a bounded buffer (a full
+    # buffer drops records and counts them) and written every call_log_flush_seconds or every
+    # call_log_batch_size records, one multi-row INSERT per batch; pruned after the retention.
+    call_log_enabled: bool = True
+    call_log_retention_days: int = Field(default=7, ge=1, le=3650)
+    call_log_buffer: int = Field(default=50_000, ge=100)
+    call_log_flush_seconds: float = Field(default=1.0, gt=0)
+    call_log_batch_size: int = Field(default=1000, ge=1, le=2000)
+    # The longest time range one export of the call log may ask for.
+    call_log_export_max_days: int = Field(default=31, ge=1)
     # Shared rate-limit and quota counters (``redis://host:6379/0``); unset: in memory, exact
     # for one instance only.
     redis_url: str | None = None

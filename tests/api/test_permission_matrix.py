@@ -17,6 +17,7 @@ from strawberry.relay import GlobalID
 
 from accessplane.services import access_requests, clients
 from accessplane.settings import OidcIssuer, Settings
+from tests.support.calls import add_calls
 from tests.support.certificates import CertificateAuthority, mtls_app, register
 from tests.support.graphql import GraphQLClient, Result
 from tests.support.matrix import Case, Entry, Operation, lacking, operations, snapshot
@@ -158,6 +159,19 @@ async def submit_input(s: Scenario, w: World) -> dict[str, Any]:
         planId=await plan_id(s, w),
         newAccessProfile={"clientId": gid("Client", client.id), "name": "Mobile"},
     )
+
+
+async def a_call(s: Scenario, w: World) -> dict[str, Any]:
+    app = await s.app(w, await s.client(w), products=[await s.product(w)])
+    api = await s.api(w)
+    await add_calls(
+        s.session,
+        w.workspace.id,
+        principal_type="ACCESS_PROFILE",
+        principal_id=app.access_profile.id,
+        api_id=api.id,
+    )
+    return {"id": w.id}
 
 
 async def explain_input(s: Scenario, w: World) -> dict[str, Any]:
@@ -306,8 +320,11 @@ FIELDS: dict[str, Entry] = {
             "accessRequests",
             "notificationSettings",
             "auditEvents",
+            "calls",
         )
     },
+    # A call is no node: read on the workspace's first call, which names an app and an API.
+    **{f"Call.{name}": Entry(a_call) for name in ("accessProfile", "api")},
     "Workspace.explainAccess": Entry(explain_input),
     **{
         f"Api.{name}": Entry(node(api_id))

@@ -50,6 +50,11 @@ PLAIN: dict[str, tuple[set[str], str]] = {
         | {"before", "after", "ip", "requestId", "at"},
         "an event is reached only through auditEvents or node, both checked for getAuditLog",
     ),
+    "Call": (
+        {"id", "at", "principalType", "principalId", "apiIdentifier", "operationId", "method"}
+        | {"path", "ip", "reason", "allowed", "latencyMicroseconds", "requestId"},
+        "a call is reached only through Workspace.calls, checked for getCallLog",
+    ),
     "Client": (
         {"id", "name", "description", "logoUrl", "active", "createdAt", "updatedAt"},
         OWN_DATA,

@@ -29,6 +29,12 @@ SCHEMA: GraphQLSchema = build_schema(Settings(environment="test"))._schema  # wh
 # variables; for a field of a node type, ``id`` is the node the field is read on.
 Factory = Callable[[Scenario, World], Awaitable[dict[str, Any]]]
 
+# Types that are no Node, read where they are listed on the workspace ``$id`` (its first row),
+# with the path to the row in the answer.
+NESTED: dict[str, tuple[str, tuple[str | int, ...]]] = {
+    "Call": ("calls(first: 1) {{ edges {{ node {{ {call} }} }} }}", ("calls", "edges", 0, "node")),
+}
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -81,6 +87,8 @@ class Operation:
         outer = "$id: ID!"
         if self.type_name == "Workspace":
             body = f"workspace(id: $id) {{ {call} }}"
+        elif self.type_name in NESTED:
+            body = f"workspace(id: $id) {{ {NESTED[self.type_name][0].format(call=call)} }}"
         else:
             body = f"node(id: $id) {{ ... on {self.type_name} {{ {call} }} }}"
         return f"query Matrix({', '.join([outer, *declared])}) {{ {body} }}"
@@ -90,7 +98,14 @@ class Operation:
         workspace or node (None when that is null itself)."""
         if self.type_name in ("Mutation", "Query"):
             return (data or {}).get(self.field_name)
-        parent = (data or {}).get("workspace" if self.type_name == "Workspace" else "node")
+        nested = self.type_name in NESTED
+        parent = (data or {}).get(
+            "workspace" if self.type_name == "Workspace" or nested else "node"
+        )
+        for step in NESTED[self.type_name][1] if nested else ():
+            if not parent:
+                return None
+            parent = parent[step]
         return parent.get(self.field_name) if parent else None
 
 

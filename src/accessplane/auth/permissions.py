@@ -43,6 +43,7 @@ class Permission(StrEnum):
     GET_ACCESS_REQUEST = "getAccessRequest"
     DECIDE_ACCESS_REQUEST = "decideAccessRequest"
     GET_AUDIT_LOG = "getAuditLog"
+    GET_CALL_LOG = "getCallLog"
     MANAGE_NOTIFICATIONS = "manageNotifications"
 
 
@@ -81,6 +82,7 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.GET_ACCESS_REQUEST: "See access requests.",
     Permission.DECIDE_ACCESS_REQUEST: "Approve or reject access requests.",
     Permission.GET_AUDIT_LOG: "Read the audit log.",
+    Permission.GET_CALL_LOG: "Read and export the call log (every decision of the gateways).",
     Permission.MANAGE_NOTIFICATIONS: "Change email notification settings.",
 }
 
@@ -109,7 +111,12 @@ BUILT_IN_ROLES: dict[str, tuple[str, frozenset[Permission], bool]] = {
         },
         False,
     ),
-    "Viewer": ("Reads what is granted to them.", _READ - {Permission.GET_AUDIT_LOG}, False),
+    # The call log goes with the audit log: the roles holding one hold the other.
+    "Viewer": (
+        "Reads what is granted to them.",
+        _READ - {Permission.GET_AUDIT_LOG, Permission.GET_CALL_LOG},
+        False,
+    ),
     "Consumer": (
         "Browses published products and requests access for their apps.",
         frozenset({Permission.GET_PRODUCT, Permission.REQUEST_ACCESS}),

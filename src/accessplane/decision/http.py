@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accessplane.bodylimit import too_large_message
+from accessplane.decision.calls import CallLog
 from accessplane.decision.certificates import ClientCertificate, ForwardedCertificates
 from accessplane.decision.decider import Decider, Decision, DecisionRequest
 from accessplane.decision.reasons import Reason
@@ -116,11 +117,14 @@ class DecisionEndpoints:
         decider: Decider,
         settings: Settings,
         metrics: Observer | None = None,
+        calls: CallLog | None = None,
     ) -> None:
         self.app = app
         self.decider = decider
         self.settings = settings
         self.metrics = metrics
+        # The call log (docs/observability.md): every decision is handed to its buffer.
+        self.calls = calls
         secret = settings.decision_gateway_secret
         self._secret = secret.get_secret_value().encode() if secret else None
         self._hosts = {host.lower(): api for host, api in settings.decision_api_hosts.items()}
@@ -172,12 +176,27 @@ class DecisionEndpoints:
         except BadRequest as refused:
             await _send(send, refused.status, {"error": refused.error, "message": refused.message})
 
-    async def _decide(self, endpoint: str, request: DecisionRequest) -> Decision:
+    async def _decide(self, endpoint: str, headers: Headers, request: DecisionRequest) -> Decision:
         started = time.perf_counter()
         decision = await self.decider.decide(request)
+        seconds = time.perf_counter() - started
         if self.metrics is not None:
-            self.metrics.observe(
-                endpoint=endpoint, reason=decision.reason, seconds=time.perf_counter() - started
+            self.metrics.observe(endpoint=endpoint, reason=decision.reason, seconds=seconds)
+        if self.calls is not None:
+            # A tuple appended to a bounded buffer: parsing and writing happen off this path.
+            self.calls.record(
+                (
+                    self.decider.clock(),
+                    decision.caller,
+                    request.api,
+                    request.method,
+                    request.path,
+                    request.ip,
+                    decision.reason,
+                    seconds,
+                    headers.get(b"x-request-id"),
+                    None,
+                )
             )
         return decision
 
@@ -209,6 +228,7 @@ class DecisionEndpoints:
             fields[name] = value
         decision = await self._decide(
             "check",
+            headers,
             DecisionRequest(
                 credential=fields.get("credential"),
                 api=fields["api"],
@@ -258,6 +278,7 @@ class DecisionEndpoints:
         path = scope["path"]
         decision = await self._decide(
             "authorize",
+            headers,
             DecisionRequest(
                 credential=credential_of(headers),
                 api=api,

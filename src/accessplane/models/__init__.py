@@ -20,6 +20,7 @@ from accessplane.models.api_access import (
 )
 from accessplane.models.apis import Api
 from accessplane.models.audit import AuditEvent
+from accessplane.models.calls import Call
 from accessplane.models.certificates import AccessProfileCertificate, CertificateReminder
 from accessplane.models.clients import Client, ClientLogo, ClientMember
 from accessplane.models.console_sessions import ConsoleSession, ConsoleSessionMethod
@@ -63,6 +64,7 @@ __all__ = [
     "ApiProductOperation",
     "AuditEvent",
     "AuthMethod",
+    "Call",
     "CertificateReminder",
     "Client",
     "ClientLogo",

@@ -39,6 +39,7 @@ from accessplane.notify.sender import (
     sender_from_settings,
 )
 from accessplane.services.api_access import prune_revocations
+from accessplane.services.calls import keep_call_log
 from accessplane.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -217,8 +218,8 @@ class Worker:
         self._last_scan: datetime | None = None
 
     async def run_once(self, now: datetime | None = None) -> DeliveryReport:
-        """One pass: now and then scan for reminders and prune old revocations and usage
-        hours; then send what is due."""
+        """One pass: now and then scan for reminders and prune old revocations, usage hours
+        and calls; then send what is due."""
         moment = now or utcnow()
         scan_every = timedelta(seconds=self.settings.reminder_scan_interval)
         if self._last_scan is None or moment - self._last_scan >= scan_every:
@@ -229,6 +230,11 @@ class Worker:
             async with self.sessions() as session, session.begin():
                 await prune_revocations(session, older_than=moment - retention)
                 await prune_usage_hours(session, older_than=moment - hours)
+            # The call log: partitions ahead (PostgreSQL) and the retention, in short
+            # transactions of their own (docs/observability.md).
+            await keep_call_log(
+                self.sessions, now=moment, retention_days=self.settings.call_log_retention_days
+            )
             self._last_scan = moment
         return await self.outbox.process_due(now)
 

@@ -12,6 +12,7 @@ from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
 from accessplane.errors import NotFound
+from accessplane.resolvers.calls import workspace_calls
 from accessplane.schema.access_requests import AccessRequest, AccessRequestFilter
 from accessplane.schema.api_access import ApiAccess, ApiAccessFilter, ApiAccessOrder
 from accessplane.schema.apis import Api, ApiFilter
@@ -25,6 +26,7 @@ from accessplane.schema.base import (
     parse_page,
     root_connection,
 )
+from accessplane.schema.calls import Call, CallFilter
 from accessplane.schema.clients import Client, ClientFilter
 from accessplane.schema.grants import AccessExplanation
 from accessplane.schema.groups import Group
@@ -327,6 +329,19 @@ class Workspace(relay.Node):
             args=parse_page(first, after, maximum=ctx.settings.max_page_size),
         )
         return root_connection(ctx.session, page, AuditEvent.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_CALL_LOG),
+        description="Every decision of the gateways (the call log), newest first.",
+    )
+    async def calls(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: CallFilter | None = None,
+    ) -> Connection[Call]:  # type: ignore[type-var]  # a log row is no Node: no node(id)
+        return await workspace_calls(info, self.pk, filter, first, after)
 
     @strawberry.field(
         extensions=requires(Permission.GET_API_GRANTS),
