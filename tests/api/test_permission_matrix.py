@@ -19,6 +19,7 @@ from accessplane.services import access_requests, clients
 from accessplane.settings import OidcIssuer, Settings
 from tests.support.calls import add_calls
 from tests.support.certificates import CertificateAuthority, mtls_app, register
+from accessplane.services import operations as api_operations
 from tests.support.graphql import GraphQLClient, Result
 from tests.support.matrix import Case, Entry, Operation, lacking, operations, snapshot
 from tests.support.scenario import Person, Scenario, World, gid
@@ -89,6 +90,20 @@ async def product_id(s: Scenario, w: World) -> str:
 
 async def plan_id(s: Scenario, w: World) -> str:
     return gid("Plan", (await s.plan(w)).id)
+
+
+async def operation_id(s: Scenario, w: World) -> str:
+    operation = await api_operations.create_operation(
+        session=s.session,
+        actor=w.owner.principal,
+        api_id=(await s.api(w)).id,
+        method="GET",
+        path="/invoices/{id}",
+    )
+    return gid("ApiOperation", operation.id)
+
+
+OPENAPI = '{"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": {"/a": {}}}'
 
 
 async def request_id(s: Scenario, w: World, *, by_owner: bool = False) -> str:
@@ -246,6 +261,16 @@ MUTATIONS: dict[str, Entry] = {
     "linkServiceAccount": Entry(
         lambda s, w: _done(
             inputs(
+    "createApiOperation": Entry(
+        lambda s, w: _then(api_id(s, w), lambda i: inputs(apiId=i, method="GET", path="/a/{id}"))
+    ),
+    "updateApiOperation": Entry(
+        lambda s, w: _then(operation_id(s, w), lambda i: inputs(id=i, name="show"))
+    ),
+    "deleteApiOperation": Entry(lambda s, w: _then(operation_id(s, w), lambda i: inputs(id=i))),
+    "importOpenApi": Entry(
+        lambda s, w: _then(api_id(s, w), lambda i: inputs(apiId=i, document=OPENAPI))
+    ),
                 workspaceId=w.id,
                 issuer=ISSUER,
                 clientId="ci",
@@ -328,7 +353,7 @@ FIELDS: dict[str, Entry] = {
     "Workspace.explainAccess": Entry(explain_input),
     **{
         f"Api.{name}": Entry(node(api_id))
-        for name in ("peopleCount", "groupsCount", "people", "groups")
+        for name in ("peopleCount", "groupsCount", "people", "groups", "operations")
     },
     "ApiAccess.role": Entry(node(key_id)),
     "ApiProduct.apis": Entry(node(product_id)),
@@ -381,6 +406,7 @@ def cases() -> list[Any]:
     for operation in OPERATIONS:
         entry = ENTRIES.get(operation.name)
         applicable = [Case.ALLOWED, Case.ANONYMOUS]
+    "ApiProduct.operations": Entry(node(product_id)),
         if operation.permissions:
             applicable.append(Case.FORBIDDEN)
         if entry is None or entry.foreign:

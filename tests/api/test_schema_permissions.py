@@ -41,6 +41,10 @@ PLAIN: dict[str, tuple[set[str], str]] = {
         | {"createdBy", "createdAt", "lastUsedAt", "usageCount", "status"},
         OWN_DATA + " (never the token)",
     ),
+    "ApiOperation": (
+        {"id", "method", "path", "name", "scopes", "apiId", "createdAt", "updatedAt"},
+        OWN_DATA + " (reached through Api.operations or ApiProduct.operations)",
+    ),
     "ApiProduct": (
         {"id", "name", "description", "authMethod", "published", "createdAt"},
         OWN_DATA,
@@ -72,6 +76,10 @@ PLAIN: dict[str, tuple[set[str], str]] = {
     "NotificationSubject": (
         {"kind", "subject", "isDefault", "defaultSubject", "variables"},
         "an item of NotificationSettings.subjects",
+    ),
+    "OpenApiOperationChange": (
+        {"method", "path", "name", "scopes", "previousName", "previousScopes"},
+        "an item of the diff importOpenApi answers",
     ),
     "PageInfo": ({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}, "paging"),
     "PermissionInfo": (

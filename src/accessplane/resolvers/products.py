@@ -36,6 +36,7 @@ class ProductMutations:
             api_ids=decode_ids(input.api_ids, "Api", field="apiIds"),
             description=input.description,
             published=input.published,
+            operation_ids=decode_ids(input.operation_ids, "ApiOperation", field="operationIds"),
         )
         return ApiProductPayload(api_product=ApiProduct.from_model(product))
 
@@ -56,6 +57,9 @@ class ProductMutations:
             if input.api_ids is not None
             else None,
             published=input.published,
+            operation_ids=decode_ids(input.operation_ids, "ApiOperation", field="operationIds")
+            if input.operation_ids is not None
+            else None,
         )
         return ApiProductPayload(api_product=ApiProduct.from_model(product))
 

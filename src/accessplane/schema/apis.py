@@ -12,9 +12,11 @@ from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
 from accessplane.loaders.grants import GroupsByApiIdLoader, PeopleByApiIdLoader
+from accessplane.loaders.operations import OperationsByApiIdLoader
 from accessplane.schema.base import Connection, UserError, child_connection, parse_page
 from accessplane.schema.groups import Group
 from accessplane.schema.members import Member
+from accessplane.schema.operations import ApiOperation
 from accessplane.schema.permissions import requires
 
 
@@ -81,6 +83,21 @@ class Api(relay.Node):
         args = parse_page(first, after, maximum=info.context.settings.max_page_size)
         page = await loaders.get(GroupsByApiIdLoader).load((self.pk, args))
         return child_connection(loaders.count(GroupsByApiIdLoader), self.pk, page, Group.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_API),
+        description="The operations the API declares, by path then method (none: the API is "
+        "granted as a whole).",
+    )
+    async def operations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ApiOperation]:
+        loaders = info.context.loaders
+        args = parse_page(first, after, maximum=info.context.settings.max_page_size)
+        page = await loaders.get(OperationsByApiIdLoader).load((self.pk, args))
+        return child_connection(
+            loaders.count(OperationsByApiIdLoader), self.pk, page, ApiOperation.from_model
+        )
 
 
 @strawberry.input

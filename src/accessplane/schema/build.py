@@ -35,6 +35,7 @@ from accessplane.resolvers.members import MemberMutations
 from accessplane.resolvers.notifications import NotificationMutations
 from accessplane.resolvers.plans import PlanMutations
 from accessplane.resolvers.products import ProductMutations
+from accessplane.resolvers.operations import OperationMutations
 from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
@@ -55,6 +56,7 @@ class Mutation(
     GrantMutations,
     ApiAccessMutations,
     NotificationMutations,
+    OperationMutations,
     ServiceAccountMutations,
     ClientMutations,
     AccessProfileMutations,

@@ -11,10 +11,12 @@ from strawberry import relay
 from accessplane import models
 from accessplane.auth.permissions import Permission
 from accessplane.context import Info
+from accessplane.loaders.operations import OperationsByProductIdLoader
 from accessplane.loaders.products import ApisByProductIdLoader
 from accessplane.models import AuthMethod
 from accessplane.schema.apis import Api
-from accessplane.schema.base import UserError
+from accessplane.schema.base import Connection, UserError, child_connection, parse_page
+from accessplane.schema.operations import ApiOperation
 from accessplane.schema.permissions import requires
 
 AuthMethodEnum = strawberry.enum(AuthMethod, name="AuthMethod")
@@ -53,6 +55,21 @@ class ApiProduct(relay.Node):
         rows = await info.context.loaders.get(ApisByProductIdLoader).load(self.pk)
         return [Api.from_model(api) for api in rows]
 
+    @strawberry.field(
+        extensions=requires(Permission.GET_PRODUCT),
+        description="The operations chosen, by path then method. Of an API with chosen "
+        "operations the product grants only those; of its other APIs, the whole API.",
+    )
+    async def operations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ApiOperation]:
+        loaders = info.context.loaders
+        args = parse_page(first, after, maximum=info.context.settings.max_page_size)
+        page = await loaders.get(OperationsByProductIdLoader).load((self.pk, args))
+        return child_connection(
+            loaders.count(OperationsByProductIdLoader), self.pk, page, ApiOperation.from_model
+        )
+
 
 @strawberry.input
 class ApiProductFilter:
@@ -71,6 +88,11 @@ class CreateApiProductInput:
     api_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
     description: str = ""
     published: bool = False
+    operation_ids: list[relay.GlobalID] = strawberry.field(
+        default_factory=list,
+        description="Operations to grant instead of their whole APIs (their APIs join the "
+        "product).",
+    )
 
 
 @strawberry.input
@@ -83,6 +105,11 @@ class UpdateApiProductInput:
         default=None, description="Replaces the product's APIs."
     )
     published: bool | None = None
+    operation_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None,
+        description="Replaces the chosen operations (their APIs join the product). Left out "
+        "while apiIds changes: the chosen operations of the APIs that stay are kept.",
+    )
 
 
 @strawberry.input

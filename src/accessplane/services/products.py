@@ -1,5 +1,9 @@
 """API products: bundles of APIs with one authentication method, published to consumers.
 
+A product may also choose operations of its APIs (``docs/operations.md``): for an API of which
+it chose some, it grants only those; for the others, the whole API. Choosing an operation puts
+its API in the product.
+
 Holders of ``manageProducts`` see every product; everyone else with ``getProduct`` (consumers
 among them) sees the published catalogue only.
 """
@@ -26,8 +30,10 @@ from accessplane.models import (
     AccessRequestProduct,
     AccessRequestStatus,
     Api,
+    ApiOperation,
     ApiProduct,
     ApiProductApi,
+    ApiProductOperation,
     AuthMethod,
 )
 from accessplane.services.audit import AuditAction, record_change
@@ -41,6 +47,7 @@ from accessplane.services.uniqueness import (
 from accessplane.services.validation import Checks
 
 MAX_APIS = 100
+MAX_OPERATIONS = 500
 
 
 LABEL = "An API product"  # how userErrors name this kind of object
@@ -79,7 +86,11 @@ async def _get_managed(
     return product
 
 
-def _summary(product: ApiProduct, api_ids: Sequence[uuid.UUID] | None = None) -> dict[str, Any]:
+def _summary(
+    product: ApiProduct,
+    api_ids: Sequence[uuid.UUID] | None = None,
+    operation_ids: Sequence[uuid.UUID] | None = None,
+) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "name": product.name,
         "description": product.description,
@@ -88,6 +99,8 @@ def _summary(product: ApiProduct, api_ids: Sequence[uuid.UUID] | None = None) ->
     }
     if api_ids is not None:
         summary["apiIds"] = sorted(str(a) for a in api_ids)
+    if operation_ids:
+        summary["operationIds"] = sorted(str(o) for o in operation_ids)
     return summary
 
 
@@ -103,10 +116,49 @@ async def _apis(
     return [row.id for row in rows]
 
 
+async def _operations(
+    checks: Checks, session: AsyncSession, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[ApiOperation]:
+    if not checks.at_most("operation_ids", len(ids), MAX_OPERATIONS, "operations per product"):
+        return []
+    return await get_referenced(
+        session,
+        ApiOperation,
+        list(ids),
+        workspace_id,
+        field="operation_ids",
+        label="operation",
+        checks=checks,
+    )
+
+
+def _with_operation_apis(
+    checks: Checks, api_ids: Sequence[uuid.UUID], operations: Sequence[ApiOperation]
+) -> list[uuid.UUID]:
+    """The product's APIs: those named and those of the chosen operations."""
+    apis = list(dict.fromkeys([*api_ids, *(op.api_id for op in operations)]))
+    if len(apis) > MAX_APIS:
+        checks.add("api_ids", f"At most {MAX_APIS} APIs per product.", UserErrorCode.INVALID)
+    return apis
+
+
 def _add_apis(session: AsyncSession, product: ApiProduct, api_ids: Sequence[uuid.UUID]) -> None:
     for api_id in api_ids:
         session.add(
             ApiProductApi(product_id=product.id, api_id=api_id, workspace_id=product.workspace_id)
+        )
+
+
+def _add_operations(
+    session: AsyncSession, product: ApiProduct, operation_ids: Sequence[uuid.UUID]
+) -> None:
+    for operation_id in operation_ids:
+        session.add(
+            ApiProductOperation(
+                product_id=product.id,
+                operation_id=operation_id,
+                workspace_id=product.workspace_id,
+            )
         )
 
 
@@ -148,13 +200,19 @@ async def create_product(
     api_ids: Sequence[uuid.UUID] = (),
     description: str = "",
     published: bool = False,
+    operation_ids: Sequence[uuid.UUID] = (),
 ) -> ApiProduct:
-    """Create a product bundling APIs of the workspace."""
+    """Create a product bundling APIs of the workspace, and of some of them only the chosen
+    operations (their APIs join the product)."""
     actor.require(workspace_id, Permission.MANAGE_PRODUCTS)
     checks = Checks()
     name = checks.text("name", name, max_length=100)
     description = checks.text("description", description, max_length=2000, required=False)
-    apis = await _apis(checks, session, workspace_id, api_ids)
+    operations = await _operations(checks, session, workspace_id, operation_ids)
+    apis = _with_operation_apis(
+        checks, await _apis(checks, session, workspace_id, api_ids), operations
+    )
+    chosen = [op.id for op in operations]
     await check_unique_name(checks, session, ApiProduct, workspace_id, name, label=LABEL)
     checks.raise_if_any()
     try:
@@ -169,12 +227,13 @@ async def create_product(
             session.add(product)
             await session.flush()
             _add_apis(session, product, apis)
+            _add_operations(session, product, chosen)
             record_change(
                 session,
                 actor,
                 product,
                 AuditAction.CREATE_API_PRODUCT,
-                after=_summary(product, apis),
+                after=_summary(product, apis, chosen),
             )
     except IntegrityError:
         # A concurrent create took the name, or deleted an API: say which, as if the requests
@@ -182,6 +241,7 @@ async def create_product(
         recheck = Checks()
         await check_unique_name(recheck, session, ApiProduct, workspace_id, name, label=LABEL)
         await _apis(recheck, session, workspace_id, api_ids)
+        await _operations(recheck, session, workspace_id, operation_ids)
         recheck.raise_if_any()
         raise
     return product
@@ -208,6 +268,65 @@ async def _in_use(session: AsyncSession, product_id: uuid.UUID) -> bool:
     return bool(await session.scalar(select(or_(held, pending))))
 
 
+async def _operation_rows(session: AsyncSession, product_id: uuid.UUID) -> list[ApiOperation]:
+    return list(
+        (
+            await session.scalars(
+                select(ApiOperation)
+                .join(ApiProductOperation, col(ApiProductOperation.operation_id) == ApiOperation.id)
+                .where(col(ApiProductOperation.product_id) == product_id)
+            )
+        ).all()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Contents:
+    """A product's APIs and chosen operations; ``None``: left as they are."""
+
+    api_ids: list[uuid.UUID] | None
+    operation_ids: list[uuid.UUID] | None
+
+
+async def _edited_contents(
+    checks: Checks,
+    session: AsyncSession,
+    product: ApiProduct,
+    api_ids: Sequence[uuid.UUID] | None,
+    operation_ids: Sequence[uuid.UUID] | None,
+) -> _Contents:
+    """``api_ids`` replaces the APIs, ``operation_ids`` the chosen operations (adding their
+    APIs). New APIs alone keep the chosen operations of the APIs that stay."""
+    if api_ids is None and operation_ids is None:
+        return _Contents(None, None)
+    workspace_id = product.workspace_id
+    apis = (
+        await _api_ids(session, product.id)
+        if api_ids is None
+        else await _apis(checks, session, workspace_id, api_ids)
+    )
+    if operation_ids is None:
+        kept = [op for op in await _operation_rows(session, product.id) if op.api_id in apis]
+        return _Contents(apis, [op.id for op in kept])
+    operations = await _operations(checks, session, workspace_id, operation_ids)
+    apis = _with_operation_apis(checks, apis, operations)
+    return _Contents(apis, [op.id for op in operations])
+
+
+async def _replace_contents(
+    session: AsyncSession, product: ApiProduct, contents: _Contents
+) -> None:
+    if contents.api_ids is None or contents.operation_ids is None:
+        return
+    await session.execute(delete(ApiProductApi).where(col(ApiProductApi.product_id) == product.id))
+    await session.execute(
+        delete(ApiProductOperation).where(col(ApiProductOperation.product_id) == product.id)
+    )
+    changes.changed(session, changes.tag("api_product", product.id))
+    _add_apis(session, product, contents.api_ids)
+    _add_operations(session, product, contents.operation_ids)
+
+
 async def update_product(
     *,
     session: AsyncSession,
@@ -218,17 +337,19 @@ async def update_product(
     auth_method: AuthMethod | None = None,
     api_ids: Sequence[uuid.UUID] | None = None,
     published: bool | None = None,
+    operation_ids: Sequence[uuid.UUID] | None = None,
 ) -> ApiProduct:
-    """Edit a product; ``api_ids`` replaces its APIs. The authentication method cannot change
-    while apps hold the product or requests for it are pending (their credentials would no
-    longer fit)."""
+    """Edit a product; ``api_ids`` replaces its APIs, ``operation_ids`` its chosen operations
+    (their APIs join it). The authentication method cannot change while apps hold the product
+    or requests for it are pending (their credentials would no longer fit)."""
     product = await _get_managed(session, actor, product_id)
     workspace_id = product.workspace_id  # read now: a rollback expires the product
     old_apis = await _api_ids(session, product.id)
-    before = _summary(product, old_apis)
+    old_operations = [op.id for op in await _operation_rows(session, product.id)]
+    before = _summary(product, old_apis, old_operations)
     checks = Checks()
     new_name, new_description = _edited_texts(checks, product, name, description)
-    apis = None if api_ids is None else await _apis(checks, session, product.workspace_id, api_ids)
+    contents = await _edited_contents(checks, session, product, api_ids, operation_ids)
     await _check_auth_method_change(checks, session, product, auth_method)
     if name is not None:
         await check_unique_name(
@@ -242,14 +363,13 @@ async def update_product(
                 product.auth_method = auth_method
             if published is not None:
                 product.published = published
-            if apis is not None:
-                await session.execute(
-                    delete(ApiProductApi).where(col(ApiProductApi.product_id) == product.id)
-                )
-                changes.changed(session, changes.tag("api_product", product.id))
-                _add_apis(session, product, apis)
+            await _replace_contents(session, product, contents)
             session.add(product)
-            after = _summary(product, old_apis if apis is None else apis)
+            after = _summary(
+                product,
+                old_apis if contents.api_ids is None else contents.api_ids,
+                old_operations if contents.operation_ids is None else contents.operation_ids,
+            )
             record_change(
                 session, actor, product, AuditAction.UPDATE_API_PRODUCT, before=before, after=after
             )

@@ -1,0 +1,534 @@
+"""Importing an API's operations from an OpenAPI 3.0 / 3.1 document (``docs/operations.md``).
+
+The document is the caller's: every step is bounded. Its size is checked before parsing; YAML
+is read by the safe loader and refused at its first alias (an alias bomb expands a small file
+into an enormous tree); nesting and the number of nodes are bounded before the validator walks
+it; the validator (openapi-spec-validator) resolves no reference outside the document (no file
+and no URL is ever read) and reports at most ``MAX_REPORTED_ERRORS`` problems.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import re2
+import yaml
+
+# jsonschema ships no type information (openapi-spec-validator, typed, is built on it).
+from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+from jsonschema.validators import extend  # type: ignore[import-untyped]
+from openapi_schema_validator import OAS30Validator, OAS31Validator
+from openapi_spec_validator.validation import (
+    OpenAPIV30SpecValidator,
+    OpenAPIV31SpecValidator,
+    keywords,
+)
+from referencing.exceptions import PointerToNowhere, Unresolvable
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accessplane.auth.permissions import Permission
+from accessplane.auth.principals import Principal
+from accessplane.db import transaction
+from accessplane.errors import Conflict, FieldError, InputError, UserErrorCode
+from accessplane.models import Api, ApiOperation
+from accessplane.models.base import utcnow
+from accessplane.services.audit import AuditAction, record_change
+from accessplane.services.operations import (
+    MAX_OPERATIONS_PER_API,
+    check_scopes,
+    template_problem,
+)
+from accessplane.services.scoping import get_accessible_api
+from accessplane.services.validation import Checks, excerpt
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 500_000
+MAX_REPORTED_ERRORS = 20
+FIELD = "document"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+OAUTH_SCHEME_TYPES = ("oauth2", "openIdConnect")
+MAX_REF_HOPS = 16
+
+
+def pointer(parts: Sequence[Any]) -> str:
+    """The RFC 6901 JSON pointer of a location (``/paths/~1invoices/get``)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def document_error(location: Sequence[Any] | None, message: str) -> FieldError:
+    """A userError on the document, naming where the problem is when it is known."""
+    if location is None:
+        where = ""
+    else:
+        where = f" at {pointer(location)}" if location else " at the document's root"
+    return FieldError(FIELD, f"Invalid OpenAPI document{where}: {message}", UserErrorCode.INVALID)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without aliases, refused at the first one, before anything expands."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not accepted", mark
+            )
+        return super().compose_node(parent, index)
+
+
+def parse_document(text: str) -> dict[str, Any]:
+    """The document as data (JSON, or YAML read safely), or an ``InputError``."""
+    if len(text) > MAX_DOCUMENT_BYTES or len(text.encode()) > MAX_DOCUMENT_BYTES:
+        raise InputError.one(
+            FIELD,
+            f"The document is over {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB.",
+            UserErrorCode.TOO_LONG,
+        )
+    if not text.strip():
+        raise InputError.one(FIELD, "The document is empty.", UserErrorCode.REQUIRED)
+    try:
+        data = _load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise InputError.one(
+            FIELD, f"Neither valid JSON nor YAML: {_first_line(error)}", UserErrorCode.INVALID
+        ) from None
+    except RecursionError:
+        raise InputError.one(
+            FIELD, f"The document nests deeper than {MAX_DEPTH} levels.", UserErrorCode.INVALID
+        ) from None
+    except (ValueError, TypeError):
+        # A value YAML recognises but cannot build (2001-13-45).
+        raise InputError.one(
+            FIELD, "The document holds a value that cannot be read.", UserErrorCode.INVALID
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError.one(
+            FIELD, "The document must be a JSON or YAML object.", UserErrorCode.INVALID
+        )
+    _check_shape(data)
+    return data
+
+
+def _load(text: str) -> Any:
+    if text.lstrip().startswith("{"):
+        return json.loads(text)
+    return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return " ".join(lines[:3])[:300]
+
+
+def _check_shape(data: dict[str, Any]) -> None:
+    """Bound nesting and size before anything walks the tree recursively."""
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise InputError.one(
+                FIELD, f"The document holds over {MAX_NODES} values.", UserErrorCode.TOO_LONG
+            )
+        if depth > MAX_DEPTH:
+            raise InputError.one(
+                FIELD, f"The document nests deeper than {MAX_DEPTH} levels.", UserErrorCode.INVALID
+            )
+        if isinstance(value, dict):
+            if any(not isinstance(key, str) for key in value):
+                raise InputError.one(
+                    FIELD, "Every key of the document must be a string.", UserErrorCode.INVALID
+                )
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+
+
+def _search(pattern: str, text: str) -> bool | None:
+    """``re.search`` by RE2 (linear time); None for a pattern RE2 cannot run."""
+    try:
+        return re2.search(pattern, text) is not None
+    except re2.error:
+        return None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and _search(pattern, instance) is False:
+        yield ValidationError(f"{excerpt(instance)} does not match {excerpt(pattern)}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: Mapping[str, Any], instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+# A document's example and default values are checked against its own schemas, whose
+# ``pattern``s are the caller's: they run on RE2, so no pattern can backtrack for ever.
+_SAFE = {"pattern": _pattern, "patternProperties": _pattern_properties}
+
+
+class _SafeV30Values(keywords.OpenAPIV30ValueValidator):
+    value_validator_cls = extend(OAS30Validator, _SAFE)
+
+
+class _SafeV31Values(keywords.OpenAPIV31ValueValidator):
+    value_validator_cls = extend(OAS31Validator, _SAFE)
+
+
+class _LocalV30(OpenAPIV30SpecValidator):
+    # No resolver handlers: a $ref to a file or a URL is unresolvable instead of fetched.
+    resolver_handlers: Any = {}
+    keyword_validators = {**OpenAPIV30SpecValidator.keyword_validators, "default": _SafeV30Values}
+
+
+class _LocalV31(OpenAPIV31SpecValidator):
+    resolver_handlers: Any = {}
+    keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "default": _SafeV31Values}
+
+
+def validate_document(data: dict[str, Any]) -> None:
+    """Validate against the OpenAPI 3.0 / 3.1 specification; an ``InputError`` listing each
+    problem with its JSON pointer."""
+    version = str(data.get("openapi", ""))
+    validator: OpenAPIV30SpecValidator | OpenAPIV31SpecValidator
+    if version.startswith("3.0."):
+        validator = _LocalV30(data)
+    elif version.startswith("3.1."):
+        validator = _LocalV31(data)
+    else:
+        raise InputError.one(
+            FIELD,
+            "Only OpenAPI 3.0 and 3.1 documents are accepted (the 'openapi' field, e.g. 3.1.0).",
+            UserErrorCode.INVALID,
+        )
+    errors = list(islice(_errors(validator, data), MAX_REPORTED_ERRORS))
+    if errors:
+        raise InputError(errors)
+
+
+def _errors(
+    validator: OpenAPIV30SpecValidator | OpenAPIV31SpecValidator, data: dict[str, Any]
+) -> Iterator[FieldError]:
+    try:
+        # The validator's own iter_errors is cached per instance for the life of the process;
+        # its two steps run here directly, so nothing of the caller's document is kept.
+        for error in validator.schema_validator.iter_errors(data):
+            yield _schema_error(error)
+        for error in validator.root_validator(validator.schema_path):
+            # The semantic checks (unresolved path parameters, duplicate operationIds) name
+            # their path and method in the message and carry no location.
+            location = list(error.absolute_path)
+            yield document_error(location or None, _short(error.message))
+    except PointerToNowhere as error:
+        yield document_error(None, f"the reference {excerpt(str(error.ref), 80)} points nowhere.")
+    except Unresolvable as error:
+        yield document_error(
+            None,
+            f"the reference {excerpt(str(error.ref), 80)} cannot be resolved "
+            "(only references within the document are followed).",
+        )
+    except RecursionError:
+        yield document_error(None, "its references nest too deeply.")
+
+
+def _schema_error(error: ValidationError) -> FieldError:
+    # "not valid under any of the given schemas" says little: name the likeliest cause.
+    best = best_match([error])
+    return document_error(list(best.absolute_path), _short(best.message))
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 300 else message[:299] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredOperation:
+    """One operation found in a document, in AccessPlane's terms."""
+
+    method: str
+    path: str
+    name: str
+    scopes: list[str]
+
+
+@dataclass
+class _Extraction:
+    operations: list[DeclaredOperation] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def extract_operations(data: dict[str, Any]) -> list[DeclaredOperation]:
+    """Paths x methods of a valid document, with operationId as name and the OAuth2 scopes
+    its security requirements need; an ``InputError`` names each path it cannot convert."""
+    found = _Extraction()
+    schemes = _oauth_schemes(data)
+    default_security = data.get("security")
+    for raw_path, item in (data.get("paths") or {}).items():
+        item = _resolve(data, item)
+        path = convert_path(str(raw_path))
+        problem = template_problem(path)
+        if problem is not None:
+            found.errors.append(document_error(["paths", raw_path], f"the path {problem}."))
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method) if isinstance(item, Mapping) else None
+            if not isinstance(operation, Mapping):
+                continue
+            location = ["paths", raw_path, method]
+            security = operation.get("security", default_security)
+            checks = Checks()
+            scopes = check_scopes(checks, "scopes", _required_scopes(security, schemes))
+            name = str(operation.get("operationId") or "").strip()
+            for error in checks.errors:
+                found.errors.append(document_error([*location, "security"], error.message))
+            if len(name) > 200:
+                found.errors.append(
+                    document_error([*location, "operationId"], "at most 200 characters.")
+                )
+            found.operations.append(DeclaredOperation(method.upper(), path, name, scopes))
+    if found.errors:
+        raise InputError(found.errors[:MAX_REPORTED_ERRORS])
+    return found.operations
+
+
+def convert_path(openapi_path: str) -> str:
+    """An OpenAPI path template as ours: the same ``{name}`` parameters; a trailing ``/`` is
+    dropped (one segment fewer, as gateways route it alike)."""
+    path = openapi_path.strip()
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return path
+
+
+def _resolve(data: dict[str, Any], value: Any) -> Any:
+    """Follow local ``$ref``s (``#/components/...``); the validator has checked they resolve."""
+    for _ in range(MAX_REF_HOPS):
+        if not isinstance(value, Mapping) or not isinstance(value.get("$ref"), str):
+            return value
+        ref = value["$ref"]
+        if not ref.startswith("#/"):
+            return {}
+        target: Any = data
+        for part in ref[2:].split("/"):
+            key = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(key) if isinstance(target, Mapping) else None
+        value = target
+    return {}
+
+
+def _oauth_schemes(data: dict[str, Any]) -> set[str]:
+    """Names of the document's OAuth2 and OpenID Connect security schemes."""
+    schemes = (data.get("components") or {}).get("securitySchemes") or {}
+    return {
+        name
+        for name, scheme in schemes.items()
+        if isinstance(_resolve(data, scheme), Mapping)
+        and _resolve(data, scheme).get("type") in OAUTH_SCHEME_TYPES
+    }
+
+
+def _required_scopes(security: Any, schemes: set[str]) -> list[str]:
+    """The scopes every caller the requirement admits carries.
+
+    A security requirement list is alternatives (any one suffices), each requiring all of its
+    schemes; only OAuth2/OpenID Connect schemes have scopes. One list of scopes that must all be
+    present can only be what every alternative needs: their intersection (so no caller the
+    document admits is refused). An alternative without an OAuth scheme (an API key, or ``{}``
+    for anonymous) needs no scope, and so leaves none.
+    """
+    if not isinstance(security, list) or not security:
+        return []
+    common: list[str] | None = None
+    for requirement in security:
+        needed: list[str] = []
+        if isinstance(requirement, Mapping):
+            for scheme, scopes in requirement.items():
+                if scheme in schemes and isinstance(scopes, list):
+                    needed.extend(str(s) for s in scopes if str(s) not in needed)
+        common = needed if common is None else [s for s in common if s in needed]
+    return common or []
+
+
+async def read_document(text: str) -> list[DeclaredOperation]:
+    """Parse, validate and extract, off the event loop (the steps are CPU work, bounded)."""
+    return await asyncio.to_thread(_read, text)
+
+
+def _read(text: str) -> list[DeclaredOperation]:
+    data = parse_document(text)
+    validate_document(data)
+    return extract_operations(data)
+
+
+@dataclass(frozen=True, slots=True)
+class OperationChange:
+    """An operation the import adds, changes or removes; ``previous_*`` for a changed one."""
+
+    method: str
+    path: str
+    name: str
+    scopes: list[str]
+    previous_name: str | None = None
+    previous_scopes: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import did (or, in a dry run, would do). ``removed`` lists the API's operations
+    the document lacks; they were deleted only when ``pruned``."""
+
+    added: list[OperationChange]
+    changed: list[OperationChange]
+    removed: list[OperationChange]
+    unchanged_count: int
+    dry_run: bool
+    pruned: bool
+
+
+@dataclass
+class _Plan:
+    new: list[DeclaredOperation] = field(default_factory=list)
+    edits: list[tuple[ApiOperation, DeclaredOperation]] = field(default_factory=list)
+    gone: list[ApiOperation] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _plan(existing: Sequence[ApiOperation], declared: Sequence[DeclaredOperation]) -> _Plan:
+    by_key = {(op.method, op.path): op for op in existing}
+    plan = _Plan()
+    for operation in declared:
+        current = by_key.pop((operation.method, operation.path), None)
+        if current is None:
+            plan.new.append(operation)
+        elif current.name != operation.name or sorted(current.scopes) != sorted(operation.scopes):
+            plan.edits.append((current, operation))
+        else:
+            plan.unchanged += 1
+    plan.gone = sorted(by_key.values(), key=lambda op: (op.path, op.method))
+    return plan
+
+
+def _check_duplicates(declared: Sequence[DeclaredOperation]) -> None:
+    """Two OpenAPI paths that convert to one template (``/a`` and ``/a/``) would be one
+    operation declared twice."""
+    seen: set[tuple[str, str]] = set()
+    errors: list[FieldError] = []
+    for operation in declared:
+        key = (operation.method, operation.path)
+        if key in seen:
+            errors.append(
+                document_error(
+                    ["paths", operation.path],
+                    f"{operation.method} {excerpt(operation.path, 80)} is declared twice.",
+                )
+            )
+        seen.add(key)
+    if errors:
+        raise InputError(errors[:MAX_REPORTED_ERRORS])
+
+
+def _result(plan: _Plan, *, dry_run: bool, prune: bool) -> ImportResult:
+    return ImportResult(
+        added=[OperationChange(o.method, o.path, o.name, list(o.scopes)) for o in plan.new],
+        changed=[
+            OperationChange(
+                new.method, new.path, new.name, list(new.scopes), old.name, list(old.scopes)
+            )
+            for old, new in plan.edits
+        ],
+        removed=[OperationChange(o.method, o.path, o.name, list(o.scopes)) for o in plan.gone],
+        unchanged_count=plan.unchanged,
+        dry_run=dry_run,
+        pruned=prune and not dry_run,
+    )
+
+
+async def import_openapi(
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    api_id: uuid.UUID,
+    document: str,
+    dry_run: bool = False,
+    prune: bool = False,
+) -> ImportResult:
+    """Declare the operations of an OpenAPI 3.0/3.1 document on an API one may edit: new ones
+    are added, those whose name or scopes differ are changed, and with ``prune`` those the
+    document lacks are deleted. All in one transaction with one audit event (the counts);
+    ``dry_run`` answers the same diff and writes nothing."""
+    api = await get_accessible_api(session, actor, api_id, Permission.UPDATE_API)
+    declared = await read_document(document)
+    _check_duplicates(declared)
+    existing = list(
+        (
+            await session.scalars(select(ApiOperation).where(col(ApiOperation.api_id) == api.id))
+        ).all()
+    )
+    plan = _plan(existing, declared)
+    kept = len(existing) - (len(plan.gone) if prune else 0)
+    if kept + len(plan.new) > MAX_OPERATIONS_PER_API:
+        raise InputError.one(
+            FIELD,
+            f"An API declares at most {MAX_OPERATIONS_PER_API} operations; the import would "
+            f"leave {kept + len(plan.new)}.",
+            UserErrorCode.INVALID,
+        )
+    result = _result(plan, dry_run=dry_run, prune=prune)
+    if dry_run:
+        return result
+    try:
+        async with transaction(session):
+            _write(session, api, plan, prune=prune)
+            await session.flush()
+            record_change(session, actor, api, AuditAction.IMPORT_OPEN_API, after=_counts(result))
+    except IntegrityError:
+        raise Conflict() from None  # a concurrent edit declared one of the templates
+    return result
+
+
+def _write(session: AsyncSession, api: Api, plan: _Plan, *, prune: bool) -> None:
+    now = utcnow()
+    for operation in plan.new:
+        session.add(
+            ApiOperation(
+                workspace_id=api.workspace_id,
+                api_id=api.id,
+                method=operation.method,
+                path=operation.path,
+                name=operation.name,
+                scopes=list(operation.scopes),
+            )
+        )
+    for current, operation in plan.edits:
+        current.name, current.scopes, current.updated_at = operation.name, operation.scopes, now
+        session.add(current)
+    if prune:
+        for gone in plan.gone:
+            # Through the session: the flush deletes them and tags the API for the caches.
+            session.sync_session.delete(gone)
+
+
+def _counts(result: ImportResult) -> dict[str, Any]:
+    return {
+        "added": len(result.added),
+        "changed": len(result.changed),
+        "removed": len(result.removed) if result.pruned else 0,
+        "unchanged": result.unchanged_count,
+    }

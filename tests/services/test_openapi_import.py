@@ -1,0 +1,310 @@
+"""Importing operations from OpenAPI documents: parsing and its bounds, validation with JSON
+pointers, extraction (names, scopes, templates), the diff, dry runs, pruning and atomicity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from accessplane.errors import InputError, UserErrorCode
+from accessplane.models import ApiOperation, AuditEvent
+from accessplane.services import openapi_import, operations
+from accessplane.services.openapi_import import (
+    MAX_DOCUMENT_BYTES,
+    extract_operations,
+    parse_document,
+    validate_document,
+)
+from tests.support.scenario import Scenario
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "openapi"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def document(paths: dict, **extra) -> str:
+    return json.dumps(
+        {"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": paths, **extra}
+    )
+
+
+def ok(**operation) -> dict:
+    return {"responses": {"200": {"description": "ok"}}, **operation}
+
+
+def messages(error: InputError) -> list[str]:
+    assert {e.field for e in error.errors} == {"document"}
+    return [e.message for e in error.errors]
+
+
+def read(text: str) -> list[tuple]:
+    data = parse_document(text)
+    validate_document(data)
+    return [(o.method, o.path, o.name, o.scopes) for o in extract_operations(data)]
+
+
+def test_an_openapi_3_0_yaml_document() -> None:
+    assert read(fixture("invoices-3.0.yaml")) == [
+        ("GET", "/invoices", "listInvoices", ["invoices:read"]),
+        ("POST", "/invoices", "createInvoice", ["invoices:read", "invoices:write"]),
+        ("GET", "/invoices/{invoiceId}", "getInvoice", ["invoices:read"]),
+        # Alternatives (OAuth2 or an API key): no scope every admitted caller carries.
+        ("DELETE", "/invoices/{invoiceId}", "voidInvoice", []),
+        ("GET", "/health", "health", []),  # security: [] overrides the document's
+    ]
+
+
+def test_an_openapi_3_1_json_document_with_a_referenced_path_item() -> None:
+    assert read(fixture("petstore-3.1.json")) == [
+        ("GET", "/pets", "listPets", ["pets:read"]),
+        ("POST", "/pets", "createPet", ["pets:write", "pets:read"]),
+        ("GET", "/pets/{petId}", "showPetById", ["pets:read"]),
+        ("PUT", "/pets/{petId}", "updatePet", ["pets:write"]),
+    ]
+
+
+def test_scopes_common_to_every_alternative_and_only_of_oauth_schemes() -> None:
+    schemes = {
+        "securitySchemes": {
+            "o": {
+                "type": "oauth2",
+                "flows": {"implicit": {"authorizationUrl": "https://a/x", "scopes": {}}},
+            },
+            "key": {"type": "apiKey", "in": "header", "name": "K"},
+        }
+    }
+    text = document(
+        {
+            "/a": {
+                "get": ok(security=[{"o": ["read", "list"]}, {"o": ["read", "admin"]}]),
+                "put": ok(security=[{"o": ["write"], "key": ["ignored"]}]),
+            }
+        },
+        components=schemes,
+    )
+    assert read(text) == [("GET", "/a", "", ["read"]), ("PUT", "/a", "", ["write"])]
+
+
+def test_a_broken_document_answers_each_problem_with_its_pointer() -> None:
+    with pytest.raises(InputError) as refused:
+        read(fixture("broken-3.0.yaml"))
+    found = messages(refused.value)
+    assert found[0].startswith("Invalid OpenAPI document at /paths/~1invoices/get/responses/200: ")
+    assert "Path parameter 'id' for 'get' operation in '/invoices/{id}'" in found[1]
+
+
+def test_a_missing_field_at_the_root_and_a_wrong_version() -> None:
+    with pytest.raises(InputError) as refused:
+        read(json.dumps({"openapi": "3.1.0", "paths": {}}))
+    assert messages(refused.value) == [
+        "Invalid OpenAPI document at the document's root: 'info' is a required property"
+    ]
+    with pytest.raises(InputError) as refused:
+        read(json.dumps({"swagger": "2.0", "info": {"title": "T", "version": "1"}}))
+    assert "Only OpenAPI 3.0 and 3.1" in messages(refused.value)[0]
+
+
+@pytest.mark.parametrize("ref", ["http://127.0.0.1:9/spec.json", "file:///etc/passwd"])
+def test_references_outside_the_document_are_never_fetched(ref: str) -> None:
+    text = document({"/a": {"get": {"responses": {"200": {"$ref": ref}}}}})
+    with pytest.raises(InputError) as refused:
+        read(text)
+    assert (
+        "cannot be resolved (only references within the document are followed)"
+        in (messages(refused.value)[0])
+    )
+
+
+def test_a_backtracking_pattern_of_the_document_runs_in_linear_time() -> None:
+    """The document's own patterns check its examples and defaults: RE2 runs them, so the
+    classic catastrophic pattern answers at once instead of backtracking for hours."""
+    parameter = {
+        "name": "q",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^(a+)+$", "default": "a" * 64 + "!"},
+    }
+    with pytest.raises(InputError) as refused:
+        read(document({"/a": {"get": ok(parameters=[parameter])}}))
+    assert "does not match" in messages(refused.value)[0]
+
+
+def test_a_yaml_alias_bomb_is_refused_at_its_first_alias() -> None:
+    with pytest.raises(InputError) as refused:
+        parse_document(fixture("alias-bomb.yaml"))
+    assert "YAML aliases (*name) are not accepted" in messages(refused.value)[0]
+    assert "line 4" in messages(refused.value)[0]
+
+
+def test_an_oversized_document_is_refused_before_parsing() -> None:
+    text = " " * MAX_DOCUMENT_BYTES + "{}"
+    with pytest.raises(InputError) as refused:
+        parse_document(text)
+    assert refused.value.errors[0].code == UserErrorCode.TOO_LONG
+    assert messages(refused.value) == ["The document is over 2 MiB."]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests deeper than 64 levels"),
+        ("a:\n" + "".join(" " * (i + 1) + "- \n" for i in range(100)), "deeper than 64"),
+        ("{not json", "Neither valid JSON nor YAML"),
+        ("- a list", "must be a JSON or YAML object"),
+        ("   ", "The document is empty."),
+        ("? [a, b]\n: c\n", "Neither valid JSON nor YAML"),
+    ],
+)
+def test_unreadable_documents(text: str, message: str) -> None:
+    with pytest.raises(InputError) as refused:
+        parse_document(text)
+    assert message in messages(refused.value)[0]
+
+
+def test_paths_that_are_not_templates_are_refused_with_their_pointer() -> None:
+    text = document(
+        {
+            "/report.{format}": {
+                "parameters": [{"name": "format", "in": "path", "required": True, "schema": {}}],
+                "get": ok(),
+            },
+            "/files/../etc": {"get": ok()},
+        }
+    )
+    with pytest.raises(InputError) as refused:
+        read(text)
+    assert messages(refused.value) == [
+        "Invalid OpenAPI document at /paths/~1report.{format}: the path segment "
+        "'report.{format}' must be a literal or one whole {parameter} (a name of letters, "
+        "digits, _ . -).",
+        "Invalid OpenAPI document at /paths/~1files~1..~1etc: the path must not have . or .. "
+        "segments.",
+    ]
+
+
+async def _import(session, world, api, text: str, **options):
+    return await openapi_import.import_openapi(
+        session=session, actor=world.owner.principal, api_id=api.id, document=text, **options
+    )
+
+
+async def _stored(session, api) -> list[tuple]:
+    session.expunge_all()
+    rows = (
+        await session.scalars(
+            select(ApiOperation)
+            .where(col(ApiOperation.api_id) == api.id)
+            .order_by(ApiOperation.path, ApiOperation.method)
+        )
+    ).all()
+    return [(o.method, o.path, o.name, o.scopes) for o in rows]
+
+
+async def test_import_diff_dry_run_and_prune(session, scenario: Scenario) -> None:
+    world = await scenario.workspace()
+    api = await scenario.api(world)
+    owner = world.owner.principal
+    for method, path, name in (
+        ("GET", "/invoices", "listInvoices"),  # unchanged
+        ("POST", "/invoices", "oldName"),  # changed
+        ("GET", "/legacy", "legacy"),  # absent from the document
+    ):
+        scopes = ["invoices:read"] if method == "GET" else []
+        await operations.create_operation(
+            session=session,
+            actor=owner,
+            api_id=api.id,
+            method=method,
+            path=path,
+            name=name,
+            scopes=scopes,
+        )
+    before = await _stored(session, api)
+    text = fixture("invoices-3.0.yaml")
+
+    dry = await _import(session, world, api, text, dry_run=True, prune=True)
+    assert [(c.method, c.path) for c in dry.added] == [
+        ("GET", "/invoices/{invoiceId}"),
+        ("DELETE", "/invoices/{invoiceId}"),
+        ("GET", "/health"),
+    ]
+    [changed] = dry.changed
+    assert (changed.method, changed.name, changed.previous_name) == (
+        "POST",
+        "createInvoice",
+        "oldName",
+    )
+    assert (changed.scopes, changed.previous_scopes) == (["invoices:read", "invoices:write"], [])
+    assert [(c.method, c.path) for c in dry.removed] == [("GET", "/legacy")]
+    assert (dry.unchanged_count, dry.dry_run, dry.pruned) == (1, True, False)
+    assert await _stored(session, api) == before  # a dry run writes nothing
+
+    kept = await _import(session, world, api, text)
+    assert kept.pruned is False
+    assert ("GET", "/legacy", "legacy", ["invoices:read"]) in await _stored(session, api)
+
+    pruned = await _import(session, world, api, text, prune=True)
+    assert (len(pruned.added), len(pruned.changed), pruned.unchanged_count) == (0, 0, 5)
+    assert pruned.pruned is True
+    assert [(m, p) for m, p, _, _ in await _stored(session, api)] == [
+        ("GET", "/health"),
+        ("GET", "/invoices"),
+        ("POST", "/invoices"),
+        ("DELETE", "/invoices/{invoiceId}"),
+        ("GET", "/invoices/{invoiceId}"),
+    ]
+    events = (
+        await session.scalars(
+            select(AuditEvent)
+            .where(col(AuditEvent.action) == "importOpenApi")
+            .order_by(AuditEvent.at)
+        )
+    ).all()
+    assert [e.after for e in events] == [
+        {"added": 3, "changed": 1, "removed": 0, "unchanged": 1},
+        {"added": 0, "changed": 0, "removed": 1, "unchanged": 5},
+    ]
+    assert {e.target_id for e in events} == {api.id}
+
+
+async def test_one_bad_operation_imports_nothing(session, scenario: Scenario) -> None:
+    world = await scenario.workspace()
+    api = await scenario.api(world)
+    schemes = {
+        "securitySchemes": {
+            "o": {
+                "type": "oauth2",
+                "flows": {"implicit": {"authorizationUrl": "https://a/x", "scopes": {}}},
+            }
+        }
+    }
+    text = document(
+        {
+            "/good": {"get": ok()},
+            "/bad": {"get": ok(security=[{"o": ['say "hi"']}])},
+        },
+        components=schemes,
+    )
+
+    with pytest.raises(InputError) as refused:
+        await _import(session, world, api, text)
+
+    assert messages(refused.value) == [
+        "Invalid OpenAPI document at /paths/~1bad/get/security: 'say \"hi\"' is not a valid scope."
+    ]
+    assert await _stored(session, api) == []
+
+
+async def test_two_paths_converting_to_one_template_are_refused(session, scenario) -> None:
+    world = await scenario.workspace()
+    api = await scenario.api(world)
+    with pytest.raises(InputError) as refused:
+        await _import(session, world, api, document({"/a": {"get": ok()}, "/a/": {"get": ok()}}))
+    assert messages(refused.value) == [
+        "Invalid OpenAPI document at /paths/~1a: GET '/a' is declared twice."
+    ]
