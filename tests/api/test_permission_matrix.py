@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import GlobalID
 
 from accessplane.services import access_requests, clients
+from accessplane.services import operations as api_operations
 from accessplane.settings import OidcIssuer, Settings
 from tests.support.calls import add_calls
 from tests.support.certificates import CertificateAuthority, mtls_app, register
-from accessplane.services import operations as api_operations
 from tests.support.graphql import GraphQLClient, Result
 from tests.support.matrix import Case, Entry, Operation, lacking, operations, snapshot
 from tests.support.scenario import Person, Scenario, World, gid
@@ -88,10 +88,6 @@ async def product_id(s: Scenario, w: World) -> str:
     return gid("ApiProduct", (await s.product(w, apis=[await s.api(w)])).id)
 
 
-async def plan_id(s: Scenario, w: World) -> str:
-    return gid("Plan", (await s.plan(w)).id)
-
-
 async def operation_id(s: Scenario, w: World) -> str:
     operation = await api_operations.create_operation(
         session=s.session,
@@ -104,6 +100,10 @@ async def operation_id(s: Scenario, w: World) -> str:
 
 
 OPENAPI = '{"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": {"/a": {}}}'
+
+
+async def plan_id(s: Scenario, w: World) -> str:
+    return gid("Plan", (await s.plan(w)).id)
 
 
 async def request_id(s: Scenario, w: World, *, by_owner: bool = False) -> str:
@@ -231,6 +231,16 @@ MUTATIONS: dict[str, Entry] = {
     ),
     "updateApi": Entry(lambda s, w: _then(api_id(s, w), lambda i: inputs(id=i, name="Re"))),
     "deleteApi": Entry(lambda s, w: _then(api_id(s, w), lambda i: inputs(id=i))),
+    "createApiOperation": Entry(
+        lambda s, w: _then(api_id(s, w), lambda i: inputs(apiId=i, method="GET", path="/a/{id}"))
+    ),
+    "updateApiOperation": Entry(
+        lambda s, w: _then(operation_id(s, w), lambda i: inputs(id=i, name="show"))
+    ),
+    "deleteApiOperation": Entry(lambda s, w: _then(operation_id(s, w), lambda i: inputs(id=i))),
+    "importOpenApi": Entry(
+        lambda s, w: _then(api_id(s, w), lambda i: inputs(apiId=i, document=OPENAPI))
+    ),
     "grantApiAccess": Entry(
         lambda s, w: _then(grant_input(s, w, granted=False), lambda v: {"input": v})
     ),
@@ -261,16 +271,6 @@ MUTATIONS: dict[str, Entry] = {
     "linkServiceAccount": Entry(
         lambda s, w: _done(
             inputs(
-    "createApiOperation": Entry(
-        lambda s, w: _then(api_id(s, w), lambda i: inputs(apiId=i, method="GET", path="/a/{id}"))
-    ),
-    "updateApiOperation": Entry(
-        lambda s, w: _then(operation_id(s, w), lambda i: inputs(id=i, name="show"))
-    ),
-    "deleteApiOperation": Entry(lambda s, w: _then(operation_id(s, w), lambda i: inputs(id=i))),
-    "importOpenApi": Entry(
-        lambda s, w: _then(api_id(s, w), lambda i: inputs(apiId=i, document=OPENAPI))
-    ),
                 workspaceId=w.id,
                 issuer=ISSUER,
                 clientId="ci",
@@ -357,6 +357,7 @@ FIELDS: dict[str, Entry] = {
     },
     "ApiAccess.role": Entry(node(key_id)),
     "ApiProduct.apis": Entry(node(product_id)),
+    "ApiProduct.operations": Entry(node(product_id)),
     # Without getClient, a consumer sees only a client of theirs: the member joins it first.
     "Client.members": Entry(node(client_id), joins_client=True),
     "Client.accessProfiles": Entry(node(client_id)),
@@ -406,7 +407,6 @@ def cases() -> list[Any]:
     for operation in OPERATIONS:
         entry = ENTRIES.get(operation.name)
         applicable = [Case.ALLOWED, Case.ANONYMOUS]
-    "ApiProduct.operations": Entry(node(product_id)),
         if operation.permissions:
             applicable.append(Case.FORBIDDEN)
         if entry is None or entry.foreign:
