@@ -33,6 +33,7 @@ from accessplane.calls_export import CallsExport
 from accessplane.console import Console
 from accessplane.context import Context
 from accessplane.db import create_engine
+from accessplane.db.engine import pool_usage
 from accessplane.db.session import RequestSession, request_sessions
 from accessplane.decision.cache import DecisionCache
 from accessplane.decision.calls import CallLog
@@ -44,7 +45,11 @@ from accessplane.decision.ratelimits import Limiter, storage_for
 from accessplane.decision.usage import DecisionUsage
 from accessplane.errors import Unauthenticated
 from accessplane.net import client_ip
+from accessplane.notify.backlog import outbox_query
 from accessplane.notify.outbox import in_process_worker
+from accessplane.observability.http import HttpMetricsMiddleware, HttpTracingMiddleware
+from accessplane.observability.logging import bind_principal, configure_logging, request_context
+from accessplane.observability.observers import Observers, observers
 from accessplane.schema.build import build_schema
 from accessplane.services import clients
 from accessplane.services.api_access import ApiAccessUsage
@@ -79,7 +84,8 @@ class RequestIdMiddleware:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        with request_context(request_id):  # logs written for the request carry its id
+            await self.app(scope, receive, send_with_id)
 
 
 def count_values(data: object, *, stop_after: int) -> int:
@@ -107,9 +113,15 @@ class GraphQLApp(GraphQL[Context, None]):
         settings: Settings,
         credentials: Credentials | None = None,
         console: Console | None = None,
+        observed: Observers | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(build_schema(settings), **kwargs)
+        schema = build_schema(
+            settings,
+            metrics=observed.graphql if observed else None,
+            tracing=observed.tracing if observed else None,
+        )
+        super().__init__(schema, **kwargs)
         self.sessions = sessions
         self.settings = settings
         self.credentials = credentials or Credentials(settings)
@@ -172,9 +184,19 @@ class GraphQLApp(GraphQL[Context, None]):
             error = failure
         if viewer is not None:
             viewer = replace(viewer, ip=ip, request_id=request_id)
+            _name_in_logs(viewer)
         return Context(
             session=session, settings=settings, viewer=viewer, auth_error=error, request=request
         )
+
+
+def _name_in_logs(viewer: Principal) -> None:
+    """The principal, and its workspace when it has exactly one, in the request's logs."""
+    workspaces = list(viewer.memberships)
+    bind_principal(
+        str(viewer.id) if viewer.id else None,
+        str(workspaces[0]) if len(workspaces) == 1 else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -189,8 +211,14 @@ class DataPlane:
     calls: CallLog | None = None
 
 
-def data_plane(settings: Settings, engine: AsyncEngine, credentials: Credentials) -> DataPlane:
-    """The decision cache, rate limiter, usage counter and decider, sharing ``engine``."""
+def data_plane(
+    settings: Settings,
+    engine: AsyncEngine,
+    credentials: Credentials,
+    observed: Observers | None = None,
+) -> DataPlane:
+    """The decision cache, rate limiter, usage counter and decider, sharing ``engine``; their
+    metrics go to ``observed``'s hub (a hub of their own without it)."""
     cache = DecisionCache(
         size=settings.decision_cache_size,
         unknown_size=settings.decision_negative_cache_size,
@@ -224,7 +252,13 @@ def data_plane(settings: Settings, engine: AsyncEngine, credentials: Credentials
         usage=usage,
         calls=calls,
         invalidator=invalidator,
-        metrics=DecisionMetrics(cache.sizes, limiter.stats),
+        metrics=DecisionMetrics(
+            cache.sizes,
+            limiter.stats,
+            cache_lookups=cache.lookups,
+            hub=observed.hub if observed else None,
+            tracing=observed.tracing if observed else None,
+        ),
     )
 
 
@@ -275,6 +309,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = state.settings
     engine: AsyncEngine = state.engine
     plane: DataPlane = state.data_plane
+    observed: Observers = state.observers
     # API Access usage is counted in memory by the request sessions and written in batches;
     # the notification worker runs here too when configured (docs/api-access.md).
     usage = ApiAccessUsage(async_sessionmaker(engine, expire_on_commit=False))
@@ -291,14 +326,19 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         plane.calls.running() if plane.calls is not None else nullcontext(),
         listening(engine, plane.invalidator),
         in_process_worker(settings, engine),
+        observed.hub.sampling(),
     ):
         yield
+    if observed.tracing is not None:
+        observed.tracing.shutdown()
     await plane.decider.limiter.aclose()
     if state.own_engine:
         await engine.dispose()
 
 
-def middleware(settings: Settings, plane: DataPlane) -> list[Middleware]:
+def middleware(
+    settings: Settings, plane: DataPlane, observed: Observers | None = None
+) -> list[Middleware]:
     """The middleware stack, outermost first."""
     stack = [
         # First: gateways' decisions skip the console's session, CORS and routing entirely.
@@ -317,6 +357,11 @@ def middleware(settings: Settings, plane: DataPlane) -> list[Middleware]:
             multipart_max_bytes=settings.max_body_bytes + settings.client_logo_max_bytes,
         ),
     ]
+    if observed is not None:
+        # After the decision endpoints, which count themselves: their hot path stays as it was.
+        stack.insert(1, Middleware(HttpMetricsMiddleware, metrics=observed.http))
+        if observed.tracing is not None:  # outermost: decisions get a request span too
+            stack.insert(0, Middleware(HttpTracingMiddleware, tracing=observed.tracing))
     if settings.cors_origins:
         stack.append(
             Middleware(
@@ -352,6 +397,7 @@ def routes(
     sessions: async_sessionmaker[RequestSession],
     credentials: Credentials,
     metrics: DecisionMetrics,
+    observed: Observers | None = None,
 ) -> list[BaseRoute]:
     """Every route, in matching order."""
     console = Console(settings)
@@ -360,6 +406,7 @@ def routes(
         settings=settings,
         credentials=credentials,
         console=console,
+        observed=observed,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=False,  # a GET must never change state or leak via logs/referers
         # Client logos are uploaded as GraphQL multipart requests; cookie sessions still need
@@ -383,19 +430,48 @@ def routes(
     ]
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
-    """Build the application; ``engine`` lets tests share theirs."""
+def observe_storage(observed: Observers, engine: AsyncEngine) -> None:
+    """The connection pool's gauges, and the outbox backlog queried at each scrape."""
+    observed.hub.gauge_from(
+        "accessplane_db_pool_connections",
+        "Database connections of the pool by state (checked_out, idle, overflow) and its "
+        "configured size (state size), summed over the workers.",
+        lambda: pool_usage(engine),
+        labels=["state"],
+    )
+    observed.hub.add_query("outbox", outbox_query(async_sessionmaker(engine)))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    observed: Observers | None = None,
+) -> Starlette:
+    """Build the application; ``engine`` lets tests share theirs, ``observed`` give their
+    own tracing."""
     settings = settings or get_settings()
+    # A server worker's first chance to set up its logging (a host that did already keeps its own).
+    configure_logging(settings.log_format, settings.log_level)
     own_engine = engine is None
     engine = engine or create_engine(settings.database_url, echo=settings.database_echo)
     sessions = request_sessions(engine)
     credentials = Credentials(settings)
-    plane = data_plane(settings, engine, credentials)
+    observed = observed or observers(settings)
+    observe_storage(observed, engine)
+    plane = data_plane(settings, engine, credentials, observed)
     app = Starlette(
-        routes=routes(settings, sessions=sessions, credentials=credentials, metrics=plane.metrics),
-        middleware=middleware(settings, plane),
+        routes=routes(
+            settings,
+            sessions=sessions,
+            credentials=credentials,
+            metrics=plane.metrics,
+            observed=observed,
+        ),
+        middleware=middleware(settings, plane, observed),
         lifespan=lifespan,
     )
+    app.state.observers = observed
     app.state.engine = engine
     app.state.own_engine = own_engine
     app.state.sessions = sessions

@@ -10,7 +10,6 @@ command with one line on stderr and exit code 1, never a traceback.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -59,10 +58,37 @@ def operator_errors() -> Iterator[None]:
         raise fail(_one_line(error)) from None
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO)
-    # Alembic announces each of its plugins at INFO on import: noise before every start.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+def _configure_logging(settings: Settings) -> dict[str, Any]:
+    """Text or JSON lines at the configured level (``ACCESSPLANE_LOG_FORMAT``/``_LEVEL``);
+    returns the configuration, which uvicorn applies in each server worker too."""
+    from accessplane.observability.logging import configure_logging
+
+    return configure_logging(settings.log_format, settings.log_level)
+
+
+@contextmanager
+def metrics_directory(workers: int) -> Iterator[str | None]:
+    """With several workers, a fresh private directory (mode 0700) for their shared metrics
+    in ``PROMETHEUS_MULTIPROC_DIR``, set before they start and removed when the server
+    stops: a scrape answered by any worker then counts all of them. One worker keeps its
+    metrics in memory, so an inherited directory is ignored."""
+    import shutil
+    import tempfile
+
+    from accessplane.observability.metrics import MULTIPROCESS_DIR
+
+    previous = os.environ.pop(MULTIPROCESS_DIR, None)
+    path = tempfile.mkdtemp(prefix="accessplane-metrics-") if workers > 1 else None
+    if path is not None:
+        os.environ[MULTIPROCESS_DIR] = path
+    try:
+        yield path
+    finally:
+        os.environ.pop(MULTIPROCESS_DIR, None)
+        if previous is not None:
+            os.environ[MULTIPROCESS_DIR] = previous
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _one_line(error: Exception) -> str:
@@ -301,24 +327,26 @@ def serve(
         if port is not None:
             settings.port = port
         _check_workers(settings, workers)  # before migrating: a refused start changes nothing
-        _configure_logging()
+        log_config = _configure_logging(settings)
         result = run(_start(settings))
     if result is not None:
         _show_bootstrap(result, settings)
     import uvicorn
 
     loop, http = server_stack()
-    uvicorn.run(
-        "accessplane.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=False,
-        loop=loop,
-        http=http,
-    )
+    with metrics_directory(workers):
+        uvicorn.run(
+            "accessplane.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=False,
+            loop=loop,
+            http=http,
+            log_config=log_config,
+        )
 
 
 @app.command()
@@ -330,7 +358,7 @@ def worker(
 
     with operator_errors():
         settings = load_settings()
-        _configure_logging()
+        _configure_logging(settings)
         run(_migrate(settings))
     report = run(run_worker(settings, once=once))
     if report is not None:

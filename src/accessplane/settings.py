@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 # Only good for a laptop: production refuses to start with it.
@@ -170,6 +177,20 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus); with a token set it must come as ``Authorization: Bearer``.
     metrics_enabled: bool = True
     metrics_token: SecretStr | None = None
+    # Logs (docs/observability.md): plain ``text`` lines or one ``json`` object per line.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # OpenTelemetry tracing, exported over OTLP/HTTP (needs the ``otel`` extra). The endpoint
+    # is the traces URL, e.g. http://collector:4318/v1/traces; unset, the exporter's own
+    # OTEL_EXPORTER_OTLP_* variables or default apply.
+    otel_enabled: bool = False
+    otel_endpoint: str | None = None
+    otel_service_name: str = "accessplane"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -26,6 +26,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+def pool_usage(engine: AsyncEngine) -> dict[tuple[str, ...], float]:
+    """The connection pool's state for the metrics, by state: ``checked_out`` (in use),
+    ``idle`` (open, waiting), ``overflow`` (open beyond the pool's size), and ``size`` (the
+    configured pool size); empty for a pool that keeps no connections."""
+    pool: Any = engine.pool
+    try:
+        return {
+            ("checked_out",): pool.checkedout(),
+            ("idle",): pool.checkedin(),
+            ("overflow",): max(0, pool.overflow()),
+            ("size",): pool.size(),
+        }
+    except AttributeError:  # NullPool, StaticPool: nothing pooled to report
+        return {}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers work while one writer commits; foreign keys are off by default in SQLite.

@@ -66,6 +66,8 @@ class DecisionCache:
         self._by_tag: dict[str, Hashable | set[Hashable]] = {}
         self._interned: dict[Any, Any] = {}
         self.generation = 0
+        # Plain counts (read by the metrics at scrape time): hit ratios cost nothing per call.
+        self.hits = self.misses = self.unknown_hits = 0
         # The identifiers of the APIs MTLS products hold (``loading.certificate_apis``) and
         # when they expire: one value, not a credential, so kept apart from ``entries``.
         self._certificate_apis: tuple[frozenset[str], float] | None = None
@@ -97,11 +99,14 @@ class DecisionCache:
         """The cached value, or None when absent or older than the TTL."""
         entry = self.entries.get(key)
         if entry is None:
+            self.misses += 1
             return None
         if entry.expires <= self.clock():
             self._drop(key)
+            self.misses += 1
             return None
         self.entries.move_to_end(key)
+        self.hits += 1
         return entry.value
 
     def put(self, key: Hashable, value: Any, tags: Iterable[str], generation: int) -> None:
@@ -130,6 +135,7 @@ class DecisionCache:
             del self.unknown[key]
             return False
         self.unknown.move_to_end(key)
+        self.unknown_hits += 1
         return True
 
     def put_unknown(self, key: Hashable, generation: int) -> None:
@@ -190,3 +196,12 @@ class DecisionCache:
 
     def sizes(self) -> dict[str, int]:
         return {"credentials": len(self.entries), "unknown": len(self.unknown)}
+
+    def lookups(self) -> dict[tuple[str, str], int]:
+        """Look-ups so far by (cache, result): ``credentials`` counts every ``get``, ``unknown``
+        the credentials known to be unknown (a ``credentials`` miss answered without SQL)."""
+        return {
+            ("credentials", "hit"): self.hits,
+            ("credentials", "miss"): self.misses,
+            ("unknown", "hit"): self.unknown_hits,
+        }

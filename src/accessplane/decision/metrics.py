@@ -1,30 +1,24 @@
-"""Prometheus metrics of the decision endpoint, and the endpoint that exposes them.
+"""Prometheus metrics of the decision endpoint, and the endpoint that exposes every metric.
 
-Each ``DecisionMetrics`` holds a registry of its own: an application (or a test) may build
-several in one process, which the global default registry refuses.
+The metrics live in a ``MetricsHub`` (``observability/metrics.py``): with one process in a
+registry of their own (an application, or a test, may build several in one process, which the
+global default registry refuses), with several server workers summed over all of them.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
-    generate_latest,
-)
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from accessplane.decision.ratelimits import FailureMode, LimiterStats
 from accessplane.decision.reasons import Reason
+from accessplane.observability.metrics import MetricsHub, Reading
+from accessplane.observability.tracing import Tracing
 
 ENDPOINTS = ("check", "authorize")
 # A decision from the caches takes tens of microseconds; one that reads the database a few
@@ -43,81 +37,57 @@ DURATION_BUCKETS = (
     0.25,
     0.5,
 )
-_CACHE_ENTRIES = "accessplane_decision_cache_entries"
-_CACHE_HELP = "Entries held by the decision endpoint's caches."
 
 
-class _CacheEntries(Collector):
-    """A gauge per cache kind, read from the callback at each scrape (never stale)."""
-
-    def __init__(self, cache_sizes: Callable[[], Mapping[str, int]]) -> None:
-        self.cache_sizes = cache_sizes
-
-    def describe(self) -> Iterable[Metric]:
-        # Named without calling the callback: registration happens before the caches exist.
-        return [GaugeMetricFamily(_CACHE_ENTRIES, _CACHE_HELP, labels=["kind"])]
-
-    def collect(self) -> Iterable[Metric]:
-        family = GaugeMetricFamily(_CACHE_ENTRIES, _CACHE_HELP, labels=["kind"])
-        for kind, size in sorted(self.cache_sizes().items()):
-            family.add_metric([kind], size)
-        return [family]
-
-
-class _LimiterCounters(Collector):
-    """Outages of the shared rate-limit counters and the decisions taken during them, read
-    from the limiter's own counts at each scrape (nothing to do per request)."""
-
-    def __init__(self, stats: LimiterStats) -> None:
-        self.stats = stats
-
-    def collect(self) -> Iterable[Metric]:
-        outages = CounterMetricFamily(
-            "accessplane_limiter_outages",  # exposed as accessplane_limiter_outages_total
-            "Times the shared rate-limit counters (Redis) became unreachable.",
-            value=self.stats.outages,
-        )
-        decisions = CounterMetricFamily(
-            "accessplane_limiter_unavailable_decisions",
-            "Decisions with a rate limit or quota taken while the shared counters were "
-            "unreachable, by failure mode (closed: refused, open: counted in memory).",
-            labels=["mode"],
-        )
-        for mode in FailureMode:
-            decisions.add_metric([mode.value], self.stats.decisions[mode])
-        return [outages, decisions]
+def _by_kind(read: Callable[[], Mapping[str, int]]) -> Callable[[], Reading]:
+    return lambda: {(kind,): size for kind, size in read().items()}
 
 
 class DecisionMetrics:
-    """Decisions by endpoint and reason, their duration, the caches' sizes and the process's
-    own metrics (CPU, resident memory, open files), in a registry of its own; with
-    ``limiter_stats``, the outages of the shared rate-limit counters too."""
+    """Decisions by endpoint and reason and their duration; with ``cache_sizes``, the caches'
+    sizes; with ``cache_lookups``, their hits and misses; with ``limiter_stats``, the outages
+    of the shared rate-limit counters. ``hub`` holds them (a new one by default, which also
+    exposes the process's own metrics); with ``tracing``, each decision is a span too."""
 
     def __init__(
         self,
         cache_sizes: Callable[[], Mapping[str, int]] | None = None,
         limiter_stats: LimiterStats | None = None,
+        *,
+        cache_lookups: Callable[[], Mapping[tuple[str, str], int]] | None = None,
+        hub: MetricsHub | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
-        self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
-        self._decisions = Counter(
+        self.hub = hub or MetricsHub()
+        self.registry = self.hub.registry
+        self.tracing = tracing
+        self._decisions = self.hub.counter(
             "accessplane_decisions",  # exposed as accessplane_decisions_total
             "Decisions answered, by endpoint and reason.",
             ["endpoint", "reason"],
-            registry=self.registry,
         )
-        self._duration = Histogram(
+        self._duration = self.hub.histogram(
             "accessplane_decision_duration_seconds",
             "Time to reach a decision, by endpoint.",
             ["endpoint"],
             buckets=DURATION_BUCKETS,
-            registry=self.registry,
         )
         if cache_sizes is not None:
-            self.registry.register(_CacheEntries(cache_sizes))
+            self.hub.gauge_from(
+                "accessplane_decision_cache_entries",
+                "Entries held by the decision endpoint's caches (summed over the workers).",
+                _by_kind(cache_sizes),
+                labels=["kind"],
+            )
+        if cache_lookups is not None:
+            self.hub.counter_from(
+                "accessplane_decision_cache_lookups",
+                "Look-ups in the decision caches, by cache kind and result (hit, miss).",
+                lambda: {key: float(count) for key, count in cache_lookups().items()},
+                labels=["kind", "result"],
+            )
         if limiter_stats is not None:
-            self.registry.register(_LimiterCounters(limiter_stats))
+            self._limiter_counters(limiter_stats)
         # Every series exists from the start (a rate over a series that appears late misses
         # its first increase), and ``observe`` finds its children by one dict lookup rather
         # than the label validation and lock of ``labels()``.
@@ -127,6 +97,22 @@ class DecisionMetrics:
             for reason in Reason
         }
         self._histograms = {endpoint: self._duration.labels(endpoint) for endpoint in ENDPOINTS}
+
+    def _limiter_counters(self, stats: LimiterStats) -> None:
+        """Outages of the shared rate-limit counters and the decisions taken during them, read
+        from the limiter's own counts (nothing to do per request)."""
+        self.hub.counter_from(
+            "accessplane_limiter_outages",  # exposed as accessplane_limiter_outages_total
+            "Times the shared rate-limit counters (Redis) became unreachable.",
+            lambda: {(): stats.outages},
+        )
+        self.hub.counter_from(
+            "accessplane_limiter_unavailable_decisions",
+            "Decisions with a rate limit or quota taken while the shared counters were "
+            "unreachable, by failure mode (closed: refused, open: counted in memory).",
+            lambda: {(mode.value,): stats.decisions[mode] for mode in FailureMode},
+            labels=["mode"],
+        )
 
     def observe(self, *, endpoint: str, reason: Reason, seconds: float) -> None:
         """Count one decision and its duration (called on every decision)."""
@@ -140,14 +126,32 @@ class DecisionMetrics:
             histogram = self._histograms[endpoint] = self._duration.labels(endpoint)
         counter.inc()
         histogram.observe(seconds)
+        if self.tracing is not None:
+            self.tracing.record(
+                "decision",
+                seconds=seconds,
+                attributes={
+                    "accessplane.decision.endpoint": endpoint,
+                    "accessplane.decision.reason": str(reason),
+                },
+            )
 
     def render(self) -> tuple[bytes, str]:
-        """The Prometheus text exposition of every metric, and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        """The Prometheus text exposition of every metric (without scrape-time queries), and
+        its content type."""
+        return self.hub.render(), CONTENT_TYPE_LATEST
+
+    async def scrape(self) -> tuple[bytes, str]:
+        """What /metrics answers: ``render`` plus the hub's scrape-time queries."""
+        return await self.hub.scrape()
+
+
+class Scraped(Protocol):
+    async def scrape(self) -> tuple[bytes, str]: ...
 
 
 def metrics_endpoint(
-    metrics: DecisionMetrics, token: str | None
+    metrics: Scraped, token: str | None
 ) -> Callable[[Request], Awaitable[Response]]:
     """A Starlette endpoint answering the metrics. With a ``token`` (an empty one counts as
     none), only requests carrying ``Authorization: Bearer <token>`` get them; others get 401."""
@@ -160,7 +164,7 @@ def metrics_endpoint(
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-        payload, content_type = metrics.render()
+        payload, content_type = await metrics.scrape()
         return Response(payload, media_type=content_type)
 
     return endpoint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Protocol
@@ -89,18 +90,33 @@ class SmtpSender:
             raise DeliveryError(f"{type(error).__name__}: {error}"[:300], permanent=False) from None
 
 
+# What the log keeps of a mail's text: its start, on one line, with anything shaped like a
+# token or secret (our prefixes, or a long unbroken run of token characters) masked. Mails
+# carry no tokens; this keeps a template mistake from putting one in the log.
+EXCERPT_CHARS = 400
+_SECRET_LIKE = re.compile(r"\b(?:apk|apt|whsec)_\S+|[A-Za-z0-9_\-+/=]{32,}")
+
+
+def log_excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A bounded, token-free, one-line excerpt of a mail's text for the log."""
+    flat = " ".join(text[: limit * 4].split())
+    masked = _SECRET_LIKE.sub("[redacted]", flat)
+    return masked if len(masked) <= limit else masked[:limit] + "…"
+
+
 class LogSender:
     """Writes each mail to the log: for development, and when no SMTP server is configured.
-    Mails never carry tokens, so the log does not either."""
+    Recipient, subject and a bounded excerpt of the text (``log_excerpt``), never the whole
+    body: a log is kept and shipped far more widely than a mailbox."""
 
     async def send(self, message: EmailMessage) -> None:
         body = message.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
         logger.info(
-            "email (no SMTP configured) to %s, subject %r:\n%s",
+            "email (no SMTP configured) to %s, subject %r: %s",
             message["To"],
             message["Subject"],
-            text,
+            log_excerpt(text),
         )
 
 

@@ -23,6 +23,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from accessplane.errors import DomainError, ErrorCode, InputError
+from accessplane.observability.graphql import GraphQLMetrics, OperationObserver
+from accessplane.observability.tracing import Tracing
 from accessplane.resolvers.access_profiles import AccessProfileMutations
 from accessplane.resolvers.access_requests import AccessRequestMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
@@ -142,9 +144,15 @@ class UserErrorInputPaths(SchemaExtension):
                 }
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(
+    settings: Settings,
+    *,
+    metrics: GraphQLMetrics | None = None,
+    tracing: Tracing | None = None,
+) -> strawberry.Schema:
     """The schema, with depth, alias and token limits, cached parsing and validation, and
-    internal errors masked."""
+    internal errors masked; with ``metrics`` or ``tracing``, operations are counted, timed
+    and traced."""
     # Factories, so each request gets fresh extension instances; the parser and validation
     # caches are module-level LRUs in Strawberry, shared across requests all the same. The depth
     # and alias rules are built once here: the limiter extensions would build new rule classes
@@ -164,6 +172,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    if metrics is not None or tracing is not None:
+        # Last: it leaves the operation first, seeing errors before MaskErrors hides them.
+        extensions.append(partial(OperationObserver, metrics=metrics, tracing=tracing))
     return AccessPlaneSchema(
         query=RootQuery,
         mutation=Mutation,
