@@ -23,8 +23,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from accessplane.errors import DomainError, ErrorCode, InputError
-from accessplane.observability.graphql import GraphQLMetrics, OperationObserver
-from accessplane.observability.tracing import Tracing
 from accessplane.resolvers.access_profiles import AccessProfileMutations
 from accessplane.resolvers.access_requests import AccessRequestMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
@@ -35,9 +33,9 @@ from accessplane.resolvers.grants import GrantMutations
 from accessplane.resolvers.groups import GroupMutations
 from accessplane.resolvers.members import MemberMutations
 from accessplane.resolvers.notifications import NotificationMutations
+from accessplane.resolvers.operations import OperationMutations
 from accessplane.resolvers.plans import PlanMutations
 from accessplane.resolvers.products import ProductMutations
-from accessplane.resolvers.operations import OperationMutations
 from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
@@ -55,10 +53,10 @@ class Mutation(
     RoleMutations,
     GroupMutations,
     ApiMutations,
+    OperationMutations,
     GrantMutations,
     ApiAccessMutations,
     NotificationMutations,
-    OperationMutations,
     ServiceAccountMutations,
     ClientMutations,
     AccessProfileMutations,
@@ -144,15 +142,9 @@ class UserErrorInputPaths(SchemaExtension):
                 }
 
 
-def build_schema(
-    settings: Settings,
-    *,
-    metrics: GraphQLMetrics | None = None,
-    tracing: Tracing | None = None,
-) -> strawberry.Schema:
+def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema, with depth, alias and token limits, cached parsing and validation, and
-    internal errors masked; with ``metrics`` or ``tracing``, operations are counted, timed
-    and traced."""
+    internal errors masked."""
     # Factories, so each request gets fresh extension instances; the parser and validation
     # caches are module-level LRUs in Strawberry, shared across requests all the same. The depth
     # and alias rules are built once here: the limiter extensions would build new rule classes
@@ -172,9 +164,6 @@ def build_schema(
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    if metrics is not None or tracing is not None:
-        # Last: it leaves the operation first, seeing errors before MaskErrors hides them.
-        extensions.append(partial(OperationObserver, metrics=metrics, tracing=tracing))
     return AccessPlaneSchema(
         query=RootQuery,
         mutation=Mutation,
