@@ -136,6 +136,19 @@ class Settings(BaseSettings):
     # How long a claimed notification stays with its worker before another may take it over.
     notification_claim_seconds: float = Field(default=300.0, gt=0)
     reminder_scan_interval: float = Field(default=60.0, gt=0)
+    # Webhooks (docs/observability.md): endpoints per workspace, and their delivery outbox.
+    # Targets on loopback, private, link-local and other non-public addresses are refused
+    # (at create and on every delivery) unless this is set: only for trusted networks.
+    webhook_allow_private_targets: bool = False
+    webhook_max_endpoints: int = Field(default=20, ge=1, le=1000)
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60)
+    # After the n-th failed attempt: base x 4^(n-1), at most max, +/- 20 % jitter; FAILED after
+    # max_attempts (8 attempts span about 21 hours).
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=10 * 3600.0, gt=0)
+    webhook_batch_size: int = Field(default=50, ge=1, le=500)
+    webhook_concurrency: int = Field(default=10, ge=1, le=100)
 
     # The decision endpoint (docs/decision.md).
     # Gateways must send it in X-AccessPlane-Gateway-Secret; unset: the endpoint is open.

@@ -12,11 +12,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from strawberry.relay import GlobalID
 
+from accessplane.models import WebhookDelivery, WebhookDeliveryStatus
 from accessplane.services import access_requests, clients
 from accessplane.services import operations as api_operations
+from accessplane.services.webhooks import WebhookPolicy, create_endpoint, secret_cipher
 from accessplane.settings import OidcIssuer, Settings
 from tests.support.calls import add_calls
 from tests.support.certificates import CertificateAuthority, mtls_app, register
@@ -104,6 +108,32 @@ OPENAPI = '{"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths":
 
 async def plan_id(s: Scenario, w: World) -> str:
     return gid("Plan", (await s.plan(w)).id)
+
+
+async def webhook_endpoint_id(s: Scenario, w: World) -> str:
+    """An endpoint subscribed to everything (its own creation gives it a delivery); its
+    host is never contacted."""
+    issued = await create_endpoint(
+        session=s.session,
+        actor=w.owner.principal,
+        policy=WebhookPolicy(fernet=secret_cipher(s.secret), allow_private_targets=True),
+        workspace_id=w.workspace.id,
+        url="https://hooks.example.com/accessplane",
+        event_types=["*"],
+    )
+    return gid("WebhookEndpoint", issued.endpoint.id)
+
+
+async def webhook_delivery_id(s: Scenario, w: World) -> str:
+    """A delivery that failed for good, so that it may be sent again."""
+    endpoint = uuid.UUID(GlobalID.from_id(await webhook_endpoint_id(s, w)).node_id)
+    delivery = await s.session.scalar(
+        select(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint)
+    )
+    assert delivery is not None
+    delivery.status = WebhookDeliveryStatus.FAILED
+    await s.session.commit()
+    return gid("WebhookDelivery", delivery.id)
 
 
 async def request_id(s: Scenario, w: World, *, by_owner: bool = False) -> str:
@@ -314,6 +344,23 @@ MUTATIONS: dict[str, Entry] = {
     "createPlan": Entry(lambda s, w: _done(inputs(workspaceId=w.id, name="Gold"))),
     "updatePlan": Entry(lambda s, w: _then(plan_id(s, w), lambda i: inputs(id=i, name="Re"))),
     "deletePlan": Entry(lambda s, w: _then(plan_id(s, w), lambda i: inputs(id=i))),
+    "createWebhookEndpoint": Entry(
+        lambda s, w: _done(
+            inputs(workspaceId=w.id, url="https://93.184.215.14/hooks", eventTypes=["*"])
+        )
+    ),
+    "updateWebhookEndpoint": Entry(
+        lambda s, w: _then(webhook_endpoint_id(s, w), lambda i: inputs(id=i, enabled=False))
+    ),
+    "rotateWebhookEndpointSecret": Entry(
+        lambda s, w: _then(webhook_endpoint_id(s, w), lambda i: inputs(id=i))
+    ),
+    "deleteWebhookEndpoint": Entry(
+        lambda s, w: _then(webhook_endpoint_id(s, w), lambda i: inputs(id=i))
+    ),
+    "redeliverWebhook": Entry(
+        lambda s, w: _then(webhook_delivery_id(s, w), lambda i: inputs(id=i))
+    ),
     "submitAccessRequest": Entry(submit_input),
     "approveAccessRequest": Entry(
         lambda s, w: _then(request_id(s, w), lambda i: inputs(id=i, reason="Fine."))
@@ -350,6 +397,8 @@ FIELDS: dict[str, Entry] = {
     },
     # A call is no node: read on the workspace's first call, which names an app and an API.
     **{f"Call.{name}": Entry(a_call) for name in ("accessProfile", "api")},
+    "Workspace.webhookEndpoints": Entry(the_workspace),
+    "WebhookEndpoint.deliveries": Entry(node(webhook_endpoint_id)),
     "Workspace.explainAccess": Entry(explain_input),
     **{
         f"Api.{name}": Entry(node(api_id))

@@ -112,6 +112,17 @@ PLAIN: dict[str, tuple[set[str], str]] = {
         {"workspace", "roleName", "permissions", "allApis", "permissionConstraints"},
         "the caller's own memberships",
     ),
+    "WebhookDelivery": (
+        {"id", "eventType", "messageId", "payload", "status", "attempts", "nextAttemptAt"}
+        | {"lastStatusCode", "lastError", "createdAt", "deliveredAt"},
+        "reached only through WebhookEndpoint.deliveries or node, both checked for manageWebhooks",
+    ),
+    "WebhookEndpoint": (
+        {"id", "url", "description", "eventTypes", "enabled", "secretHint", "createdBy"}
+        | {"createdAt", "updatedAt"},
+        "reached only through webhookEndpoints or node, both checked for manageWebhooks "
+        "(never the secret)",
+    ),
     "Workspace": ({"id", "name", "slug", "createdAt"}, "readable by every member of it"),
     "WorkspaceConfigChange": (
         {"action", "kind", "name", "detail", "line"},

@@ -45,6 +45,7 @@ class Permission(StrEnum):
     GET_AUDIT_LOG = "getAuditLog"
     GET_CALL_LOG = "getCallLog"
     MANAGE_NOTIFICATIONS = "manageNotifications"
+    MANAGE_WEBHOOKS = "manageWebhooks"
 
 
 # Permissions that may carry a constraint, and the constraint's name.
@@ -84,6 +85,7 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.GET_AUDIT_LOG: "Read the audit log.",
     Permission.GET_CALL_LOG: "Read and export the call log (every decision of the gateways).",
     Permission.MANAGE_NOTIFICATIONS: "Change email notification settings.",
+    Permission.MANAGE_WEBHOOKS: "See and manage webhook endpoints and their deliveries.",
 }
 
 _ALL = frozenset(Permission)

@@ -41,6 +41,7 @@ from accessplane.models.roles import Role
 from accessplane.models.service_accounts import ServiceAccount
 from accessplane.models.usage import CredentialUsage, CredentialUsageHour
 from accessplane.models.users import User
+from accessplane.models.webhooks import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from accessplane.models.workspaces import Workspace
 
 __all__ = [
@@ -89,6 +90,9 @@ __all__ = [
     "Role",
     "ServiceAccount",
     "User",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
     "Weekday",
     "Workspace",
 ]

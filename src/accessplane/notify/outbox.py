@@ -38,6 +38,7 @@ from accessplane.notify.sender import (
     build_message,
     sender_from_settings,
 )
+from accessplane.notify.webhooks import WebhookSender
 from accessplane.services.api_access import prune_revocations
 from accessplane.services.calls import keep_call_log
 from accessplane.settings import Settings
@@ -214,6 +215,7 @@ class Worker:
         self.sessions = sessions
         self.settings = settings
         self.outbox = Outbox(sessions, sender, settings)
+        self.webhooks = WebhookSender(sessions, settings)
         self.links = ConsoleLinks.from_settings(settings)
         self._last_scan: datetime | None = None
 
@@ -236,7 +238,9 @@ class Worker:
                 self.sessions, now=moment, retention_days=self.settings.call_log_retention_days
             )
             self._last_scan = moment
-        return await self.outbox.process_due(now)
+        report = await self.outbox.process_due(now)
+        await self.webhooks.process_due(now)  # webhook deliveries share the loop, not the table
+        return report
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until ``stop`` is set; a failing pass (database down) is logged and retried."""

@@ -27,6 +27,7 @@ from accessplane.models import ApiAccess, ApiAccessReminder, NotificationKind, W
 from accessplane.models.base import UTCDateTime, utcnow
 from accessplane.notify.links import ConsoleLinks
 from accessplane.services.notifications import enqueue, subjects_of
+from accessplane.services.webhooks import enqueue_event
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,16 @@ async def _remind(
                 )
                 .on_conflict_do_nothing()
             )
+    await enqueue_event(
+        session=session,
+        workspace_id=key.workspace_id,
+        event_type="api_access.expired" if due == EXPIRED else "api_access.expiring",
+        payload={
+            "apiAccess": {"id": str(key.id), "name": key.name, "tokenHint": key.token_hint},
+            "expiresAt": expires_at.isoformat().replace("+00:00", "Z"),
+            "daysBefore": due,
+        },
+    )
     if notification_id is not None and key.author_email is not None:
         remaining = (expires_at - now).total_seconds() / 86400
         enqueue(

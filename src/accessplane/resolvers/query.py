@@ -30,6 +30,7 @@ from accessplane.schema.plans import Plan
 from accessplane.schema.products import ApiProduct
 from accessplane.schema.roles import PermissionInfo, Role, permission_catalog
 from accessplane.schema.viewer import Viewer
+from accessplane.schema.webhooks import WebhookDelivery, WebhookEndpoint
 from accessplane.schema.workspaces import Workspace
 from accessplane.services import (
     access_profiles,
@@ -86,6 +87,14 @@ NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
     "AuditEvent": (
         _scoped(models.AuditEvent, Permission.GET_AUDIT_LOG, "Audit event"),
         AuditEvent.from_model,
+    ),
+    "WebhookEndpoint": (
+        _scoped(models.WebhookEndpoint, Permission.MANAGE_WEBHOOKS, "Webhook endpoint"),
+        WebhookEndpoint.from_model,
+    ),
+    "WebhookDelivery": (
+        _scoped(models.WebhookDelivery, Permission.MANAGE_WEBHOOKS, "Webhook delivery"),
+        WebhookDelivery.from_model,
     ),
 }
 

@@ -36,6 +36,7 @@ from accessplane.schema.permissions import requires
 from accessplane.schema.plans import Plan
 from accessplane.schema.products import ApiProduct, ApiProductFilter
 from accessplane.schema.roles import Role
+from accessplane.schema.webhooks import WebhookEndpoint
 from accessplane.services import (
     access_requests,
     api_access,
@@ -49,6 +50,7 @@ from accessplane.services import (
     plans,
     products,
     roles,
+    webhooks,
 )
 
 
@@ -342,6 +344,22 @@ class Workspace(relay.Node):
         filter: CallFilter | None = None,
     ) -> Connection[Call]:  # type: ignore[type-var]  # a log row is no Node: no node(id)
         return await workspace_calls(info, self.pk, filter, first, after)
+
+    @strawberry.field(
+        extensions=requires(Permission.MANAGE_WEBHOOKS),
+        description="The workspace's webhook endpoints, oldest first.",
+    )
+    async def webhook_endpoints(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[WebhookEndpoint]:
+        ctx = info.context
+        page = await webhooks.list_endpoints(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, WebhookEndpoint.from_model)
 
     @strawberry.field(
         extensions=requires(Permission.GET_API_GRANTS),

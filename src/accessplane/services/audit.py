@@ -16,6 +16,7 @@ from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.errors import UserErrorCode
 from accessplane.models import AuditEvent
+from accessplane.services import webhooks
 from accessplane.services.pagination import Page, PageArgs, paginate
 from accessplane.services.tenancy import member_id_in
 from accessplane.services.validation import Checks
@@ -40,6 +41,7 @@ class AuditAction(StrEnum):
     CREATE_GROUP = "createGroup"
     CREATE_PLAN = "createPlan"
     CREATE_ROLE = "createRole"
+    CREATE_WEBHOOK_ENDPOINT = "createWebhookEndpoint"
     CREATE_WORKSPACE = "createWorkspace"
     DELETE_ACCESS_PROFILE = "deleteAccessProfile"
     DELETE_API = "deleteApi"
@@ -50,9 +52,11 @@ class AuditAction(StrEnum):
     DELETE_GROUP = "deleteGroup"
     DELETE_PLAN = "deletePlan"
     DELETE_ROLE = "deleteRole"
+    DELETE_WEBHOOK_ENDPOINT = "deleteWebhookEndpoint"
     GRANT_API_ACCESS = "grantApiAccess"
     IMPORT_OPEN_API = "importOpenApi"
     LINK_SERVICE_ACCOUNT = "linkServiceAccount"
+    REDELIVER_WEBHOOK = "redeliverWebhook"
     REFRESH_ACCESS_PROFILE_TOKEN = "refreshAccessProfileToken"
     REGENERATE_API_ACCESS = "regenerateApiAccess"
     REJECT_ACCESS_REQUEST = "rejectAccessRequest"
@@ -61,6 +65,7 @@ class AuditAction(StrEnum):
     REMOVE_MEMBER = "removeMember"
     REVOKE_ALL_API_ACCESS = "revokeAllApiAccess"
     REVOKE_API_ACCESS = "revokeApiAccess"
+    ROTATE_WEBHOOK_ENDPOINT_SECRET = "rotateWebhookEndpointSecret"
     SET_CLIENT_ACTIVE = "setClientActive"
     SET_GROUP_CLAIM_MAPPING = "setGroupClaimMapping"
     SUBMIT_ACCESS_REQUEST = "submitAccessRequest"
@@ -76,6 +81,7 @@ class AuditAction(StrEnum):
     UPDATE_NOTIFICATION_SETTINGS = "updateNotificationSettings"
     UPDATE_PLAN = "updatePlan"
     UPDATE_ROLE = "updateRole"
+    UPDATE_WEBHOOK_ENDPOINT = "updateWebhookEndpoint"
 
 
 def record(
@@ -111,6 +117,8 @@ def record(
         request_id=actor.request_id,
     )
     session.add(event)
+    # Subscribed webhook endpoints get it when (and only if) the transaction commits.
+    webhooks.queue_audit_event(session, event)
     return event
 
 
