@@ -23,6 +23,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from accessplane.errors import DomainError, ErrorCode, InputError
+from accessplane.observability.graphql import GraphQLMetrics, OperationObserver
+from accessplane.observability.tracing import Tracing
 from accessplane.resolvers.access_profiles import AccessProfileMutations
 from accessplane.resolvers.access_requests import AccessRequestMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
@@ -39,7 +41,6 @@ from accessplane.resolvers.products import ProductMutations
 from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
-from accessplane.resolvers.webhooks import WebhookMutations
 from accessplane.resolvers.workspace_config import WorkspaceConfigMutations, WorkspaceConfigQueries
 from accessplane.resolvers.workspaces import WorkspaceMutations
 from accessplane.schema.base import input_path
@@ -66,7 +67,6 @@ class Mutation(
     PlanMutations,
     AccessRequestMutations,
     WorkspaceConfigMutations,
-    WebhookMutations,
 ):
     """Every change; each takes one ``input`` and returns a payload with ``userErrors``."""
 
@@ -144,9 +144,15 @@ class UserErrorInputPaths(SchemaExtension):
                 }
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(
+    settings: Settings,
+    *,
+    metrics: GraphQLMetrics | None = None,
+    tracing: Tracing | None = None,
+) -> strawberry.Schema:
     """The schema, with depth, alias and token limits, cached parsing and validation, and
-    internal errors masked."""
+    internal errors masked; with ``metrics`` or ``tracing``, operations are counted, timed
+    and traced."""
     # Factories, so each request gets fresh extension instances; the parser and validation
     # caches are module-level LRUs in Strawberry, shared across requests all the same. The depth
     # and alias rules are built once here: the limiter extensions would build new rule classes
@@ -166,6 +172,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    if metrics is not None or tracing is not None:
+        # Last: it leaves the operation first, seeing errors before MaskErrors hides them.
+        extensions.append(partial(OperationObserver, metrics=metrics, tracing=tracing))
     return AccessPlaneSchema(
         query=RootQuery,
         mutation=Mutation,
