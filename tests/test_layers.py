@@ -16,7 +16,7 @@ ROOT = "accessplane"
 
 # Lowest first. A module belongs to the longest prefix that names it or a package above it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("errors", "settings", "net", "periodic", "bodylimit")),
+    ("foundation", ("errors", "settings", "net", "periodic", "bodylimit", "observability")),
     ("storage", ("models", "db")),
     ("access rules", ("auth", "access_rule")),
     # Services enqueue mail, so the outbox's links and templates sit below them; the worker
