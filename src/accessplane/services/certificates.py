@@ -239,6 +239,7 @@ async def add_access_profile_certificate(
             )
             session.add(certificate)
             await session.flush()
+            await session.refresh(profile)  # its new version, for the session's next change
             record_change(
                 session,
                 actor,
@@ -276,6 +277,7 @@ async def remove_access_profile_certificate(
             label="access profile",
             updated_at=now or utcnow(),
         )
+        await session.refresh(profile)
         record_change(
             session,
             actor,
