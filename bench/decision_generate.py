@@ -3,7 +3,9 @@ tokens, all allowed to call one API, on SQLite or PostgreSQL.
 
 One workspace, one API (``orders``), one ``AUTH_TOKEN`` product holding it, one client, and two
 plans: ``warm`` with a rate limit no benchmark reaches, and ``limited`` with 1 request per hour.
-N apps hold the product on ``warm``; a few more hold it on ``limited``. Everything, tokens and
+N apps hold the product on ``warm``; a few more hold it on ``limited``. Every app also holds a
+second product, whose API (``orders-ops``) declares 200 operations of which the product chose
+100: the same credentials, decided with an operation check. Everything, tokens and
 their keyed digests included, comes from the seed: the same seed and scale give the same rows.
 Rows go in with SQLAlchemy core ``insert()`` on the models' tables (executemany, in chunks),
 after the project's migrations.
@@ -20,7 +22,7 @@ import random
 import string
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,8 +40,10 @@ from accessplane.models import (
     AccessProfile,
     AccessProfileProduct,
     Api,
+    ApiOperation,
     ApiProduct,
     ApiProductApi,
+    ApiProductOperation,
     AuthMethod,
     Client,
     Plan,
@@ -54,6 +58,12 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # fixed timestamps keep the data repro
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase  # tokens' base62
 BODY_LENGTH = 30  # random characters of a token
 API_IDENTIFIER = "orders"
+# The API declaring operations: RESOURCES resources of five operations each (list, create,
+# read, replace, delete), the first of them "orders" (the benchmark asks GET /orders); its
+# product chose every GET and the PUTs of half the resources.
+OPS_API_IDENTIFIER = "orders-ops"
+RESOURCES = 40
+OPERATIONS = RESOURCES * 5
 # Far above what one app sees in a benchmark (a few requests per second each), so warm traffic
 # is never limited but still goes through the rate limiter. A per-second window also keeps a
 # moving-window limiter's memory small; --warm-period minute keeps every app that was asked in
@@ -74,9 +84,11 @@ class Streams:
     rows: random.Random = field(init=False)  # ids and tokens of the rows, in order
     sample: random.Random = field(init=False)  # which warm tokens go to the sample file
     unknown: random.Random = field(init=False)  # tokens nobody holds
+    operations: random.Random = field(init=False)  # the declared operations' ids
 
     def __post_init__(self) -> None:
         self.rows = random.Random(f"{self.seed}:rows")
+        self.operations = random.Random(f"{self.seed}:operations")
         self.sample = random.Random(f"{self.seed}:sample")
         self.unknown = random.Random(f"{self.seed}:unknown")
 
@@ -110,6 +122,7 @@ class Base:
     warm_plan_id: uuid.UUID
     limited_plan_id: uuid.UUID
     rows: list[tuple[type[SQLModel], dict[str, Any]]]
+    ops_product_id: uuid.UUID | None = None  # the product of the API declaring operations
 
 
 def base_rows(rng: random.Random, warm_period: RateLimitPeriod = WARM_PERIOD) -> Base:
@@ -139,6 +152,44 @@ def base_rows(rng: random.Random, warm_period: RateLimitPeriod = WARM_PERIOD) ->
                 "rate_limit_period": LIMITED_LIMIT[1]}),
     ]  # fmt: skip
     return Base(workspace_id, client_id, product_id, warm_id, limited_id, rows)
+
+
+def operation_rows(
+    rng: random.Random, workspace_id: uuid.UUID
+) -> tuple[uuid.UUID, list[tuple[type[SQLModel], dict[str, Any]]]]:
+    """The API declaring OPERATIONS operations, its product and the operations it chose."""
+    ws = {"workspace_id": workspace_id}
+    api_id, product_id = _uuid(rng), _uuid(rng)
+    rows: list[tuple[type[SQLModel], dict[str, Any]]] = [
+        (Api, {**ws, "id": api_id, "name": "Orders with operations",
+               "identifier": OPS_API_IDENTIFIER, "base_url": "https://ops.bench.example",
+               "description": "", "created_at": EPOCH}),
+        (ApiProduct, {**ws, "id": product_id, "name": "Orders operations", "description": "",
+                      "auth_method": AuthMethod.AUTH_TOKEN, "published": True,
+                      "created_at": EPOCH}),
+        (ApiProductApi, {**ws, "product_id": product_id, "api_id": api_id}),
+    ]  # fmt: skip
+    for n in range(RESOURCES):
+        resource = "/orders" if n == 0 else f"/resource{n:02d}"
+        for method, path in (
+            ("GET", resource),
+            ("POST", resource),
+            ("GET", resource + "/{id}"),
+            ("PUT", resource + "/{id}"),
+            ("DELETE", resource + "/{id}"),
+        ):
+            operation_id = _uuid(rng)
+            rows.append(
+                (ApiOperation, {**ws, "id": operation_id, "api_id": api_id, "method": method,
+                                "path": path, "name": "", "scopes": [], "created_at": EPOCH,
+                                "updated_at": EPOCH})
+            )  # fmt: skip
+            if method == "GET" or (method == "PUT" and n % 2 == 0):
+                rows.append(
+                    (ApiProductOperation,
+                     {**ws, "product_id": product_id, "operation_id": operation_id})
+                )  # fmt: skip
+    return product_id, rows
 
 
 def app_rows(
@@ -179,14 +230,17 @@ def app_rows(
                 "updated_at": created,
             }
         )
-        products.append(
-            {
-                "access_profile_id": profile_id,
-                "product_id": base.product_id,
-                "workspace_id": base.workspace_id,
-                "created_at": created,
-            }
-        )
+        for product_id in (base.product_id, base.ops_product_id):
+            if product_id is None:
+                continue
+            products.append(
+                {
+                    "access_profile_id": profile_id,
+                    "product_id": product_id,
+                    "workspace_id": base.workspace_id,
+                    "created_at": created,
+                }
+            )
         tokens.append(token)
     return profiles, products, tokens
 
@@ -240,8 +294,10 @@ async def generate(
             raise typer.BadParameter("the database holds data already; pass --reset to wipe it")
         await upgrade(engine)
         base = base_rows(streams.rows, warm_period)
+        ops_product_id, ops_rows = operation_rows(streams.operations, base.workspace_id)
+        base = replace(base, ops_product_id=ops_product_id)
         async with engine.begin() as connection:
-            for model, row in base.rows:
+            for model, row in [*base.rows, *ops_rows]:
                 await connection.execute(insert(_table(model)), [row])
         started = time.perf_counter()
         for start in range(0, credentials, CHUNK):

@@ -22,7 +22,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -36,6 +36,7 @@ from sqlalchemy import text
 from accessplane.db import create_engine
 from accessplane.db.migrate import alembic_config
 from accessplane.models import RateLimitPeriod
+from bench.decision_generate import OPERATIONS, OPS_API_IDENTIFIER
 from bench.decision_load import Load, Measured, Scenario, UnexpectedAnswers, run_wrk
 from bench.decision_report import BARE, LIVE, Memory, Paced, ScaleResult, render
 from bench.fixtures import DecisionFixtures
@@ -48,6 +49,10 @@ DEFAULT_FIXTURES = ("decision-1k.json", "decision-1m.json")
 CALIBRATION_SECONDS = 3  # the paced run's first try, which measures the latency to allow for
 CHECK_SAMPLE = 20  # forward-auth answers checked one by one before the load (check: all)
 MINUTE = 60  # the window of a --warm-period minute plan, in seconds
+# The same warm credentials asking about the API declaring operations (GET /orders, one of the
+# operations its product chose): the operation check's cost is the ratio to the plain warm run.
+OPS_SCENARIOS = {"check-ops": "check-warm", "authorize-ops": "authorize-warm"}
+TARGET_OPS_RATIO = 0.9
 
 cli = typer.Typer(add_completion=False, help=__doc__)
 
@@ -56,6 +61,7 @@ def scenarios(fixtures: DecisionFixtures, working_set: int) -> list[Scenario]:
     """What is measured at one scale, in the order of a round."""
     api = fixtures.api
     authorize = f"/v1/authorize?api={api}"
+    ops = f"{OPERATIONS} operations declared"
     warm, unknown = fixtures.warm_tokens_file, fixtures.unknown_tokens_file
     limited = fixtures.limited_tokens_file
     return [
@@ -65,8 +71,13 @@ def scenarios(fixtures: DecisionFixtures, working_set: int) -> list[Scenario]:
                  "plain", "/healthz", 200, expect_body='"status":"ok"'),
         Scenario("check-warm", "check, warm", "app", "check", "/v1/check", 200, "ok",
                  tokens_file=warm, tokens_max=working_set),
+        Scenario("check-ops", f"check, warm, {ops}", "app", "check", "/v1/check", 200, "ok",
+                 tokens_file=warm, tokens_max=working_set),
         Scenario("authorize-warm", "authorize, warm", "app", "authorize", authorize, 200, "ok",
                  tokens_file=warm, tokens_max=working_set),
+        Scenario("authorize-ops", f"authorize, warm, {ops}", "app", "authorize",
+                 f"/v1/authorize?api={OPS_API_IDENTIFIER}", 200, "ok", tokens_file=warm,
+                 tokens_max=working_set),
         Scenario("check-unknown", "check, unknown", "app", "check", "/v1/check", 200,
                  "unknown_credential", tokens_file=unknown),
         Scenario("authorize-unknown", "authorize, unknown", "app", "authorize", authorize, 401,
@@ -161,7 +172,12 @@ async def ask(
                 response = await client.get(
                     "/v1/authorize",
                     params={"api": fixtures.api},
-                    headers={"Authorization": f"Bearer {token}"},
+                    # As lua/decision.lua sends it: the request the gateway asks about.
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "X-Forwarded-Method": "GET",
+                        "X-Forwarded-Uri": "/orders",
+                    },
                 )
             answers[response.status_code, _reason(response)] += 1
 
@@ -214,6 +230,10 @@ def prepare(
 
     cold = step("check, warm working set", warm[:working_set], "check", 200, "ok")
     step("authorize, warm", warm[:CHECK_SAMPLE], "authorize", 200, "ok")
+    with_ops = replace(fixtures, api=OPS_API_IDENTIFIER)
+    for endpoint in ("check", "authorize"):
+        answers = asyncio.run(ask(app, warm[:CHECK_SAMPLE], endpoint=endpoint, fixtures=with_ops))
+        expect(f"{endpoint}, warm, {OPERATIONS} operations declared", answers, 200, "ok")
     step("check, unknown", unknown, "check", 200, "unknown_credential")
     step("authorize, unknown", unknown[:CHECK_SAMPLE], "authorize", 401, "unknown_credential")
     # Each limited app's one request per hour goes first; every later one is limited.
@@ -237,7 +257,8 @@ def measure(
     scenario: Scenario, url: str, load: Load, warmup: int, fixtures: DecisionFixtures
 ) -> Measured:
     """Warm up, then measure, each time on an idle server."""
-    options = {"api": fixtures.api, "gateway_secret": fixtures.gateway_secret}
+    api = OPS_API_IDENTIFIER if scenario.key in OPS_SCENARIOS else fixtures.api
+    options = {"api": api, "gateway_secret": fixtures.gateway_secret}
     wait_idle(url)
     if warmup:
         run_wrk(scenario, url, Load(warmup, load.connections, load.threads), **options)
@@ -434,6 +455,32 @@ def preamble(command: str, options: RunOptions) -> list[str]:
     ]
 
 
+def operations_report(results: list[ScaleResult]) -> str:
+    """The warm scenarios with an operation check (OPERATIONS declared on the API) over the
+    same warm scenarios without, per scale: the issue's budget is at least 0.9."""
+    lines = [
+        "",
+        f"### Operations: {OPERATIONS} declared on the API",
+        "",
+        "The same warm credentials and request (`GET /orders`, one of the operations the app "
+        f"may call) on an API declaring {OPERATIONS} operations, over the same on an API "
+        f"declaring none, in the same round. Target: at least {TARGET_OPS_RATIO}.",
+        "",
+        "| scenario | scale | requests/s | without operations | ratio | ≥ 0.9 |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for key, plain in OPS_SCENARIOS.items():
+        for result in results:
+            title = next(s.title for s in result.scenarios if s.key == key)
+            ops, base = result.summary(key).rps, result.summary(plain).rps
+            ratio = ops / base
+            lines.append(
+                f"| {title} | {result.fixtures.label} ({result.fixtures.dialect}) | {ops:,.0f} | "
+                f"{base:,.0f} | {ratio:.2f} | {'yes' if ratio >= TARGET_OPS_RATIO else '**no**'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 @cli.command()
 def main(
     fixtures: list[Path] = typer.Option(
@@ -490,7 +537,7 @@ def main(
         results = [bench_scale(f, options) for f in datasets]
     except UnexpectedAnswers as error:
         raise SystemExit(f"unexpected answers, no figures reported: {error}") from error
-    report = render(results, preamble=head)
+    report = render(results, preamble=head) + operations_report(results)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"decision-{options.stamp}.md"
     out.write_text(report)
