@@ -19,7 +19,7 @@ from accessplane.models import (
     AuditEvent,
     AuthMethod,
 )
-from accessplane.services import access_profiles, certificates
+from accessplane.services import access_profiles, access_requests, certificates
 from accessplane.services.access_profiles import TokenSettings
 from tests.support.certificates import (
     GARBAGE_PEM,
@@ -472,3 +472,27 @@ def test_an_unknown_cas_certificate_is_accepted_the_gateway_decides_trust() -> N
     parsed = certificates.parse_certificate(issued.pem, now=datetime.now(UTC))
 
     assert parsed.fingerprint == issued.fingerprint
+
+
+async def test_a_request_for_mtls_products_creates_an_mtls_app_without_a_token(
+    scenario: Scenario,
+) -> None:
+    world = await scenario.workspace()
+    client = await scenario.client(world)
+    consumer = await scenario.consumer(world, client)
+    product = await scenario.product(world, auth_method=AuthMethod.MTLS)
+    plan = await scenario.plan(world)
+
+    submitted = await access_requests.submit_access_request(
+        session=scenario.session,
+        actor=consumer.principal,
+        secret=scenario.secret,
+        product_ids=[product.id],
+        plan_id=plan.id,
+        new_access_profile=access_requests.NewAccessProfile(client_id=client.id, name="Edge"),
+    )
+
+    app = await scenario.profile(submitted.access_request.access_profile_id)
+    assert submitted.token is None
+    assert app is not None
+    assert (app.auth_method, app.token_digest) == (AuthMethod.MTLS, None)
