@@ -1,7 +1,7 @@
 """One decision: may this credential call this API from this address now?
 
-Checks run in the order of docs/decision.md (credential, active state, IP, API, time window,
-rate limit, quota) and the first failure is the reason. Credentials are looked up once and then
+Checks run in the order of docs/decision.md (credential, active state, IP, API, operation,
+time window, rate limit, quota) and the first failure is the reason. Credentials are looked up once and then
 served from ``DecisionCache``; concurrent first requests for one credential share one lookup.
 """
 
