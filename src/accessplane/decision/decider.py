@@ -1,8 +1,9 @@
 """One decision: may this credential call this API from this address now?
 
 Checks run in the order of docs/decision.md (credential, active state, IP, API, operation,
-time window, rate limit, quota) and the first failure is the reason. Credentials are looked up once and then
-served from ``DecisionCache``; concurrent first requests for one credential share one lookup.
+time window, rate limit, quota) and the first failure is the reason. Credentials are looked up
+once and then served from ``DecisionCache``; concurrent first requests for one credential share
+one lookup.
 """
 
 from __future__ import annotations
