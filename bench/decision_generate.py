@@ -38,6 +38,7 @@ from accessplane.db import create_engine
 from accessplane.db.migrate import upgrade
 from accessplane.models import (
     AccessProfile,
+    AccessProfileCertificate,
     AccessProfileProduct,
     Api,
     ApiOperation,
@@ -252,6 +253,89 @@ async def _insert_apps(
     await connection.execute(insert(_table(AccessProfileProduct)), products)
 
 
+# MTLS apps (--certificates): each holds one registered certificate. Only the fingerprint takes
+# part in a decision, so each certificate row is a seeded random fingerprint (what a SHA-256 of
+# a DER looks like) with placeholder details: the look-up path is the real one, and generating
+# a million X.509 certificates would only cost time.
+CERTIFICATE_NOT_AFTER = datetime(2099, 1, 1, tzinfo=UTC)
+
+
+def mtls_product_rows(
+    rng: random.Random, base: Base
+) -> tuple[uuid.UUID, list[tuple[type[SQLModel], dict[str, Any]]]]:
+    """An ``MTLS`` product holding ``orders``, for the MTLS apps."""
+    api_id = next(row["id"] for model, row in base.rows if model is Api)
+    product_id = _uuid(rng)
+    ws = {"workspace_id": base.workspace_id}
+    return product_id, [
+        (ApiProduct, {**ws, "id": product_id, "name": "Orders mTLS", "description": "",
+                      "auth_method": AuthMethod.MTLS, "published": True, "created_at": EPOCH}),
+        (ApiProductApi, {**ws, "product_id": product_id, "api_id": api_id}),
+    ]  # fmt: skip
+
+
+def certificate_app_rows(
+    rng: random.Random, base: Base, product_id: uuid.UUID, indices: range
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """The MTLS apps ``mtls-<index>`` on the warm plan, their product and certificate rows,
+    and their fingerprints."""
+    profiles, products, certificates, fingerprints = [], [], [], []
+    for index in indices:
+        profile_id, fingerprint = _uuid(rng), f"{rng.getrandbits(256):064x}"
+        created = EPOCH + timedelta(seconds=index)
+        ws = {"workspace_id": base.workspace_id}
+        profiles.append(
+            {**ws, "id": profile_id, "client_id": base.client_id, "name": f"mtls-{index:07d}",
+             "auth_method": AuthMethod.MTLS, "plan_id": base.warm_plan_id, "allowed_ips": [],
+             "trusted_issuer": "", "audience": "", "token_client_id": "", "required_scopes": [],
+             "token_digest": None, "token_hint": "", "version": 1, "created_at": created,
+             "updated_at": created}
+        )  # fmt: skip
+        products.append(
+            {**ws, "access_profile_id": profile_id, "product_id": product_id,
+             "created_at": created}
+        )  # fmt: skip
+        certificates.append(
+            {**ws, "id": _uuid(rng), "access_profile_id": profile_id, "fingerprint": fingerprint,
+             "subject": f"CN=mtls-{index:07d}", "issuer": "CN=Bench CA",
+             "serial_number": fingerprint[:32], "not_before": EPOCH,
+             "not_after": CERTIFICATE_NOT_AFTER, "pem": "", "created_at": created}
+        )  # fmt: skip
+        fingerprints.append(fingerprint)
+    return profiles, products, certificates, fingerprints
+
+
+async def insert_certificate_apps(
+    engine: Any, base: Base, *, count: int, seed: int, sample: int, unknown: int
+) -> tuple[list[str], list[str]]:
+    """Insert ``count`` MTLS apps; the XFCC header values (``Hash=<fingerprint>``) of a
+    random sample of them, and of fingerprints nobody registered."""
+    rng = random.Random(f"{seed}:certificates")
+    chosen = random.Random(f"{seed}:certificates-sample").sample(range(count), min(sample, count))
+    position = {index: i for i, index in enumerate(chosen)}
+    sampled: list[str] = [""] * len(chosen)
+    product_id, rows = mtls_product_rows(rng, base)
+    async with engine.begin() as connection:
+        for model, row in rows:
+            await connection.execute(insert(_table(model)), [row])
+    started = time.perf_counter()
+    for start in range(0, count, CHUNK):
+        stop = min(start + CHUNK, count)
+        profiles, products, certificates, fingerprints = certificate_app_rows(
+            rng, base, product_id, range(start, stop)
+        )
+        async with engine.begin() as connection:
+            await _insert_apps(connection, profiles, products)
+            await connection.execute(insert(_table(AccessProfileCertificate)), certificates)
+        for offset, fingerprint in enumerate(fingerprints, start):
+            if offset in position:
+                sampled[position[offset]] = f"Hash={fingerprint}"
+        if (stop // CHUNK) % 10 == 0 or stop == count:
+            typer.echo(f"  {stop:,} MTLS apps in {time.perf_counter() - started:.0f} s", err=True)
+    strangers = random.Random(f"{seed}:certificates-unknown")
+    return sampled, [f"Hash={strangers.getrandbits(256):064x}" for _ in range(unknown)]
+
+
 def _write_tokens(path: Path, tokens: list[str]) -> None:
     path.write_text("".join(f"{t}\n" for t in tokens))
     path.chmod(0o600)
@@ -262,6 +346,8 @@ class Generated:
     warm_sample: list[str]
     unknown: list[str]
     limited: list[str]
+    certificates: list[str] = field(default_factory=list)  # XFCC values, registered
+    unknown_certificates: list[str] = field(default_factory=list)
 
 
 async def generate(
@@ -274,6 +360,7 @@ async def generate(
     seed: int,
     reset: bool,
     warm_period: RateLimitPeriod = WARM_PERIOD,
+    certificates: int = 0,
 ) -> Generated:
     """Migrate, insert every row, and return the tokens the benchmark needs."""
     if url.startswith("sqlite"):
@@ -320,6 +407,11 @@ async def generate(
         )  # fmt: skip
         async with engine.begin() as connection:
             await _insert_apps(connection, profiles, products)
+        certificate_sample: tuple[list[str], list[str]] = ([], [])
+        if certificates:
+            certificate_sample = await insert_certificate_apps(
+                engine, base, count=certificates, seed=seed, sample=sample, unknown=unknown
+            )
         # Planner statistics, as autovacuum or SQLite's PRAGMA optimize would leave them.
         started = time.perf_counter()
         async with engine.connect() as connection:
@@ -332,7 +424,7 @@ async def generate(
         await engine.dispose()
     # Collisions with stored tokens are as likely as guessing one (178 random bits).
     unknown_tokens = [new_token(streams.unknown) for _ in range(unknown)]
-    return Generated(warm_sample, unknown_tokens, limited_tokens)
+    return Generated(warm_sample, unknown_tokens, limited_tokens, *certificate_sample)
 
 
 def default_out(url: str, credentials: int) -> Path:
@@ -365,6 +457,9 @@ def main(
         help="The window of the warm plan's rate limit (minute: every app asked within the "
         "last minute keeps a live counter).",
     ),
+    certificates: int = typer.Option(
+        0, min=0, help="MTLS apps, each with one registered certificate (0: none)."
+    ),
 ) -> None:
     """Generate the dataset and write the fixtures file and token files the benchmark reads."""
     url = database_url or f"sqlite+aiosqlite:///{RESULTS}/decision-{scale_label(credentials)}.db"
@@ -380,6 +475,7 @@ def main(
             seed=seed,
             reset=reset,
             warm_period=warm_period,
+            certificates=certificates,
         )
     )
     seconds = time.perf_counter() - started
@@ -390,6 +486,11 @@ def main(
     _write_tokens(warm_file, generated.warm_sample)
     _write_tokens(unknown_file, generated.unknown)
     _write_tokens(limited_file, generated.limited)
+    certificates_file = path.with_suffix(".certificates.txt")
+    unknown_certificates_file = path.with_suffix(".unknown-certificates.txt")
+    if certificates:
+        _write_tokens(certificates_file, generated.certificates)
+        _write_tokens(unknown_certificates_file, generated.unknown_certificates)
     DecisionFixtures(
         database_url=url,
         secret_key=bench_secret(seed, "secret-key"),
@@ -407,6 +508,9 @@ def main(
         limited_tokens=len(generated.limited),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         generation_seconds=round(seconds, 1),
+        certificates=certificates,
+        certificates_file=str(certificates_file) if certificates else "",
+        unknown_certificates_file=str(unknown_certificates_file) if certificates else "",
     ).save(path)
     typer.echo(f"Generated {credentials:,} apps in {seconds:.0f} s; fixtures in {path}", err=True)
 

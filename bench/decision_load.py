@@ -29,6 +29,9 @@ class Scenario:
     expect_body: str | None = None  # plain
     tokens_file: str | None = None
     tokens_max: int = 0  # the first N lines of tokens_file; 0: all
+    # authorize: the header each line goes in (e.g. a forwarded client certificate); None:
+    # Authorization: Bearer.
+    credential_header: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -77,6 +80,7 @@ def run_wrk(scenario: Scenario, url: str, load: Load, *, api: str, gateway_secre
         "BENCH_TOKENS_FILE": scenario.tokens_file or "",
         "BENCH_TOKENS_MAX": str(scenario.tokens_max),
         "BENCH_GATEWAY_SECRET": gateway_secret,
+        "BENCH_CREDENTIAL_HEADER": scenario.credential_header or "",
         "BENCH_EXPECT_STATUS": str(scenario.expect_status),
         "BENCH_EXPECT_REASON": scenario.expect_reason or "",
         "BENCH_EXPECT_BODY": scenario.expect_body or "",

@@ -89,6 +89,51 @@ def scenarios(fixtures: DecisionFixtures, working_set: int) -> list[Scenario]:
     ]  # fmt: skip
 
 
+# MTLS apps (bench.decision_generate --certificates): forward auth with the client
+# certificate in Envoy's header, as "Hash=<fingerprint>", in place of a token.
+CERTIFICATE_HEADER = "X-Forwarded-Client-Cert"
+
+
+def certificate_scenarios(fixtures: DecisionFixtures, working_set: int) -> list[Scenario]:
+    """Forward auth by a forwarded certificate, registered (warm) and unknown; none when the
+    dataset has no MTLS apps."""
+    if not fixtures.certificates:
+        return []
+    authorize = f"/v1/authorize?api={fixtures.api}"
+    return [
+        Scenario("authorize-certificate", "authorize, certificate, warm", "app", "authorize",
+                 authorize, 200, "ok", tokens_file=fixtures.certificates_file,
+                 tokens_max=working_set, credential_header=CERTIFICATE_HEADER),
+        Scenario("authorize-certificate-unknown", "authorize, certificate, unknown", "app",
+                 "authorize", authorize, 401, "certificate_not_recognised",
+                 tokens_file=fixtures.unknown_certificates_file,
+                 credential_header=CERTIFICATE_HEADER),
+    ]  # fmt: skip
+
+
+def prepare_certificates(app: str, fixtures: DecisionFixtures, working_set: int) -> None:
+    """Check the certificate scenarios' answers, and warm the working set's look-ups."""
+    if not fixtures.certificates:
+        return
+    for file, limit, status, reason in (
+        (fixtures.certificates_file, working_set, 200, "ok"),
+        (fixtures.unknown_certificates_file, None, 401, "certificate_not_recognised"),
+    ):
+        answers: Counter[tuple[int, str]] = Counter()
+        with httpx.Client(base_url=app, timeout=60) as client:
+            for value in read_tokens(file, limit):
+                response = client.get(
+                    "/v1/authorize",
+                    params={"api": fixtures.api},
+                    headers={
+                        "X-AccessPlane-Gateway-Secret": fixtures.gateway_secret,
+                        CERTIFICATE_HEADER: value,
+                    },
+                )
+                answers[response.status_code, _reason(response)] += 1
+        expect(f"authorize, certificate, {reason}", answers, status, reason)
+
+
 def live_scenario(fixtures: DecisionFixtures, live_apps: int) -> Scenario:
     """Warm checks rotating through ``live_apps`` apps: on a per-minute plan each of them keeps
     a live rate-limit counter while the load lasts."""
@@ -110,7 +155,9 @@ def server_environment(
 ) -> dict[str, str]:
     """Both servers' environment: production mode, the dataset, a cache for every credential
     the run warms, and a TTL longer than the run so warm stays warm."""
+    certificates = {"ACCESSPLANE_DECISION_CERTIFICATE_HEADER": CERTIFICATE_HEADER}
     return {
+        **(certificates if fixtures.certificates else {}),
         "ACCESSPLANE_ENVIRONMENT": "production",
         "ACCESSPLANE_DATABASE_URL": fixtures.database_url,
         "ACCESSPLANE_SECRET_KEY": fixtures.secret_key,
@@ -322,7 +369,7 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             f"--live-apps needs a dataset whose warm plan counts per minute, not "
             f"{fixtures.warm_plan}: generate it with --warm-period minute"
         )
-    plan = scenarios(fixtures, working_set)
+    plan = scenarios(fixtures, working_set) + certificate_scenarios(fixtures, working_set)
     env = server_environment(
         fixtures,
         cache_size=max(200_000, 2 * options.rss_credentials, 2 * live_apps),
@@ -344,6 +391,7 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             working_set=working_set,
             warm_credentials=max(options.rss_credentials, live_apps),
         )
+        prepare_certificates(app.url, fixtures, working_set)
         wait_idle(app.url)
         cached_mb = rss_mb(app.pid)
         if live_apps:

@@ -65,6 +65,12 @@ class DecisionFixtures:
     limited_tokens: int
     generated_at: str
     generation_seconds: float
+    # MTLS apps, each with one registered certificate (a seeded random fingerprint), and files
+    # of forwarded-certificate header values (Envoy's XFCC "Hash=<fingerprint>"): a sample of
+    # registered ones in random order, and fingerprints nobody registered.
+    certificates: int = 0
+    certificates_file: str = ""
+    unknown_certificates_file: str = ""
 
     @property
     def dialect(self) -> str:

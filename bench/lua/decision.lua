@@ -6,6 +6,8 @@
 --   BENCH_TOKENS_FILE       credentials, one per line (check and authorize)
 --   BENCH_TOKENS_MAX        use only the first N lines (0: all)
 --   BENCH_GATEWAY_SECRET    sent as X-AccessPlane-Gateway-Secret (optional)
+--   BENCH_CREDENTIAL_HEADER authorize: send each line as this header's value instead of
+--                           Authorization: Bearer (a gateway's forwarded client certificate)
 --   BENCH_EXPECT_STATUS     the only acceptable status
 --   BENCH_EXPECT_REASON     the only acceptable reason (body "reason" or X-AccessPlane-Reason)
 --   BENCH_EXPECT_BODY       plain mode: a substring every body must hold
@@ -55,6 +57,7 @@ function init(args)
   else
     local limit = tonumber(env("BENCH_TOKENS_MAX", "0"))
     local api = env("BENCH_API", "orders")
+    local credential_header = env("BENCH_CREDENTIAL_HEADER", nil)
     local file = assert(io.open(assert(env("BENCH_TOKENS_FILE", nil), "BENCH_TOKENS_FILE"), "r"))
     for token in file:lines() do
       if token ~= "" then
@@ -68,7 +71,11 @@ function init(args)
           prepared[#prepared + 1] = wrk.format("POST", path, h, body)
         else
           -- What a gateway's forward auth sends (Traefik, nginx auth_request).
-          h["Authorization"] = "Bearer " .. token
+          if credential_header then
+            h[credential_header] = token
+          else
+            h["Authorization"] = "Bearer " .. token
+          end
           h["X-Forwarded-Method"] = "GET"
           h["X-Forwarded-Uri"] = "/orders"
           prepared[#prepared + 1] = wrk.format("GET", path, h, nil)
