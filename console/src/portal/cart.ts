@@ -30,6 +30,7 @@ export const AUTH_METHOD_LABELS: Record<AuthMethod, string> = {
   OAUTH2: "OAuth 2.0",
   JWT: "JWT",
   OIDC: "OpenID Connect",
+  MTLS: "Client certificate (mTLS)",
 };
 
 /** The cart with `product` on `plan`: a product already there moves to the new plan. */
