@@ -16,7 +16,11 @@ from accessplane.models import (
     AuthMethod,
 )
 from accessplane.services import operations, products
-from accessplane.services.operations import OperationEdit, template_problem
+from accessplane.services.operations import (
+    OperationEdit,
+    normalise_template,
+    template_problem,
+)
 from accessplane.services.roles import PermissionSpec
 from tests.support.scenario import Scenario
 
@@ -39,6 +43,19 @@ def test_valid_templates(path: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "normalised"),
+    [
+        ("/caf%c3%a9", "/caf%C3%A9"),
+        ("/%69nvoices/%7Ebob", "/invoices/~bob"),
+        ("/100%25", "/100%25"),
+        ("/a/{id}/*", "/a/{id}/*"),
+    ],
+)
+def test_literals_are_normalised_as_requests_are(path: str, normalised: str) -> None:
+    assert normalise_template(path) == (normalised, None)
+
+
+@pytest.mark.parametrize(
     ("path", "problem"),
     [
         ("invoices", "must start with /"),
@@ -58,6 +75,12 @@ def test_valid_templates(path: str) -> None:
         ("/a b", "characters a URL path cannot"),
         ("/a;b", "characters a URL path cannot"),
         ("/" + "a" * 2000, "at most 2000 characters"),
+        ("/%2e%2E/admin", ". or .."),
+        ("/a%2fb", "an encoded /"),
+        ("/a%5Cb", "an encoded /"),
+        ("/a%00", "control character"),
+        ("/a%2541", "double encoding"),
+        ("/a%zz", "characters a URL path cannot"),
         ("/a" * 101, "at most 100 segments"),
     ],
 )

@@ -45,7 +45,7 @@ from accessplane.services.audit import AuditAction, record_change
 from accessplane.services.operations import (
     MAX_OPERATIONS_PER_API,
     check_scopes,
-    template_problem,
+    normalise_template,
 )
 from accessplane.services.scoping import get_accessible_api
 from accessplane.services.validation import Checks, excerpt
@@ -282,8 +282,7 @@ def extract_operations(data: dict[str, Any]) -> list[DeclaredOperation]:
     default_security = data.get("security")
     for raw_path, item in (data.get("paths") or {}).items():
         item = _resolve(data, item)
-        path = convert_path(str(raw_path))
-        problem = template_problem(path)
+        path, problem = normalise_template(convert_path(str(raw_path)))
         if problem is not None:
             found.errors.append(document_error(["paths", raw_path], f"the path {problem}."))
             continue

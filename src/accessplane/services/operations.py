@@ -59,56 +59,82 @@ def check_method(checks: Checks, field: str, value: str) -> str:
     return method
 
 
-def template_problem(path: str) -> str | None:
-    """Why ``path`` is not a valid operation template, or None when it is."""
+def normalise_template(path: str) -> tuple[str, str | None]:
+    """The template with its literals normalised as the decision endpoint normalises request
+    paths (escapes of unreserved characters decoded, other escapes in upper case), and why it
+    is not a valid template (None when it is)."""
     if not path.startswith("/"):
-        return "must start with /"
+        return path, "must start with /"
     if len(path) > MAX_PATH_LENGTH:
-        return f"must be at most {MAX_PATH_LENGTH} characters"
+        return path, f"must be at most {MAX_PATH_LENGTH} characters"
     if "?" in path or "#" in path:
-        return "must not hold a query string or a fragment"
+        return path, "must not hold a query string or a fragment"
     if path == "/":
-        return None
+        return path, None
     segments = path[1:].split("/")
     if len(segments) > MAX_SEGMENTS:
-        return f"must have at most {MAX_SEGMENTS} segments"
+        return path, f"must have at most {MAX_SEGMENTS} segments"
     names: set[str] = set()
+    normalised: list[str] = []
     for index, segment in enumerate(segments):
-        problem = _segment_problem(segment, last=index == len(segments) - 1, names=names)
+        segment, problem = _segment(segment, last=index == len(segments) - 1, names=names)
         if problem is not None:
-            return problem
-    return None
+            return path, problem
+        normalised.append(segment)
+    return "/" + "/".join(normalised), None
 
 
-def _segment_problem(segment: str, *, last: bool, names: set[str]) -> str | None:
+def template_problem(path: str) -> str | None:
+    """Why ``path`` is not a valid operation template, or None when it is."""
+    return normalise_template(path)[1]
+
+
+def _segment(segment: str, *, last: bool, names: set[str]) -> tuple[str, str | None]:
     if segment == "":
-        return "must not have empty segments (// or a trailing /)"
-    if segment in (".", ".."):
-        return "must not have . or .. segments"
+        return segment, "must not have empty segments (// or a trailing /)"
     if segment == "*":
-        return None if last else "may hold * only as its last segment (/*)"
+        return segment, None if last else "may hold * only as its last segment (/*)"
     parameter = _PARAMETER.match(segment)
     if parameter is not None:
         name = parameter.group(1)
         if name in names:
-            return f"names the parameter {{{name}}} twice"
+            return segment, f"names the parameter {{{name}}} twice"
         names.add(name)
-        return None
+        return segment, None
     if "{" in segment or "}" in segment:
-        return (
+        return segment, (
             f"segment {excerpt(segment)} must be a literal or one whole {{parameter}} "
             "(a name of letters, digits, _ . -)"
         )
     if not _LITERAL.match(segment):
-        return f"segment {excerpt(segment)} holds characters a URL path cannot"
-    return None
+        return segment, f"segment {excerpt(segment)} holds characters a URL path cannot"
+    literal = _ESCAPE.sub(_normalise_escape, segment)
+    if literal in (".", ".."):
+        return literal, "must not have . or .. segments"
+    if _FORBIDDEN_ESCAPE.search(literal):
+        return literal, (
+            f"segment {excerpt(segment)} holds an encoded /, \\ or control character, or a "
+            "double encoding, which the decision endpoint refuses in requests"
+        )
+    return literal, None
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# Requests carrying these are refused by the decision endpoint, so a template holding them
+# could never match: an encoded "/" or "\", control characters, and double encoding.
+_FORBIDDEN_ESCAPE = re.compile(r"%(?:2F|5C|7F|[01][0-9A-F]|25[0-9A-Fa-f]{2})")
+
+
+def _normalise_escape(match: re.Match[str]) -> str:
+    character = chr(int(match.group(1), 16))
+    return character if character in _UNRESERVED else "%" + match.group(1).upper()
 
 
 def check_path(checks: Checks, field: str, value: str) -> str:
     """A normalised template: ``/``-separated literals and ``{name}`` parameters, optionally
     ending in ``/*`` (one or more further segments)."""
-    path = value.strip()
-    problem = template_problem(path)
+    path, problem = normalise_template(value.strip())
     if problem is not None:
         checks.add(field, f"The path {problem}.", UserErrorCode.INVALID)
     return path
