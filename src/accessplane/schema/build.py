@@ -41,6 +41,7 @@ from accessplane.resolvers.products import ProductMutations
 from accessplane.resolvers.query import Query
 from accessplane.resolvers.roles import RoleMutations
 from accessplane.resolvers.service_accounts import ServiceAccountMutations
+from accessplane.resolvers.webhooks import WebhookMutations
 from accessplane.resolvers.workspace_config import WorkspaceConfigMutations, WorkspaceConfigQueries
 from accessplane.resolvers.workspaces import WorkspaceMutations
 from accessplane.schema.base import input_path
@@ -67,6 +68,7 @@ class Mutation(
     PlanMutations,
     AccessRequestMutations,
     WorkspaceConfigMutations,
+    WebhookMutations,
 ):
     """Every change; each takes one ``input`` and returns a payload with ``userErrors``."""
 
