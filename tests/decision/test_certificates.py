@@ -89,6 +89,7 @@ def test_each_gateway_s_format_gives_the_fingerprint_and_thumbprint(
         "PEM": good.pem,
         "Caddy certificate_der_base64": der64,
         "Traefik v2 (escaped)": quote(traefik(good, ca.issued), safe=","),
+        "Traefik v2 (escaped, commas too)": quote(traefik(good, ca.issued), safe=""),
         "Traefik v3": traefik(good, ca.issued),
         "RFC 9440 Client-Cert": f":{der64}:",
         "base64url": base64.urlsafe_b64encode(good.der).decode().rstrip("="),

@@ -111,7 +111,8 @@ def from_text(text: str) -> ClientCertificate | None:
     if len(text) > MAX_CERTIFICATE_TEXT:
         return UNREADABLE
     if "%" in text:
-        text = unquote(text)
+        # A chain escaped whole (Traefik 2 escapes the separating commas too): its leaf.
+        text = unquote(text).split(",", 1)[0]
     if _PEM_BEGIN in text:
         return from_pem(text)
     if len(text) > 1 and text[0] == text[-1] == ":":
