@@ -53,6 +53,12 @@ MINUTE = 60  # the window of a --warm-period minute plan, in seconds
 # operations its product chose): the operation check's cost is the ratio to the plain warm run.
 OPS_SCENARIOS = {"check-ops": "check-warm", "authorize-ops": "authorize-warm"}
 TARGET_OPS_RATIO = 0.9
+# The warm scenarios again against a third server with the call log off
+# (ACCESSPLANE_CALL_LOG_ENABLED=false), in the same round: the call log's cost is the ratio of
+# on over off; the issue's budget is at least 0.9.
+NO_CALL_LOG = "nolog"
+CALL_LOG_SCENARIOS = {"check-warm": "check-warm-nolog", "authorize-warm": "authorize-warm-nolog"}
+TARGET_CALL_LOG_RATIO = 0.9
 
 cli = typer.Typer(add_completion=False, help=__doc__)
 
@@ -132,6 +138,23 @@ def prepare_certificates(app: str, fixtures: DecisionFixtures, working_set: int)
                 )
                 answers[response.status_code, _reason(response)] += 1
         expect(f"authorize, certificate, {reason}", answers, status, reason)
+
+
+def call_log_scenarios(plan: list[Scenario]) -> list[Scenario]:
+    """The warm scenarios of ``plan`` against the server with the call log off."""
+    return [
+        replace(s, key=CALL_LOG_SCENARIOS[s.key], title=f"{s.title}, call log off",
+                server=NO_CALL_LOG)
+        for s in plan
+        if s.key in CALL_LOG_SCENARIOS
+    ]  # fmt: skip
+
+
+def warm_call_log_off(url: str, fixtures: DecisionFixtures, working_set: int) -> None:
+    """Warm the call-log-off server's cache with the same working set."""
+    warm = read_tokens(fixtures.warm_tokens_file, working_set)
+    answers = asyncio.run(ask(url, warm, endpoint="check", fixtures=fixtures))
+    expect("check, warm, call log off", answers, 200, "ok")
 
 
 def live_scenario(fixtures: DecisionFixtures, live_apps: int) -> Scenario:
@@ -370,6 +393,7 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             f"{fixtures.warm_plan}: generate it with --warm-period minute"
         )
     plan = scenarios(fixtures, working_set) + certificate_scenarios(fixtures, working_set)
+    plan += call_log_scenarios(plan)
     env = server_environment(
         fixtures,
         cache_size=max(200_000, 2 * options.rss_credentials, 2 * live_apps),
@@ -382,6 +406,8 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
               log=Path(f"{logs}-app.log")) as app,
         serve("bench.baseline:create_app", env=env, options=options.server,
               log=Path(f"{logs}-bare.log")) as bare_url,
+        start(options.app_factory, env={**env, "ACCESSPLANE_CALL_LOG_ENABLED": "false"},
+              options=options.server, log=Path(f"{logs}-nolog.log")) as nolog,
     ):  # fmt: skip
         started_mb = rss_mb(app.pid)
         cached, cold_seconds = prepare(
@@ -392,6 +418,7 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             warm_credentials=max(options.rss_credentials, live_apps),
         )
         prepare_certificates(app.url, fixtures, working_set)
+        warm_call_log_off(nolog.url, fixtures, working_set)
         wait_idle(app.url)
         cached_mb = rss_mb(app.pid)
         if live_apps:
@@ -399,7 +426,7 @@ def bench_scale(fixtures: DecisionFixtures, options: RunOptions) -> ScaleResult:
             # windows end, so they count with the working set's counters alone.
             typer.echo(f"  waiting {MINUTE} s for the warming's counters to end", err=True)
             time.sleep(MINUTE)
-        urls = {"app": app.url, "bare": bare_url}
+        urls = {"app": app.url, "bare": bare_url, NO_CALL_LOG: nolog.url}
         _rounds(result, urls, options)
         _paced_runs(result, urls, options)
         if live_apps:
@@ -529,6 +556,33 @@ def operations_report(results: list[ScaleResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def call_log_report(results: list[ScaleResult]) -> str:
+    """The warm scenarios with the call log on (every decision buffered and written in
+    batches) over the same with it off, per scale: the issue's budget is at least 0.9."""
+    lines = [
+        "",
+        "### Call log on over off",
+        "",
+        "The same warm credentials and request against two AccessPlane servers of the same "
+        "settings but ACCESSPLANE_CALL_LOG_ENABLED, in the same round. Target: at least "
+        f"{TARGET_CALL_LOG_RATIO}.",
+        "",
+        "| scenario | scale | call log on, requests/s | off | ratio | ≥ 0.9 |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for key, off_key in CALL_LOG_SCENARIOS.items():
+        for result in results:
+            title = next(s.title for s in result.scenarios if s.key == key)
+            on, off = result.summary(key).rps, result.summary(off_key).rps
+            ratio = on / off
+            ok = "yes" if ratio >= TARGET_CALL_LOG_RATIO else "**no**"
+            lines.append(
+                f"| {title} | {result.fixtures.label} ({result.fixtures.dialect}) | {on:,.0f} | "
+                f"{off:,.0f} | {ratio:.2f} | {ok} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 @cli.command()
 def main(
     fixtures: list[Path] = typer.Option(
@@ -586,6 +640,7 @@ def main(
     except UnexpectedAnswers as error:
         raise SystemExit(f"unexpected answers, no figures reported: {error}") from error
     report = render(results, preamble=head) + operations_report(results)
+    report += call_log_report(results)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"decision-{options.stamp}.md"
     out.write_text(report)

@@ -342,7 +342,8 @@ async def test_viewer_memberships_of_a_person(graphql, scenario) -> None:
     assert memberships[0]["permissions"] == sorted(p.value for p in Permission)
     assert memberships[0]["allApis"] is True
     viewer_permissions = {p for p in Permission if p.value.startswith("get")} - {
-        Permission.GET_AUDIT_LOG
+        Permission.GET_AUDIT_LOG,
+        Permission.GET_CALL_LOG,
     }
     assert memberships[1]["permissions"] == sorted(p.value for p in viewer_permissions)
     assert memberships[1]["allApis"] is False
