@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from http import HTTPStatus
@@ -45,7 +45,7 @@ from accessplane.decision.ratelimits import Limiter, storage_for
 from accessplane.decision.usage import DecisionUsage
 from accessplane.errors import Unauthenticated
 from accessplane.net import client_ip
-from accessplane.notify.backlog import outbox_query
+from accessplane.notify.backlog import outbox_query, webhook_query
 from accessplane.notify.outbox import in_process_worker
 from accessplane.observability.http import HttpMetricsMiddleware, HttpTracingMiddleware
 from accessplane.observability.logging import bind_principal, configure_logging, request_context
@@ -440,6 +440,34 @@ def observe_storage(observed: Observers, engine: AsyncEngine) -> None:
         labels=["state"],
     )
     observed.hub.add_query("outbox", outbox_query(async_sessionmaker(engine)))
+    observed.hub.add_query("webhooks", webhook_query(async_sessionmaker(engine)))
+
+
+def observe_calls(observed: Observers, calls: CallLog | None) -> None:
+    """The call log's buffer: records waiting, and those dropped (full) or lost (failed
+    writes), summed over the workers."""
+    if calls is None:
+        return
+    hub = observed.hub
+    hub.gauge_from(
+        "accessplane_call_log_buffered",
+        "Call log records waiting to be written.",
+        lambda: {(): calls.buffered},
+    )
+    for name, documentation in (
+        ("dropped", "Call log records dropped because the buffer was full."),
+        ("failed", "Call log records lost to a failed write."),
+        ("written", "Call log records written."),
+    ):
+        hub.counter_from(
+            f"accessplane_call_log_{name}",
+            documentation,
+            _count_of(calls, name),
+        )
+
+
+def _count_of(calls: CallLog, name: str) -> Callable[[], dict[tuple[str, ...], float]]:
+    return lambda: {(): getattr(calls, name)}
 
 
 def create_app(
@@ -460,6 +488,7 @@ def create_app(
     observed = observed or observers(settings)
     observe_storage(observed, engine)
     plane = data_plane(settings, engine, credentials, observed)
+    observe_calls(observed, plane.calls)
     app = Starlette(
         routes=routes(
             settings,

@@ -112,7 +112,7 @@ class OperationObserver(SchemaExtension):
                 yield
             finally:
                 context = self.execution_context
-                valid = context.graphql_document is not None and not context.pre_execution_errors
+                valid = _validated(context)
                 name = context.operation_name
                 operation = self.metrics.label(name, valid=valid) if self.metrics else name
                 outcome = outcome_of(context.result)
@@ -124,6 +124,13 @@ class OperationObserver(SchemaExtension):
                     )
                 if span is not None:
                     _describe_span(span, context, operation or ANONYMOUS, outcome, valid=valid)
+
+
+def _validated(context: ExecutionContext) -> bool:
+    """Whether the document parsed and passed validation (errors of parsing and validation
+    carry no original error; a refused authentication before execution does)."""
+    errors = context.pre_execution_errors or []
+    return context.graphql_document is not None and all(e.original_error for e in errors)
 
 
 def _describe_span(

@@ -16,6 +16,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # to seconds (a large GraphQL page, a login round trip to the provider).
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 UNMATCHED = "unmatched"
+# Answered in front of the router (decision/http.py), so they carry no route: named here.
+DECISION_ROUTES = ("/v1/check", "/v1/authorize")
 
 
 def route_of(scope: Scope) -> str:
@@ -23,7 +25,13 @@ def route_of(scope: Scope) -> str:
     so the series stay as few as the routes; ``unmatched`` when no route took the request."""
     route: Any = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else UNMATCHED
+    if isinstance(path, str) and path:
+        return path
+    given = str(scope.get("path", ""))
+    for known in DECISION_ROUTES:
+        if given == known or given.startswith(known + "/"):
+            return known
+    return UNMATCHED
 
 
 def method_of(scope: Scope) -> str:
