@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from accessplane import access_rule
 from accessplane.db.changes import tag, workspace_access
+from accessplane.decision.batching import Batches
 from accessplane.decision.operations import Operation, OperationGrant, OperationTable
 from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess, PlanPolicy
 from accessplane.decision.reasons import GatewayCallerKind
@@ -43,11 +44,15 @@ def _same(value: Any) -> Any:
 
 
 async def _policies(
-    session: AsyncSession, where: Any, intern: Callable[[Any], Any] = _same
+    session: AsyncSession,
+    where: Any,
+    intern: Callable[[Any], Any] = _same,
+    digests: dict[uuid.UUID, str] | None = None,
 ) -> list[AppPolicy]:
     """Apps matching ``where`` with what their decisions need. Values many apps share (the
     workspace, client, plan, API set and tags) go through ``intern``, so that a hundred
-    thousand cached apps hold one copy of each."""
+    thousand cached apps hold one copy of each. ``digests`` receives each app's token
+    digest by app id (for a batched look-up to answer each of its callers)."""
     rows = (
         await session.execute(
             select(AccessProfile, col(Client.active), Plan)
@@ -59,6 +64,8 @@ async def _policies(
     ).all()
     if not rows:
         return []
+    if digests is not None:
+        digests.update((p.id, p.token_digest) for p, _, _ in rows if p.token_digest is not None)
     apis, tags, declaring = await _products_reach(session, [profile.id for profile, _, _ in rows])
     # Only apps reaching an API that declares operations cost a statement more.
     grants = await _operation_grants(session, declaring, intern) if declaring else {}
@@ -217,9 +224,22 @@ def _app_policy(
 async def app_by_digest(
     session: AsyncSession, digest: str, intern: Callable[[Any], Any] = _same
 ) -> AppPolicy | None:
-    """The app whose ``apt_`` token has this keyed hash."""
-    found = await _policies(session, col(AccessProfile.token_digest) == digest, intern)
-    return found[0] if found else None
+    """The app whose ``apt_`` token has this keyed hash. Look-ups asked for while another
+    runs go together in the next round (``decision.batching``): a cold start's first
+    requests cost one round of statements per round, not one per credential."""
+    return await _BY_DIGEST.load(session, digest, intern)
+
+
+async def apps_by_digests(
+    session: AsyncSession, digests: list[str], intern: Callable[[Any], Any] = _same
+) -> dict[str, AppPolicy]:
+    """The apps whose ``apt_`` tokens have these keyed hashes, by hash (unknown ones absent)."""
+    ids: dict[uuid.UUID, str] = {}
+    found = await _policies(session, col(AccessProfile.token_digest).in_(digests), intern, ids)
+    return {ids[app.caller.id]: app for app in found}
+
+
+_BY_DIGEST: Batches[AppPolicy] = Batches(apps_by_digests)
 
 
 async def app_by_certificate(
