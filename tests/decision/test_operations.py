@@ -24,7 +24,7 @@ from accessplane.decision.operations import (
 from accessplane.decision.policies import AppPolicy
 from accessplane.decision.reasons import Reason
 from accessplane.models import Api, ApiOperation, ApiProduct, ApiProductOperation
-from accessplane.services import access_profiles
+from accessplane.services import access_profiles, operations, products
 from tests.conftest import QueryCounter
 from tests.support.gateway import PEER, Gate, Shop
 from tests.support.scenario import Scenario
@@ -490,3 +490,40 @@ async def test_many_apps_share_one_compiled_table(
     apps = [e.value for e in cache.entries.values() if isinstance(e.value, AppPolicy)]
     assert len(apps) == 2
     assert apps[0].operations["orders"].table is apps[1].operations["orders"].table
+
+
+async def test_changes_through_the_services_apply_at_once(
+    gate: Gate, shop: Shop, scenario: Scenario
+) -> None:
+    owner = shop.world.owner.principal
+    session = scenario.session
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"  # cached now
+    read = await operations.create_operation(
+        session=session, actor=owner, api_id=shop.api.id, method="GET", path="/orders/{id}"
+    )
+    create = await operations.create_operation(
+        session=session, actor=owner, api_id=shop.api.id, method="POST", path="/orders"
+    )
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"
+    assert await ask(gate, shop.token, "GET", "/orders") == "operation_not_allowed"
+    await products.update_product(
+        session=session, actor=owner, product_id=shop.product.id, operation_ids=[create.id]
+    )
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "POST", "/orders") == "ok"
+    await operations.update_operation(
+        session=session,
+        actor=owner,
+        operation_id=create.id,
+        edit=operations.OperationEdit(path="/orders/new"),
+    )
+    assert await ask(gate, shop.token, "POST", "/orders") == "operation_not_allowed"
+    assert await ask(gate, shop.token, "POST", "/orders/new") == "ok"
+    await products.update_product(
+        session=session, actor=owner, product_id=shop.product.id, operation_ids=[]
+    )
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "ok"  # the whole API again
+    await operations.delete_operation(session=session, actor=owner, operation_id=read.id)
+    assert await ask(gate, shop.token, "GET", "/orders/42") == "operation_not_allowed"
+    await operations.delete_operation(session=session, actor=owner, operation_id=create.id)
+    assert await ask(gate, shop.token, "DELETE", "/anything") == "ok"  # none declared
