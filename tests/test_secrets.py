@@ -4,6 +4,8 @@ the logs (ours, SQLAlchemy's echo with parameters and rows, the drivers'), not o
 from __future__ import annotations
 
 import base64
+import io
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from accessplane.auth.tokens import token_digest
 from accessplane.notify.outbox import Worker
 from accessplane.notify.sender import LogSender
+from accessplane.observability.logging import ContextFilter, json_formatter
 from accessplane.settings import Settings
 from tests.conftest import SECRET
 from tests.support.scenario import Scenario, gid
@@ -337,3 +340,57 @@ async def test_a_key_signing_in_to_the_console_appears_in_no_cookie_row_or_log(
             assert part not in output
             assert not any(part in cookie for cookie in cookies)
             assert not any(part in payload for payload in payloads)
+
+
+async def test_tokens_appear_in_no_json_log_line(
+    app: Any,
+    engine: AsyncEngine,
+    graphql: Any,
+    scenario: Scenario,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ACCESSPLANE_LOG_FORMAT=json writes a record's extras and arguments as fields: none of
+    them may carry a token either."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    handler.addFilter(ContextFilter())
+    logging.getLogger().addHandler(handler)
+    caplog.set_level(logging.DEBUG)
+    engine.echo = True
+    try:
+        world = await scenario.workspace()
+        owner_key = await scenario.api_key(world)
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        created = (
+            await graphql.as_principal(world.owner.principal).execute(
+                CREATE,
+                input={
+                    "workspaceId": world.id,
+                    "name": "reminded",
+                    "roleId": world.role_id("Viewer"),
+                    "expiresAt": tomorrow,
+                },
+            )
+        ).payload("createApiAccess")
+        token = created["token"]
+        assert (await graphql.as_key(token).execute(VIEWER)).ok()
+        for asked in (
+            graphql.http.post("/v1/check", json={"credential": token, "api": "payments"}),
+            graphql.http.get("/v1/authorize?api=payments", headers={"X-API-Key": owner_key}),
+        ):
+            assert (await asked).status_code in (200, 401, 403)
+        worker = Worker(async_sessionmaker(engine, expire_on_commit=False), LogSender(), settings)
+        assert (await worker.run_once()).sent == 1
+    finally:
+        engine.echo = False
+        logging.getLogger().removeHandler(handler)
+
+    output = stream.getvalue()
+    lines = [json.loads(line) for line in output.splitlines()]  # one JSON object per line
+    assert any("INSERT INTO api_access" in line["message"] for line in lines)
+    assert any('API key \\"reminded\\" expires in 1 day' in json.dumps(line) for line in lines)
+    for secret in (token, owner_key):
+        for part in secret_parts(secret):
+            assert part not in output
