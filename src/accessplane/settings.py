@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=10 * 3600.0, gt=0)
     webhook_batch_size: int = Field(default=50, ge=1, le=500)
     webhook_concurrency: int = Field(default=10, ge=1, le=100)
+    # Settled deliveries (DELIVERED, FAILED) are kept this long, then pruned by the worker.
+    webhook_delivery_retention_days: int = Field(default=30, ge=1)
 
     # The decision endpoint (docs/decision.md).
     # Gateways must send it in X-AccessPlane-Gateway-Secret; unset: the endpoint is open.

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from standardwebhooks import Webhook
 
 from accessplane.errors import Forbidden, InputError, NotFound
-from accessplane.models import WebhookDelivery, WebhookEndpoint
+from accessplane.models import AuditEvent, WebhookDelivery, WebhookEndpoint
 from accessplane.notify.links import ConsoleLinks
 from accessplane.notify.reminders import scan_expiring
 from accessplane.services import api_access, plans, webhooks
@@ -472,3 +473,45 @@ async def test_another_workspaces_endpoint_is_not_found(
         await webhooks.delete_endpoint(
             session=scenario.session, actor=world.owner.principal, endpoint_id=uuid.uuid4()
         )
+
+
+async def test_the_audit_log_shows_an_endpoints_host_only(
+    scenario: Scenario, lenient: WebhookPolicy, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    await create(scenario, world, lenient, url="https://hooks.example.com/services/T0/B0/XyZ?k=1")
+    [event] = await session.scalars(
+        select(AuditEvent).where(col(AuditEvent.action) == "createWebhookEndpoint")
+    )
+    assert event.after is not None
+    assert event.after["url"] == "https://hooks.example.com/…"
+    assert "XyZ" not in json.dumps(event.after)
+
+
+async def test_settled_deliveries_are_pruned_after_the_retention(
+    scenario: Scenario, lenient: WebhookPolicy, session: AsyncSession
+) -> None:
+    world = await scenario.workspace()
+    await create(scenario, world, lenient)
+    for name in ("Old delivered", "Old failed", "Old pending"):
+        await plans.create_plan(
+            session=session, actor=world.owner.principal, workspace_id=world.workspace.id, name=name
+        )
+    rows = {
+        json.loads(d.payload)["data"]["after"].get("name"): d for d in await deliveries(session)
+    }
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    for name, status in (("Old delivered", "DELIVERED"), ("Old failed", "FAILED")):
+        rows[name].status = status
+    for name in ("Old delivered", "Old failed", "Old pending"):
+        rows[name].created_at = long_ago
+    await session.commit()
+
+    pruned = await webhooks.prune_deliveries(
+        session, older_than=datetime.now(UTC) - timedelta(days=30)
+    )
+    await session.commit()
+
+    assert pruned == 2
+    left = sorted(json.loads(d.payload)["type"] for d in await deliveries(session))
+    assert left == ["audit.createPlan", "audit.createWebhookEndpoint"]

@@ -41,6 +41,7 @@ from accessplane.notify.sender import (
 from accessplane.notify.webhooks import WebhookSender
 from accessplane.services.api_access import prune_revocations
 from accessplane.services.calls import keep_call_log
+from accessplane.services.webhooks import prune_deliveries
 from accessplane.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -232,6 +233,11 @@ class Worker:
             async with self.sessions() as session, session.begin():
                 await prune_revocations(session, older_than=moment - retention)
                 await prune_usage_hours(session, older_than=moment - hours)
+                await prune_deliveries(
+                    session,
+                    older_than=moment
+                    - timedelta(days=self.settings.webhook_delivery_retention_days),
+                )
             # The call log: partitions ahead (PostgreSQL) and the retention, in short
             # transactions of their own (docs/observability.md).
             await keep_call_log(

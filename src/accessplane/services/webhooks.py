@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -317,9 +317,17 @@ class IssuedWebhookEndpoint:
     secret: str
 
 
+def shown_url(url: str) -> str:
+    """The URL as the audit log (and its webhooks) show it: scheme and host only, since the
+    path or query of many receivers' URLs is itself a secret (``/services/T0/B0/XyZ``)."""
+    parts = urlsplit(url)
+    rest = "/…" if parts.path not in ("", "/") or parts.query else "/"
+    return f"{parts.scheme}://{parts.netloc}{rest}"
+
+
 def _summary(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {
-        "url": endpoint.url,
+        "url": shown_url(endpoint.url),
         "description": endpoint.description,
         "eventTypes": list(endpoint.event_types),
         "enabled": endpoint.enabled,
@@ -527,6 +535,22 @@ async def delivery_counts(session: AsyncSession) -> dict[WebhookDeliveryStatus, 
     for status, total in rows:
         counts[WebhookDeliveryStatus(status)] = int(total)
     return counts
+
+
+async def prune_deliveries(session: AsyncSession, *, older_than: datetime) -> int:
+    """Delete settled deliveries (DELIVERED, FAILED) created before ``older_than``; pending
+    ones stay whatever their age. The caller commits."""
+    result = await session.execute(
+        delete(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.status).in_(
+                [WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED]
+            ),
+            col(WebhookDelivery.created_at) < older_than,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # -- events ---------------------------------------------------------------------------------------
