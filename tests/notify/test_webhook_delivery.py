@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,8 +24,9 @@ from accessplane.notify.webhooks import WebhookSender, retry_delay
 from accessplane.services import plans, webhooks
 from accessplane.services.webhooks import WebhookPolicy
 from accessplane.settings import Settings
+from tests.support.certificates import CertificateAuthority
 from tests.support.scenario import Scenario, World
-from tests.support.webhook_receiver import webhook_receiver
+from tests.support.webhook_receiver import tls_webhook_receiver, webhook_receiver
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -323,3 +326,36 @@ async def test_two_workers_never_send_one_delivery_twice(
         select(func.count()).where(WebhookDelivery.status == "DELIVERED")  # type: ignore[arg-type]
     )
     assert delivered == 12
+
+
+def trusting(ca: CertificateAuthority) -> ssl.SSLContext:
+    return ssl.create_default_context(cadata=ca.pem)
+
+
+@pytest.mark.parametrize("server_name", ["localhost", "elsewhere.example"])
+async def test_https_keeps_the_host_name_while_connecting_to_the_checked_address(
+    scenario: Scenario,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    server_name: str,
+) -> None:
+    """The worker connects to the address it resolved and checked, yet TLS names the URL's
+    host (SNI) and verifies the certificate against it: a certificate for that host is
+    accepted, one for another name refused."""
+    world = await scenario.workspace()
+    ca = CertificateAuthority.create()
+    async with tls_webhook_receiver(tmp_path, ca, server_name) as receiver:
+        receiver.secret = (await endpoint_for(scenario, world, settings, receiver.url)).secret
+        await a_plan(scenario, world)
+        report = await WebhookSender(sessions, settings, trust=trusting(ca)).process_due(T0)
+
+    [row] = await deliveries(scenario.session)
+    if server_name == "localhost":
+        assert report.delivered == 1
+        [got] = receiver.verified
+        assert got.headers["host"] == f"localhost:{receiver.port}"
+    else:
+        assert report.retried == 1
+        assert receiver.received == []
+        assert "certificate" in (row.last_error or "").lower()

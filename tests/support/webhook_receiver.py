@@ -4,19 +4,23 @@ receiver would), keeps what it got, and can be told to fail the next N requests.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import uvicorn
 from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from tests.support.certificates import CertificateAuthority
 from tests.support.issuer import serve
 
 
@@ -51,6 +55,7 @@ class WebhookReceiver:
     requests first get ``fail_status``."""
 
     secret: str | None = None
+    scheme: str = "http"
     fail_next: int = 0
     fail_status: int = 500
     port: int = field(default_factory=free_port)
@@ -59,7 +64,7 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         """The receiving URL on a name that resolves to loopback."""
-        return f"http://localhost:{self.port}/hooks"
+        return f"{self.scheme}://localhost:{self.port}/hooks"
 
     @property
     def verified(self) -> list[Received]:
@@ -103,3 +108,32 @@ async def webhook_receiver(secret: str | None = None) -> AsyncIterator[WebhookRe
     receiver = WebhookReceiver(secret=secret)
     async with serve(receiver.app(), receiver.port):
         yield receiver
+
+
+@contextlib.asynccontextmanager
+async def tls_webhook_receiver(
+    directory: Path, ca: CertificateAuthority, server_name: str = "localhost"
+) -> AsyncIterator[WebhookReceiver]:
+    """A receiver on HTTPS, with a certificate of ``ca`` for ``server_name`` only."""
+    receiver = WebhookReceiver(scheme="https")
+    cert, key = ca.issue(server_name, server_names=(server_name,)).write(directory, "receiver")
+    config = uvicorn.Config(
+        receiver.app(),
+        host="127.0.0.1",
+        port=receiver.port,
+        log_level="warning",
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        yield receiver
+    finally:
+        server.should_exit = True
+        await task

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,11 +103,14 @@ class WebhookSender:
         settings: Settings,
         *,
         rng: random.Random | None = None,
+        trust: ssl.SSLContext | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.fernet = secret_cipher(settings.secret_key.get_secret_value().encode())
         self.rng = rng or random.Random()
+        # Whom receivers' certificates must chain to: the system's roots unless given.
+        self.trust: ssl.SSLContext | bool = trust if trust is not None else True
 
     async def claim(
         self, now: datetime, limit: int | None = None
@@ -190,7 +194,10 @@ class WebhookSender:
         }
         last: httpx.HTTPError | None = None
         async with httpx.AsyncClient(
-            follow_redirects=False, trust_env=False, timeout=self.settings.webhook_timeout
+            follow_redirects=False,
+            trust_env=False,
+            timeout=self.settings.webhook_timeout,
+            verify=self.trust,
         ) as client:
             for address in addresses[:MAX_ADDRESSES_TRIED]:
                 try:
