@@ -200,16 +200,20 @@ class WebhookSender:
             verify=self.trust,
         ) as client:
             for address in addresses[:MAX_ADDRESSES_TRIED]:
+                request = client.build_request(
+                    "POST",
+                    original.copy_with(host=str(address)),
+                    content=delivery.payload.encode(),
+                    headers=headers,
+                    extensions={"sni_hostname": target.host},
+                )
                 try:
-                    response = await client.post(
-                        original.copy_with(host=str(address)),
-                        content=delivery.payload.encode(),
-                        headers=headers,
-                        extensions={"sni_hostname": target.host},
-                    )
+                    # Streamed and closed unread: only the status counts, whatever the size.
+                    response = await client.send(request, stream=True)
                 except httpx.ConnectError as error:  # the next address may answer
                     last = error
                     continue
+                await response.aclose()
                 return Attempt(response.status_code, None)
         assert last is not None
         raise last
