@@ -275,3 +275,33 @@ async def test_endpoints_and_deliveries_cost_the_same_for_10_and_100_endpoints(
     assert statements[10] == statements[100]
     # endpoint page, its count, the deliveries' page and their counts; the workspace itself.
     assert statements[100] <= 6, count_queries.statements
+
+
+APPLY = f"""
+mutation Apply($input: ApplyWorkspaceConfigInput!) {{
+  applyWorkspaceConfig(input: $input) {{ applied {ERRORS} }}
+}}
+"""
+
+
+async def test_a_rolled_back_mutation_writes_no_delivery(
+    graphql, scenario, session, settings
+) -> None:
+    """A dry run of applyWorkspaceConfig records its audit events and rolls them back with
+    everything else: no delivery; the real run's events are delivered."""
+    world = await scenario.workspace()
+    await an_endpoint(scenario, world, settings)
+    caller = graphql.as_principal(world.owner.principal)
+    config = "version: 1\nplans: [{name: Gold}]\n"
+    before = await count(session, WebhookDelivery)
+
+    dry = await caller.execute(
+        APPLY, input={"workspaceId": world.id, "config": config, "dryRun": True}
+    )
+    assert dry.payload("applyWorkspaceConfig")["applied"] is False
+    assert await count(session, WebhookDelivery) == before
+
+    real = await caller.execute(APPLY, input={"workspaceId": world.id, "config": config})
+    assert real.payload("applyWorkspaceConfig")["applied"] is True
+    types = list(await session.scalars(select(WebhookDelivery.event_type)))
+    assert types.count("audit.createPlan") == 1
