@@ -4,12 +4,13 @@ certificate-bound token settings on apps and products."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessplane.db import changes
 from accessplane.errors import Forbidden, InputError, NotFound, UserErrorCode
@@ -496,3 +497,36 @@ async def test_a_request_for_mtls_products_creates_an_mtls_app_without_a_token(
     assert submitted.token is None
     assert app is not None
     assert (app.auth_method, app.token_digest) == (AuthMethod.MTLS, None)
+
+
+async def test_concurrent_additions_never_pass_the_limit(
+    engine: AsyncEngine,
+    database_url: str,
+    session,
+    scenario: Scenario,
+    ca: CertificateAuthority,
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers; real concurrency is tested on PostgreSQL")
+    world = await scenario.workspace()
+    app = await mtls_app(scenario, world)
+    for i in range(certificates.MAX_CERTIFICATES_PER_APP - 1):
+        await register(scenario, world, app, ca.issue(f"c{i}"))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    pems = [ca.issue(f"racer{i}").pem for i in range(6)]
+
+    async def attempt(pem: str) -> str:
+        async with sessions() as own:
+            try:
+                await certificates.add_access_profile_certificate(
+                    session=own, actor=world.owner.principal, access_profile_id=app.id, pem=pem
+                )
+            except InputError as error:
+                return error.errors[0].code.value
+            return "added"
+
+    results = await asyncio.gather(*(attempt(pem) for pem in pems))
+
+    assert results.count("added") == 1
+    assert set(results) - {"added"} <= {"CONFLICT", "INVALID"}  # lost the race, or full
+    assert len(await rows(session)) == certificates.MAX_CERTIFICATES_PER_APP
