@@ -66,16 +66,16 @@ def _one_certificate_block(pem: str) -> None:
     """Refuse, before any parsing, what is not exactly one PEM certificate (and a key)."""
     if not pem.strip():
         raise _refuse("Paste the app's client certificate (PEM).", UserErrorCode.REQUIRED)
-    if len(pem.encode()) > MAX_PEM_BYTES:
-        raise _refuse(
-            f"A certificate in PEM is at most {MAX_PEM_BYTES // 1024} KB; this input is larger.",
-            UserErrorCode.TOO_LONG,
-        )
     if _PRIVATE_KEY_MARK in pem:
         # Say so plainly: the key may have to be treated as exposed.
         raise _refuse(
             "The input holds a private key; nothing was stored. Register the certificate "
             "alone and keep its key with the app (replace the key if it was shared)."
+        )
+    if len(pem.encode()) > MAX_PEM_BYTES:
+        raise _refuse(
+            f"A certificate in PEM is at most {MAX_PEM_BYTES // 1024} KB; this input is larger.",
+            UserErrorCode.TOO_LONG,
         )
     blocks = pem.count(_BEGIN_CERTIFICATE)
     if blocks == 0:
