@@ -15,7 +15,7 @@ from accessplane.models import (
     AuditEvent,
     AuthMethod,
 )
-from accessplane.services import operations, products
+from accessplane.services import operations, products, workspace_config
 from accessplane.services.operations import (
     OperationEdit,
     normalise_template,
@@ -348,3 +348,85 @@ async def test_deleting_an_operation_drops_it_from_products(session, scenario) -
 
     # The API stays: with no operation chosen, the product grants it whole.
     assert await _chosen(session, product.id) == ({api.id}, set())
+
+
+CONFIG = """
+version: 1
+apis:
+  - identifier: billing
+    name: Billing
+    operations:
+      - {method: get, path: /invoices, name: listInvoices, scopes: [invoices:read]}
+      - {method: GET, path: "/invoices/{id}", scopes: [invoices:read]}
+      - {method: "*", path: /caf%c3%a9/*}
+products:
+  - name: Readers
+    authMethod: AUTH_TOKEN
+    operations: ["billing GET /invoices", "billing GET /invoices/{id}"]
+"""
+
+
+async def _apply(session, world, workspace_id, text: str, *, prune: bool = False):
+    return await workspace_config.apply_workspace_config(
+        session=session,
+        actor=world.owner.principal,
+        workspace_id=workspace_id,
+        text=text,
+        secret=b"s" * 32,
+        prune=prune,
+    )
+
+
+async def test_configuration_as_code_declares_operations_and_chosen_ones(session, scenario):
+    world = await scenario.workspace()
+    ws = world.workspace.id  # read now: a commit expires the row
+
+    applied = await _apply(session, world, ws, CONFIG)
+
+    assert [c.line() for c in applied.changes if c.kind == "operation"] == [
+        "+ operation billing * /caf%C3%A9/*",
+        "+ operation billing GET /invoices",
+        "+ operation billing GET /invoices/{id}",
+    ]
+    exported = await workspace_config.export_workspace_config(
+        session=session, actor=world.owner.principal, workspace_id=ws
+    )
+    assert "- billing GET /invoices/{id}" in exported
+    assert "path: /caf%C3%A9/*" in exported
+    again = await _apply(session, world, ws, CONFIG)
+    assert again.changes == []  # the file, normalised, is the workspace
+
+    # A scope edited, an operation left out: kept without prune, deleted with it.
+    edited = CONFIG.replace(
+        '      - {method: GET, path: "/invoices/{id}", scopes: [invoices:read]}\n', ""
+    ).replace("scopes: [invoices:read]}", "scopes: [invoices:list]}")
+    edited = edited.replace(', "billing GET /invoices/{id}"', "")
+    kept = await _apply(session, world, ws, edited)
+    assert sorted(c.line() for c in kept.changes) == [
+        "~ operation billing GET /invoices: scopes +invoices:list -invoices:read",
+        "~ product Readers: operations -billing GET /invoices/{id}",
+    ]
+    pruned = await _apply(session, world, ws, edited, prune=True)
+    assert [c.line() for c in pruned.changes] == ["- operation billing GET /invoices/{id}"]
+    session.expunge_all()
+    paths = (await session.scalars(select(ApiOperation.path))).all()
+    assert sorted(paths) == ["/caf%C3%A9/*", "/invoices"]
+
+
+async def test_configuration_errors_name_their_place(session, scenario: Scenario) -> None:
+    world = await scenario.workspace()
+    ws = world.workspace.id
+    bad_path = CONFIG.replace("path: /invoices,", "path: /invoices/../x,")
+    unknown = CONFIG.replace('"billing GET /invoices"', '"billing DELETE /invoices"')
+
+    with pytest.raises(InputError) as refused:
+        await _apply(session, world, ws, bad_path)
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("apis[0].operations[0].path", "Value error, The path must not have . or .. segments.")
+    ]
+    with pytest.raises(InputError) as refused:
+        await _apply(session, world, ws, unknown)
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        ("products[0].operations[0]", UserErrorCode.NOT_FOUND)
+    ]
+    assert (await session.scalars(select(ApiOperation))).all() == []  # all or nothing

@@ -20,12 +20,14 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from accessplane.auth.permissions import Permission
 from accessplane.errors import FieldError, InputError, UserErrorCode
 from accessplane.models import AuthMethod, NotificationKind, QuotaPeriod, RateLimitPeriod, Weekday
+from accessplane.services.operations import normalise_template
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
 # Where editors find the schema: next to the file (`accessplane config-schema > ...`).
@@ -99,11 +101,51 @@ class GroupConfig(_Model):
     members: Emails = Field(default=[], description="Member emails.")
 
 
+def _template(path: str) -> str:
+    """The path as stored (``docs/operations.md``), so a second apply finds nothing to change."""
+    normalised, problem = normalise_template(path)
+    if problem is not None:
+        raise ValueError(f"The path {problem}.")
+    return normalised
+
+
+Template = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_template)]
+Method = Annotated[str, StringConstraints(min_length=1, max_length=10, to_upper=True)]
+
+
+class OperationConfig(_Model):
+    """An operation of the API (``docs/operations.md``), keyed by method and path."""
+
+    method: Method = Field(description="An HTTP method, or * for any.")
+    path: Template = Field(description="A path template, e.g. /invoices/{id} or /files/*.")
+    name: str = Field(default="", max_length=200, description="The OpenAPI operationId.")
+    scopes: Strings = Field(default=[], description="OAuth2 scopes a token needs for it.")
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
 class ApiConfig(_Model):
     identifier: Slug
     name: Name
     base_url: str = Field(default="", max_length=2000)
     description: Text = ""
+    operations: list[OperationConfig] | None = Field(
+        default=None,
+        description="The operations the API declares; left out: not managed by this file.",
+    )
+
+    @field_validator("operations")
+    @classmethod
+    def _sort(cls, value: list[OperationConfig] | None) -> list[OperationConfig] | None:
+        if value is None:
+            return None
+        keys = [operation.key for operation in value]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise ValueError(f"Listed twice: {', '.join(twice)}.")
+        return sorted(value, key=lambda o: (o.path, o.method))
 
 
 class GrantsConfig(_Model):
@@ -160,6 +202,20 @@ class ProductConfig(_Model):
     auth_method: AuthMethod
     published: bool = False
     apis: Slugs = Field(default=[], description="API identifiers.")
+    operations: Strings | None = Field(
+        default=None,
+        description="Chosen operations, each '<API identifier> <METHOD> <path>', e.g. "
+        "'billing GET /invoices/{id}'; their APIs are in the product too. Left out: not "
+        "managed by this file.",
+    )
+
+    @model_validator(mode="after")
+    def _operation_apis(self) -> ProductConfig:
+        """Choosing an operation puts its API in the product: the file says so too, so that
+        a second apply finds nothing to change."""
+        named = [entry.split(" ", 1)[0] for entry in self.operations or []]
+        self.apis = sorted({*self.apis, *(api for api in named if api)})
+        return self
 
 
 class AppConfig(_Model):

@@ -23,8 +23,10 @@ from accessplane.models import (
     AccessProfileProduct,
     Api,
     ApiGrant,
+    ApiOperation,
     ApiProduct,
     ApiProductApi,
+    ApiProductOperation,
     Client,
     ClientMember,
     Group,
@@ -47,6 +49,7 @@ from accessplane.services.workspace_config_file import (
     GroupConfig,
     MemberConfig,
     NotificationsConfig,
+    OperationConfig,
     PermissionEntry,
     PlanConfig,
     ProductConfig,
@@ -81,6 +84,8 @@ class Ids:
     apis: dict[str, uuid.UUID] = field(default_factory=dict)
     # Every API of the workspace, reachable or not: products may bundle any of them.
     all_apis: dict[str, uuid.UUID] = field(default_factory=dict)
+    # Operations of every API by (API identifier, method, path): products may choose any.
+    operations: dict[tuple[str, str, str], uuid.UUID] = field(default_factory=dict)
     plans: dict[str, uuid.UUID] = field(default_factory=dict)
     products: dict[str, uuid.UUID] = field(default_factory=dict)
     clients: dict[str, uuid.UUID] = field(default_factory=dict)
@@ -189,6 +194,7 @@ async def _apis(
         ).all()
     )
     ids.apis = {a.identifier: a.id for a in rows if a.id in reachable}
+    operations = await _operations(session, workspace_id, ids)
     return sorted(
         (
             ApiConfig(
@@ -196,12 +202,52 @@ async def _apis(
                 name=a.name,
                 base_url=a.base_url,
                 description=a.description,
+                operations=operations.get(a.id),
             )
             for a in rows
             if a.id in reachable
         ),
         key=lambda a: a.identifier,
     )
+
+
+async def _operations(
+    session: AsyncSession, workspace_id: uuid.UUID, ids: Ids
+) -> dict[uuid.UUID, list[OperationConfig]]:
+    """The operations of each API (none: not listed), and the ids of every API's."""
+    identifiers = {api_id: identifier for identifier, api_id in ids.all_apis.items()}
+    rows = (
+        await session.scalars(
+            select(ApiOperation).where(col(ApiOperation.workspace_id) == workspace_id)
+        )
+    ).all()
+    by_api: dict[uuid.UUID, list[OperationConfig]] = {}
+    for row in rows:
+        ids.operations[(identifiers[row.api_id], row.method, row.path)] = row.id
+        by_api.setdefault(row.api_id, []).append(
+            OperationConfig(method=row.method, path=row.path, name=row.name, scopes=row.scopes)
+        )
+    return {api_id: sorted(ops, key=lambda o: (o.path, o.method)) for api_id, ops in by_api.items()}
+
+
+async def _chosen_operations(
+    session: AsyncSession, ids: Ids, product_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Each product's chosen operations, as the file names them."""
+    names = {
+        op_id: f"{api} {method} {path}" for (api, method, path), op_id in ids.operations.items()
+    }
+    links = (
+        await session.execute(
+            select(
+                col(ApiProductOperation.product_id), col(ApiProductOperation.operation_id)
+            ).where(col(ApiProductOperation.product_id).in_(product_ids))
+        )
+    ).all()
+    chosen: dict[uuid.UUID, list[str]] = {}
+    for product_id, operation_id in links:
+        chosen.setdefault(product_id, []).append(names[operation_id])
+    return chosen
 
 
 async def _grants(
@@ -286,6 +332,7 @@ async def _products(
     apis: dict[uuid.UUID, list[str]] = {}
     for product_id, api_id in links:
         apis.setdefault(product_id, []).append(identifiers[api_id])
+    chosen = await _chosen_operations(session, ids, [p.id for p in rows])
     return sorted(
         (
             ProductConfig(
@@ -294,6 +341,7 @@ async def _products(
                 auth_method=p.auth_method,
                 published=p.published,
                 apis=apis.get(p.id, []),
+                operations=chosen.get(p.id),
             )
             for p in rows
         ),

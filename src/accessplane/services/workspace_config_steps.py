@@ -23,6 +23,7 @@ from accessplane.services import (
     groups,
     members,
     notifications,
+    operations,
     plans,
     products,
     roles,
@@ -35,6 +36,7 @@ from accessplane.services.workspace_config_file import (
     GrantsConfig,
     GroupConfig,
     MemberConfig,
+    OperationConfig,
     PlanConfig,
     ProductConfig,
     RoleConfig,
@@ -50,7 +52,7 @@ class Change:
     """One planned change, e.g. ``~ plan gold: rateLimit.requests 100 -> 200``."""
 
     action: str  # create, update, delete
-    kind: str  # role, member, group, api, grant, plan, product, client, app, notifications
+    kind: str  # role, member, group, api, operation, grant, plan, product, client, app, …
     name: str
     detail: str = ""
 
@@ -368,9 +370,85 @@ def _api_steps(plan: Plan, current: list[ApiConfig], desired: list[ApiConfig] | 
     for i, api in matched.created:
         plan.create("api", api.identifier, f"apis[{i}]", create(api))
     for i, old, new in matched.kept:
-        plan.update("api", new.identifier, f"apis[{i}]", diff(old, new), update(new))
+        details = diff(old, new, skip=("operations",))  # their own steps
+        plan.update("api", new.identifier, f"apis[{i}]", details, update(new))
     for api in matched.removed:
         plan.delete("api", api.identifier, "apis", delete(api.identifier))
+
+
+def _operation_steps(plan: Plan, current: list[ApiConfig], desired: list[ApiConfig] | None) -> None:
+    """The operations of each API whose file entry lists them (after the APIs, before the
+    products that choose them); those the file leaves out go only when pruning, and with
+    a deleted API."""
+    existing = {api.identifier: api.operations or [] for api in current}
+    for i, api in enumerate(desired or []):
+        if api.operations is None:
+            continue
+        path = f"apis[{i}].operations"
+        matched = match(existing.get(api.identifier, []), api.operations, "key")
+        for j, item in matched.created:
+            name = f"{api.identifier} {item.key}"
+            plan.create("operation", name, f"{path}[{j}]", _create_operation(api.identifier, item))
+        for j, old, new in matched.kept:
+            name = f"{api.identifier} {new.key}"
+            run = _update_operation(api.identifier, new)
+            plan.update("operation", name, f"{path}[{j}]", diff(old, new), run)
+        for item in matched.removed:
+            name = f"{api.identifier} {item.key}"
+            plan.delete("operation", name, path, _delete_operation(api.identifier, item))
+
+
+def _operation_key(api: str, item: OperationConfig) -> tuple[str, str, str]:
+    return (api, item.method, item.path)
+
+
+def _create_operation(api: str, item: OperationConfig) -> Run:
+    async def run(ctx: Context) -> None:
+        made = await operations.create_operation(
+            **ctx.service(),
+            api_id=ctx.ids.apis[api],
+            method=item.method,
+            path=item.path,
+            name=item.name,
+            scopes=item.scopes,
+        )
+        ctx.ids.operations[_operation_key(api, item)] = made.id
+
+    return run
+
+
+def _update_operation(api: str, item: OperationConfig) -> Run:
+    async def run(ctx: Context) -> None:
+        await operations.update_operation(
+            **ctx.service(),
+            operation_id=ctx.ids.operations[_operation_key(api, item)],
+            edit=operations.OperationEdit(name=item.name, scopes=item.scopes),
+        )
+
+    return run
+
+
+def _delete_operation(api: str, item: OperationConfig) -> Run:
+    async def run(ctx: Context) -> None:
+        await operations.delete_operation(
+            **ctx.service(), operation_id=ctx.ids.operations[_operation_key(api, item)]
+        )
+
+    return run
+
+
+def _chosen_operations(ctx: Context, entries: list[str] | None, path: str) -> list[Any] | None:
+    """The ids of a product's chosen operations (``None``: not managed by the file)."""
+    if entries is None:
+        return None
+    found = []
+    for i, entry in enumerate(entries):
+        api, _, rest = entry.partition(" ")
+        method, _, template = rest.strip().partition(" ")
+        normalised = operations.normalise_template(template.strip())[0]
+        key = (api, method.upper(), normalised)
+        found.append(lookup(ctx.ids.operations, key, f"{path}[{i}]", "operation"))
+    return found
 
 
 def _grant_pairs(config: GrantsConfig | None) -> set[tuple[str, str, str]]:
@@ -472,6 +550,7 @@ def _product_steps(
                 api_ids=_lookup_all(ctx.ids.all_apis, item.apis, f"{path}.apis", "API"),
                 description=item.description,
                 published=item.published,
+                operation_ids=_chosen_operations(ctx, item.operations, f"{path}.operations") or [],
             )
             ctx.ids.products[item.name] = made.id
 
@@ -486,6 +565,7 @@ def _product_steps(
                 auth_method=new.auth_method if new.auth_method != old.auth_method else None,
                 api_ids=_lookup_all(ctx.ids.all_apis, new.apis, f"{path}.apis", "API"),
                 published=new.published,
+                operation_ids=_chosen_operations(ctx, new.operations, f"{path}.operations"),
             )
 
         return run
@@ -502,7 +582,10 @@ def _product_steps(
         plan.create("product", item.name, path, create(item, path))
     for i, old, new in matched.kept:
         path = f"products[{i}]"
-        plan.update("product", new.name, path, diff(old, new), update(old, new, path))
+        # Chosen operations left out of the file are not managed: no change to show.
+        skip = ("operations",) if new.operations is None else ()
+        details = diff(old, new, skip=skip)
+        plan.update("product", new.name, path, details, update(old, new, path))
     for item in matched.removed:
         plan.delete("product", item.name, "products", delete(item.name))
 
@@ -685,6 +768,7 @@ def plan_steps(desired: WorkspaceConfig, state: State, *, prune: bool) -> list[S
     _member_steps(plan, current.members or [], desired.members)
     _group_steps(plan, current.groups or [], desired.groups)
     _api_steps(plan, current.apis or [], desired.apis)
+    _operation_steps(plan, current.apis or [], desired.apis)
     _plan_steps(plan, current.plans or [], desired.plans)
     _product_steps(plan, current.products or [], desired.products)
     _client_steps(plan, current.clients or [], desired.clients)
