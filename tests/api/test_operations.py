@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -419,3 +420,32 @@ async def _choose(session, world, product_id, operation_ids) -> None:
         product_id=product_id,
         operation_ids=operation_ids,
     )
+
+
+async def test_a_console_session_uploads_with_its_csrf_token_only(app, scenario, session) -> None:
+    """The console uploads documents with its session cookie: multipart requests need the
+    X-CSRF-Token header like every other POST."""
+    world, api = await _world_and_api(scenario)
+    key = await scenario.api_key(world)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as browser:
+        csrf = (await browser.post("/auth/key", json={"key": key})).json()["csrfToken"]
+
+        async def upload(headers: dict[str, str]) -> dict:
+            variables = {"input": {"apiId": gid("Api", api.id), "file": None, "dryRun": True}}
+            response = await browser.post(
+                "/graphql",
+                data={
+                    "operations": json.dumps({"query": IMPORT, "variables": variables}),
+                    "map": json.dumps({"0": ["variables.input.file"]}),
+                },
+                files={"0": ("a.json", (FIXTURES / "petstore-3.1.json").read_bytes())},
+                headers=headers,
+            )
+            return response.json()
+
+        refused = await upload({})
+        allowed = await upload({"X-CSRF-Token": csrf})
+
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert len(allowed["data"]["importOpenApi"]["added"]) == 4
