@@ -449,3 +449,19 @@ async def test_a_console_session_uploads_with_its_csrf_token_only(app, scenario,
 
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert len(allowed["data"]["importOpenApi"]["added"]) == 4
+
+
+async def test_problems_of_an_uploaded_document_are_on_the_file(graphql, scenario) -> None:
+    world, api = await _world_and_api(scenario)
+    key = await scenario.api_key(world)
+
+    result = await graphql.multipart(
+        IMPORT,
+        {"input": {"apiId": gid("Api", api.id), "file": None}},
+        {"variables.input.file": ("broken.yaml", (FIXTURES / "broken-3.0.yaml").read_bytes(), "")},
+        key,
+    )
+
+    errors = result.user_errors("importOpenApi")
+    assert {e["field"] for e in errors} == {"file"}
+    assert errors[0]["message"].startswith("Invalid OpenAPI document at /paths/~1invoices/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import strawberry
 from starlette.datastructures import UploadFile
 
@@ -105,12 +107,20 @@ class OperationMutations:
     @user_errors_as_payload
     async def import_open_api(self, info: Info, input: ImportOpenApiInput) -> ImportOpenApiPayload:
         api_id = decode_id(input.api_id, "Api", field="apiId")
-        result = await openapi_import.import_openapi(
-            session=info.context.session,
-            actor=info.context.principal,
-            api_id=api_id,
-            document=await read_document(input),
-            dry_run=input.dry_run,
-            prune=input.prune,
-        )
+        try:
+            result = await openapi_import.import_openapi(
+                session=info.context.session,
+                actor=info.context.principal,
+                api_id=api_id,
+                document=await read_document(input),
+                dry_run=input.dry_run,
+                prune=input.prune,
+            )
+        except InputError as error:
+            if input.file is None:
+                raise
+            # The service names the document; the caller sent it as the file.
+            raise InputError(
+                [replace(e, field="file") if e.field == "document" else e for e in error.errors]
+            ) from None
         return ImportOpenApiPayload.from_result(result)

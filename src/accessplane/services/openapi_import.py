@@ -516,7 +516,8 @@ def _write(session: AsyncSession, api: Api, plan: _Plan, *, prune: bool) -> None
             )
         )
     for current, operation in plan.edits:
-        current.name, current.scopes, current.updated_at = operation.name, operation.scopes, now
+        current.name, current.scopes = operation.name, list(operation.scopes)
+        current.updated_at = now
         session.add(current)
     if prune:
         for gone in plan.gone:
