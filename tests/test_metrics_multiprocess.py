@@ -10,14 +10,18 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from accessplane.cli import metrics_directory
+from accessplane.observability.metrics import MULTIPROCESS_DIR
 from tests.conftest import require_service
 
 REDIS_URL = os.environ.get("ACCESSPLANE_TEST_REDIS_URL")
@@ -158,3 +162,23 @@ async def decide_and_scrape(url: str) -> None:
             if name == "accessplane_worker_resident_memory_bytes"
         }
     assert len(pids) == 2
+
+
+def test_serve_gives_several_workers_a_fresh_private_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv(MULTIPROCESS_DIR, "/somewhere/inherited")
+
+    with metrics_directory(1) as none:
+        assert none is None
+        assert MULTIPROCESS_DIR not in os.environ  # one worker keeps its metrics in memory
+    with metrics_directory(3) as made:
+        assert made is not None
+        assert os.environ[MULTIPROCESS_DIR] == made
+        assert Path(made).parent == tmp_path
+        assert stat.S_IMODE(Path(made).stat().st_mode) == 0o700
+        assert list(Path(made).iterdir()) == []
+        (Path(made) / "counter_123.db").write_bytes(b"")
+    assert not Path(made).exists()
+    assert os.environ[MULTIPROCESS_DIR] == "/somewhere/inherited"

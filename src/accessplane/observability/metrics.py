@@ -22,7 +22,7 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -300,7 +300,9 @@ def forget_dead_workers(directory: str) -> list[int]:
         if found and not _alive(int(found.group(1))):
             gone.add(int(found.group(1)))
     for pid in gone:
-        mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # (no type hints)
+        # Two workers starting together may both clean up after the same gone one.
+        with suppress(FileNotFoundError):
+            mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # (no type hints)
     return sorted(gone)
 
 
