@@ -147,6 +147,8 @@ class DecisionMetrics:
 
 
 class Scraped(Protocol):
+    """What /metrics answers from (``DecisionMetrics``, or a ``MetricsHub``)."""
+
     async def scrape(self) -> tuple[bytes, str]: ...
 
 

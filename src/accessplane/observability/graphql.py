@@ -61,6 +61,7 @@ class GraphQLMetrics:
         return name
 
     def observe(self, *, operation: str, outcome: str, seconds: float) -> None:
+        """Count one operation (by its label) and its duration."""
         self.operations.labels(operation, outcome).inc()
         self.duration.labels(operation).observe(seconds)
 

@@ -35,6 +35,7 @@ def route_of(scope: Scope) -> str:
 
 
 def method_of(scope: Scope) -> str:
+    """The request's method, or ``OTHER`` for one outside the usual set (bounded labels)."""
     method = str(scope.get("method", ""))
     return method if method in METHODS else "OTHER"
 
@@ -57,6 +58,7 @@ class HttpMetrics:
         )
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its duration."""
         self.requests.labels(method, route, str(status)).inc()
         self.duration.labels(method, route).observe(seconds)
 

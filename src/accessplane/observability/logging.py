@@ -104,6 +104,7 @@ def text_formatter() -> logging.Formatter:
 
 
 def formatter_for(log_format: LogFormat) -> logging.Formatter:
+    """The formatter of ``ACCESSPLANE_LOG_FORMAT``."""
     return json_formatter() if log_format == "json" else text_formatter()
 
 

@@ -141,6 +141,7 @@ class MetricsHub:
 
     @property
     def multiprocess(self) -> bool:
+        """Whether this process is one of several server workers sharing their metrics."""
         return self.directory is not None
 
     def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
