@@ -212,12 +212,9 @@ class CallsExport:
         )
         request_id = request.scope.get("state", {}).get("request_id")
         async with self.sessions() as session:
-            principal = await self.credentials.authenticate(
+            return await self.credentials.authenticate(
                 request, session, ip=ip, request_id=request_id
             )
-            # Signing in may provision a user or sync its groups: keep what it wrote.
-            await session.commit()
-        return principal
 
     async def export(self, request: Request) -> Response:
         """Check the caller and the filter, then stream the rows."""

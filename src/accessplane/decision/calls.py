@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -21,25 +22,10 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Integer,
-    LargeBinary,
-    String,
-    Uuid,
-    bindparam,
-    insert,
-    select,
-)
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.elements import BindParameter
-from sqlmodel import col
 
 from accessplane.decision.policies import GatewayCaller
 from accessplane.decision.reasons import Reason
-from accessplane.models import Api, Call
-from accessplane.models.base import UTCDateTime
 from accessplane.models.calls import MAX_PATH_LENGTH
 from accessplane.services.calls import ensure_partitions, ip_bytes
 
@@ -64,63 +50,94 @@ _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 _MAX_LATENCY_US = 2**31 - 1
 
 
-def _insert() -> Insert:
-    """One row per parameter set; the API's id is looked up by the workspace and the identifier
-    the gateway named (null when there is no such API), in the same statement."""
-    values: dict[str, BindParameter[Any]] = {
-        "at": bindparam("at", type_=UTCDateTime()),
-        "id": bindparam("id", type_=Uuid()),
-        "workspace_id": bindparam("workspace_id", type_=Uuid()),
-        "principal_type": bindparam("principal_type", type_=String(16)),
-        "principal_id": bindparam("principal_id", type_=Uuid()),
-        "api_identifier": bindparam("api_identifier", type_=String(63)),
-        "operation_id": bindparam("operation_id", type_=Uuid()),
-        "method": bindparam("method", type_=String(16)),
-        "path": bindparam("path", type_=String(MAX_PATH_LENGTH)),
-        "ip": bindparam("ip", type_=LargeBinary(16)),
-        "reason": bindparam("reason", type_=String(32)),
-        "allowed": bindparam("allowed", type_=Boolean()),
-        "latency_us": bindparam("latency_us", type_=Integer()),
-        "request_id": bindparam("request_id", type_=String(64)),
-    }
-    api_id = (
-        select(col(Api.id))
-        .where(
-            col(Api.workspace_id) == values["workspace_id"],
-            col(Api.identifier) == values["api_identifier"],
-        )
-        .scalar_subquery()
+# The columns a batch writes, in the order of a row's tuple; ``api_id`` is looked up in SQL.
+_COLUMNS = (
+    "at",
+    "id",
+    "workspace_id",
+    "principal_type",
+    "principal_id",
+    "api_identifier",
+    "operation_id",
+    "method",
+    "path",
+    "ip",
+    "reason",
+    "allowed",
+    "latency_us",
+    "request_id",
+)
+_WORKSPACE, _API = _COLUMNS.index("workspace_id") + 1, _COLUMNS.index("api_identifier") + 1
+
+
+def insert_sql(dialect: str) -> str:
+    """The INSERT of one row per parameter tuple, in the driver's own parameter style
+    (numbered, so the workspace and the identifier also find the API's id, null when the
+    workspace has no such API, in the same statement)."""
+    postgres = dialect == "postgresql"
+    mark = "${}" if postgres else "?{}"
+    values = ", ".join(mark.format(n) for n in range(1, len(_COLUMNS) + 1))
+    # PostgreSQL deduces one type per parameter: the same as in the target columns.
+    workspace = mark.format(_WORKSPACE) + ("::uuid" if postgres else "")
+    identifier = mark.format(_API) + ("::varchar(63)" if postgres else "")
+    api = (
+        f"(SELECT api.id FROM api WHERE api.workspace_id = {workspace} "
+        f"AND api.identifier = {identifier})"
     )
-    rows = select(*values.values()).add_columns(api_id)
-    # The table, not the model: the ORM's bulk INSERT would take over the parameter sets.
-    table = Call.__table__  # type: ignore[attr-defined]
-    return insert(table).from_select([*values, "api_id"], rows)
+    return f"INSERT INTO call_log ({', '.join(_COLUMNS)}, api_id) VALUES ({values}, {api})"
 
 
-_INSERT = _insert()
+Row = tuple[Any, ...]
 
 
-def _row(record: CallRecord) -> dict[str, Any]:
-    """The parameter set of one record: parsed, bounded and typed off the request path."""
+def _row(record: CallRecord, id: str) -> Row:
+    """The values of one record, parsed and bounded off the request path, in ``_COLUMNS``
+    order; ``id`` is the call's id as 32 hex digits."""
     at, caller, api, method, path, ip, reason, seconds, request_id, operation_id = record
     valid_id = request_id is not None and _REQUEST_ID.match(request_id) is not None
-    return {
-        "at": at,
-        "id": uuid.uuid4(),
-        "workspace_id": caller.workspace_id if caller is not None else None,
-        "principal_type": caller.type.value if caller is not None else None,
-        "principal_id": caller.id if caller is not None else None,
-        "api_identifier": api[:63],
-        "operation_id": operation_id,
-        "method": method[:16],
-        "path": path[:MAX_PATH_LENGTH],
-        "ip": ip_bytes(ip),
-        "reason": reason.value,
-        "allowed": reason is Reason.OK,
-        "latency_us": min(_MAX_LATENCY_US, max(0, round(seconds * 1_000_000))),
-        # The gateway's X-Request-ID when sane, else one of our own.
-        "request_id": request_id.decode("ascii") if valid_id and request_id else uuid.uuid4().hex,
-    }
+    return (
+        at,
+        id,
+        caller.workspace_id if caller is not None else None,
+        caller.type.value if caller is not None else None,
+        caller.id if caller is not None else None,
+        api[:63],
+        operation_id,
+        method[:16],
+        path[:MAX_PATH_LENGTH],
+        ip_bytes(ip),
+        reason.value,
+        reason is Reason.OK,
+        min(_MAX_LATENCY_US, int(seconds * 1_000_000)),
+        # The gateway's X-Request-ID when sane, else one of our own: the call's id.
+        request_id.decode("ascii") if valid_id and request_id else id,
+    )
+
+
+def _sqlite(row: Row) -> Row:
+    """A row as SQLAlchemy stores these types on SQLite (UUIDs as 32 hex digits, times as
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC), which the model reads back."""
+    at, id, workspace, kind, principal, api, operation, *rest = row
+    utc = at if at.tzinfo is UTC else at.astimezone(UTC)
+    return (
+        utc.isoformat(" ", "microseconds")[:26],
+        id,
+        workspace.hex if workspace is not None else None,
+        kind,
+        principal.hex if principal is not None else None,
+        api,
+        operation.hex if operation is not None else None,
+        *rest,
+    )
+
+
+def rows_of(records: list[CallRecord], dialect: str) -> list[Row]:
+    """The parameter tuples of a batch. The driver takes them as they are: SQLAlchemy's
+    per-value processing would cost more than the rest of the call log together. Ids are
+    128 random bits, drawn for the whole batch at once (both drivers take 32 hex digits)."""
+    random = os.urandom(16 * len(records)).hex()
+    rows = [_row(record, random[32 * i : 32 * i + 32]) for i, record in enumerate(records)]
+    return rows if dialect == "postgresql" else [_sqlite(row) for row in rows]
 
 
 class CallLog:
@@ -186,13 +203,14 @@ class CallLog:
 
     async def _write(self, chunk: list[CallRecord]) -> int:
         try:
-            rows = [_row(record) for record in chunk]
-            days = {row["at"].astimezone(UTC).date() for row in rows} - self._days
+            days = {record[0].astimezone(UTC).date() for record in chunk} - self._days
             if days:
                 await ensure_partitions(self.sessions, days)
                 self._days |= days
             async with self.sessions() as session, session.begin():
-                await session.execute(_INSERT, rows)
+                connection = await session.connection()
+                dialect = connection.dialect.name
+                await connection.exec_driver_sql(insert_sql(dialect), rows_of(chunk, dialect))
         except Exception:  # the log must never take the server down: counted and logged
             self.failed += len(chunk)
             self._days.clear()  # a missing partition is made again by the next batch
