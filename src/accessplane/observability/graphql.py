@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from typing import Any
 
 from graphql import GraphQLError
@@ -33,6 +33,7 @@ class GraphQLMetrics:
         self.max_names = max_names
         self._names: set[str] = set()
         self._lock = threading.Lock()
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.operations = hub.counter(
             "accessplane_graphql_operations",
             "GraphQL operations, by operation name (anonymous when unnamed, other past the "
@@ -62,8 +63,16 @@ class GraphQLMetrics:
 
     def observe(self, *, operation: str, outcome: str, seconds: float) -> None:
         """Count one operation (by its label) and its duration."""
-        self.operations.labels(operation, outcome).inc()
-        self.duration.labels(operation).observe(seconds)
+        # The children are found by one dict lookup rather than the label validation and lock
+        # of ``labels()``; there are as many as bounded labels.
+        children = self._children.get((operation, outcome))
+        if children is None:
+            children = self._children[(operation, outcome)] = (
+                self.operations.labels(operation, outcome),
+                self.duration.labels(operation),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 def outcome_of(result: Any) -> str:
@@ -107,24 +116,30 @@ class OperationObserver(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        span_context = self.tracing.span("graphql") if self.tracing else nullcontext()
-        with span_context as span:
+        if self.tracing is None:
             try:
                 yield
             finally:
-                context = self.execution_context
-                valid = _validated(context)
-                name = context.operation_name
-                operation = self.metrics.label(name, valid=valid) if self.metrics else name
-                outcome = outcome_of(context.result)
-                if self.metrics is not None:
-                    self.metrics.observe(
-                        operation=operation or ANONYMOUS,
-                        outcome=outcome,
-                        seconds=time.perf_counter() - started,
-                    )
-                if span is not None:
-                    _describe_span(span, context, operation or ANONYMOUS, outcome, valid=valid)
+                self._observe(started, None)
+            return
+        with self.tracing.span("graphql") as span:
+            try:
+                yield
+            finally:
+                self._observe(started, span)
+
+    def _observe(self, started: float, span: Any) -> None:
+        context = self.execution_context
+        valid = _validated(context)
+        name = context.operation_name
+        operation = (self.metrics.label(name, valid=valid) if self.metrics else name) or ANONYMOUS
+        outcome = outcome_of(context.result)
+        if self.metrics is not None:
+            self.metrics.observe(
+                operation=operation, outcome=outcome, seconds=time.perf_counter() - started
+            )
+        if span is not None:
+            _describe_span(span, context, operation, outcome, valid=valid)
 
 
 def _validated(context: ExecutionContext) -> bool:
