@@ -44,6 +44,7 @@ class HttpMetrics:
     """``accessplane_http_requests_total`` and ``accessplane_http_request_duration_seconds``."""
 
     def __init__(self, hub: MetricsHub) -> None:
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.requests = hub.counter(
             "accessplane_http_requests",
             "HTTP requests answered, by method, route template and status (the decision "
@@ -59,8 +60,17 @@ class HttpMetrics:
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request and its duration."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.duration.labels(method, route).observe(seconds)
+        # One dict lookup per request rather than the label validation and lock of
+        # ``labels()``: methods, routes and statuses are few.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class _Status:
