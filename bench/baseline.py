@@ -3,7 +3,10 @@
 ``/bare`` answers ``{"ok": true}``: the floor of Starlette under these uvicorn settings.
 ``/baseline/apis`` answers exactly what the API table query answers (same JSON), computed with
 one hand-written SQL statement that also checks the API key: what the query could cost if
-written by hand for this one screen.
+written by hand for this one screen. ``/baseline/graphql`` is a minimal Strawberry schema
+answering ``{ viewer { kind name } }`` with constants, through Strawberry's own ASGI view:
+no authentication, context, database or middleware, so AccessPlane's ``{ viewer }`` over it is
+what AccessPlane itself adds to Strawberry on the same server stack.
 
     uvicorn bench.baseline:create_app --factory   (settings from ACCESSPLANE_* like the app)
 """
@@ -15,12 +18,14 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+import strawberry
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from strawberry.asgi import GraphQL
 from strawberry.relay import GlobalID
 
 from accessplane.auth.tokens import token_digest
@@ -132,6 +137,24 @@ def nest(rows: list[Any]) -> dict[str, Any] | None:
     return {"data": {"workspace": {"apis": {"totalCount": total, "edges": edges}}}}
 
 
+@strawberry.type
+class MinimalViewer:
+    kind: str
+    name: str
+
+
+@strawberry.type
+class MinimalQuery:
+    @strawberry.field
+    def viewer(self) -> MinimalViewer:
+        return MinimalViewer(kind="API_ACCESS", name="bench")
+
+
+def minimal_graphql() -> GraphQL[None, None]:
+    """The smallest Strawberry server of ``{ viewer { kind name } }``: the yardstick of (d)."""
+    return GraphQL(strawberry.Schema(query=MinimalQuery), graphql_ide=None)
+
+
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
     """The baseline app, on the same settings and engine configuration as AccessPlane's."""
     settings = settings or Settings()
@@ -169,5 +192,6 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             Route("/healthz", healthz),
             Route("/bare", bare),
             Route("/baseline/apis", api_table),
+            Route("/baseline/graphql", minimal_graphql(), methods=["POST"]),
         ]
     )

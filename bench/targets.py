@@ -28,6 +28,7 @@ RATIOS: list[tuple[str, str, str]] = [
     ("a10", "c10", "API table, 10 rows: GraphQL / hand-written SQL"),
     ("b", "c", "Member.apis, 100 rows: GraphQL / API-table hand-written SQL"),
     ("d", "e", "authenticated viewer / bare Starlette JSON"),
+    ("d", "f", "authenticated viewer / minimal Strawberry schema (AccessPlane's own cost)"),
 ]
 
 
@@ -53,4 +54,13 @@ def targets(fixtures: Fixtures) -> list[Target]:
         baseline("c10", "hand-written SQL API table, 10 rows", 10),
         graphql("d", "GraphQL { viewer { kind name } }", VIEWER),
         Target("e", 'bare Starlette {"ok": true}', "baseline", "/bare"),
+        Target(
+            "f",
+            "minimal Strawberry { viewer { kind name } }",
+            "baseline",
+            "/baseline/graphql",
+            "POST",
+            body(VIEWER),
+            token,
+        ),
     ]
