@@ -21,7 +21,7 @@ from accessplane.errors import Forbidden, InputError, NotFound
 from accessplane.models import AuditEvent, WebhookDelivery, WebhookEndpoint
 from accessplane.notify.links import ConsoleLinks
 from accessplane.notify.reminders import scan_expiring
-from accessplane.services import api_access, plans, webhooks
+from accessplane.services import access_requests, api_access, plans, webhooks
 from accessplane.services.webhooks import WebhookPolicy, is_public_address, secret_cipher
 from accessplane.settings import Settings
 from tests.support.scenario import Scenario, World
@@ -515,3 +515,38 @@ async def test_settled_deliveries_are_pruned_after_the_retention(
     assert pruned == 2
     left = sorted(json.loads(d.payload)["type"] for d in await deliveries(session))
     assert left == ["audit.createPlan", "audit.createWebhookEndpoint"]
+
+
+async def test_access_requests_submitted_and_decided_are_events(
+    scenario: Scenario, lenient: WebhookPolicy
+) -> None:
+    world = await scenario.workspace()
+    await create(scenario, world, lenient, event_types=["access_request.*"])
+    client = await scenario.client(world)
+    consumer = await scenario.consumer(world, client)
+    submitted = await access_requests.submit_access_request(
+        session=scenario.session,
+        actor=consumer.principal,
+        secret=scenario.secret,
+        product_ids=[(await scenario.product(world)).id],
+        plan_id=(await scenario.plan(world)).id,
+        new_access_profile=access_requests.NewAccessProfile(client_id=client.id, name="Mobile"),
+    )
+    await access_requests.approve_access_request(
+        session=scenario.session,
+        actor=world.owner.principal,
+        access_request_id=submitted.access_request.id,
+        reason="Fine.",
+    )
+
+    events = [json.loads(d.payload) for d in await deliveries(scenario.session)]
+    assert sorted(e["type"] for e in events) == [
+        "access_request.approved",
+        "access_request.submitted",
+    ]
+    approved = next(e for e in events if e["type"] == "access_request.approved")
+    assert approved["data"]["target"] == {
+        "type": "AccessRequest",
+        "id": str(submitted.access_request.id),
+    }
+    assert approved["data"]["after"]["reason"] == "Fine."
