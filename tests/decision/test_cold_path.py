@@ -163,3 +163,18 @@ async def test_revocation_stays_exact_after_batched_first_lookups(
 
     answers = await asyncio.gather(*(gate.check(t) for t in tokens))
     assert [a["reason"] for a in answers] == ["revoked"] + ["ok"] * 4
+
+
+async def test_a_session_bound_to_a_connection_looks_up_alone(
+    engine: AsyncEngine, scenario: Scenario, shop: Shop, count_queries: QueryCounter
+) -> None:
+    digest = token_digest(shop.token, scenario.secret)
+    async with engine.connect() as connection:
+        session = AsyncSession(bind=connection)
+        with count_queries:
+            found = await loading.app_by_digest(session, digest)
+        await session.close()
+
+    assert found is not None
+    assert found.caller.id == shop.app.id
+    assert len(policy_statements(count_queries)) == 1

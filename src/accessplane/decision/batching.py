@@ -54,8 +54,8 @@ class Batches(Generic[V]):
         """What ``fetch`` finds for ``key`` (None: nothing), looked up with the keys other
         callers ask for meanwhile, on ``session``'s engine."""
         bind = session.bind
-        if not isinstance(bind, AsyncEngine):
-            raise TypeError("batched look-ups need a session bound to an AsyncEngine")
+        if not isinstance(bind, AsyncEngine):  # bound to a connection: its transaction alone
+            return (await self._fetch(session, [key], extra)).get(key)
         group = (bind, extra)
         found = self._open.get(group)
         if found is None or len(found.futures) >= self._limit:
