@@ -305,3 +305,14 @@ async def test_a_rolled_back_mutation_writes_no_delivery(
     assert real.payload("applyWorkspaceConfig")["applied"] is True
     types = list(await session.scalars(select(WebhookDelivery.event_type)))
     assert types.count("audit.createPlan") == 1
+
+
+async def test_the_event_types_an_endpoint_may_subscribe_to(graphql, scenario) -> None:
+    world = await scenario.workspace()
+    query = "query T($id: ID!) { workspace(id: $id) { webhookEventTypes } }"
+
+    data = (await graphql.as_principal(world.owner.principal).execute(query, id=world.id)).ok()
+
+    types = data["workspace"]["webhookEventTypes"]
+    assert types == sorted(types)
+    assert {"alert.raised", "api_access.expiring", "audit.createPlan"} <= set(types)

@@ -362,6 +362,14 @@ class Workspace(relay.Node):
         return root_connection(ctx.session, page, WebhookEndpoint.from_model)
 
     @strawberry.field(
+        extensions=requires(Permission.MANAGE_WEBHOOKS),
+        description="The event types webhook endpoints may subscribe to, by name; an "
+        "endpoint may also name a group (api_access.*) or every event (*).",
+    )
+    def webhook_event_types(self) -> list[str]:
+        return sorted(webhooks.event_types())
+
+    @strawberry.field(
         extensions=requires(Permission.GET_API_GRANTS),
         description="Whether a member reaches an API, and through which paths.",
     )
