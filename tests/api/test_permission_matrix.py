@@ -400,6 +400,8 @@ FIELDS: dict[str, Entry] = {
     "Workspace.webhookEndpoints": Entry(the_workspace),
     "Workspace.webhookEventTypes": Entry(the_workspace),
     "WebhookEndpoint.deliveries": Entry(node(webhook_endpoint_id)),
+    "Workspace.webhookEndpoints": Entry(the_workspace),
+    "WebhookEndpoint.deliveries": Entry(node(webhook_endpoint_id)),
     "Workspace.explainAccess": Entry(explain_input),
     **{
         f"Api.{name}": Entry(node(api_id))
