@@ -398,10 +398,8 @@ FIELDS: dict[str, Entry] = {
     # A call is no node: read on the workspace's first call, which names an app and an API.
     **{f"Call.{name}": Entry(a_call) for name in ("accessProfile", "api")},
     "Workspace.webhookEndpoints": Entry(the_workspace),
+    "WebhookEndpoint.deliveries": Entry(node(webhook_endpoint_id)),
     "Workspace.webhookEventTypes": Entry(the_workspace),
-    "WebhookEndpoint.deliveries": Entry(node(webhook_endpoint_id)),
-    "Workspace.webhookEndpoints": Entry(the_workspace),
-    "WebhookEndpoint.deliveries": Entry(node(webhook_endpoint_id)),
     "Workspace.explainAccess": Entry(explain_input),
     **{
         f"Api.{name}": Entry(node(api_id))
