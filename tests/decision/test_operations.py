@@ -414,6 +414,13 @@ async def test_a_request_without_method_or_path_is_refused_when_operations_are_d
         "/v1/authorize/orders/7", params={"api": "orders"}, headers={"X-API-Key": shop.token}
     )
     assert answered.status_code == 200
+    # ... as the client sent it: an encoded "/" is not a separator there either.
+    await declare(scenario, shop.api, "GET", "/orders/{id}/items")
+    for appended, status in (("/orders/7/items", 200), ("/orders/7%2Fitems", 403)):
+        answered = await http.get(
+            f"/v1/authorize{appended}", params={"api": "orders"}, headers={"X-API-Key": shop.token}
+        )
+        assert answered.status_code == status, appended
 
 
 async def test_changes_to_operations_apply_at_once(

@@ -90,6 +90,17 @@ def _api_parameter(query: bytes) -> str:
     return parse_qs(query.decode("latin-1")).get("api", [""])[0]
 
 
+def _appended_path(scope: Scope) -> str:
+    """The original path Envoy appends to ``/v1/authorize``, as the client sent it (the
+    server's ``path`` is percent-decoded, and a decoded ``%2F`` would be a separator the
+    upstream never sees); empty when nothing follows, which matches no operation."""
+    raw = scope.get("raw_path")
+    if raw is None:
+        return str(scope["path"])[len(AUTHORIZE_PATH) :]
+    sent = raw.decode("latin-1")
+    return sent[len(AUTHORIZE_PATH) :] if sent.startswith(AUTHORIZE_PATH) else ""
+
+
 async def _read_body(receive: Receive, limit: int) -> bytes:
     """The body, refused with 413 as soon as more than ``limit`` bytes have arrived (a
     chunked body has no Content-Length to check first)."""
@@ -275,7 +286,6 @@ class DecisionEndpoints:
             _text(headers, b"x-forwarded-for"),
             self.settings.trusted_proxies,
         )
-        path = scope["path"]
         decision = await self._decide(
             "authorize",
             headers,
@@ -288,8 +298,7 @@ class DecisionEndpoints:
                 or scope["method"],
                 path=_text(headers, b"x-forwarded-uri")
                 or _text(headers, b"x-original-uri")
-                # Envoy appends the original path; none at all matches no operation.
-                or path[len(AUTHORIZE_PATH) :],
+                or _appended_path(scope),
                 certificate=self._forwarded_certificate(scope, headers),
             ),
         )
