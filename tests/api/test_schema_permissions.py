@@ -22,7 +22,7 @@ PLAIN: dict[str, tuple[set[str], str]] = {
     "AccessProfile": (
         {"id", "name", "authMethod", "allowedIps", "trustedIssuer", "audience"}
         | {"tokenClientId", "requiredScopes", "tokenHint", "createdAt", "updatedAt"}
-        | {"certificateBoundTokens"},
+        | {"certificateBoundTokens", "suspendedAt", "suspendedReason"},
         OWN_DATA,
     ),
     "AccessProfileCertificate": (
@@ -34,6 +34,17 @@ PLAIN: dict[str, tuple[set[str], str]] = {
         {"id", "status", "createdApp", "requester", "requesterEmail", "planName"}
         | {"decidedBy", "decidedAt", "reason", "createdAt"},
         OWN_DATA + " (names copied onto the request, not links)",
+    ),
+    "Alert": (
+        {"id", "kind", "ruleId", "subject", "accessProfileId", "windowStart", "count"}
+        | {"summary", "suspended", "raisedAt"},
+        "reached only through Workspace.alerts or node, both checked for getAuditLog",
+    ),
+    "AlertRule": (
+        {"id", "name", "kind", "enabled", "reasons", "threshold", "windowMinutes", "notifyMail"}
+        | {"recipients", "notifyWebhook", "suspend", "evaluatedUntil", "createdAt", "updatedAt"},
+        "reached only through Workspace.alertRules, node or its mutations, checked for "
+        "manageAlerts",
     ),
     "Api": ({"id", "name", "identifier", "baseUrl", "description", "createdAt"}, OWN_DATA),
     "ApiAccess": (

@@ -46,6 +46,7 @@ class Permission(StrEnum):
     GET_CALL_LOG = "getCallLog"
     MANAGE_NOTIFICATIONS = "manageNotifications"
     MANAGE_WEBHOOKS = "manageWebhooks"
+    MANAGE_ALERTS = "manageAlerts"
 
 
 # Permissions that may carry a constraint, and the constraint's name.
@@ -86,6 +87,7 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.GET_CALL_LOG: "Read and export the call log (every decision of the gateways).",
     Permission.MANAGE_NOTIFICATIONS: "Change email notification settings.",
     Permission.MANAGE_WEBHOOKS: "See and manage webhook endpoints and their deliveries.",
+    Permission.MANAGE_ALERTS: "Create, edit and delete alert rules (their automatic responses).",
 }
 
 _ALL = frozenset(Permission)

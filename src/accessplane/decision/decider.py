@@ -266,6 +266,8 @@ class Decider:
         caller = app.caller
         if not app.client_active:
             return Decision(Reason.INACTIVE_CLIENT, caller)
+        if app.suspended:
+            return Decision(Reason.SUSPENDED, caller)
         if not app.ip_allowed(request.ip):
             return Decision(Reason.IP_NOT_ALLOWED, caller)
         if request.api not in app.apis:

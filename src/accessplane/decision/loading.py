@@ -218,6 +218,7 @@ def _app_policy(
         tags=(tag("access_profile", profile.id), *(intern(name) for name in sorted(shared))),
         operations=operations,
         certificate_bound_tokens=profile.certificate_bound_tokens,
+        suspended=profile.suspended_at is not None,
     )
 
 

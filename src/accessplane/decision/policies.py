@@ -189,6 +189,8 @@ class AppPolicy:
     operations: Mapping[str, OperationGrant] = field(default_factory=dict, hash=False)
     # Token methods: tokens must carry the presented certificate's RFC 8705 x5t#S256.
     certificate_bound_tokens: bool = False
+    # Suspended by an alert rule until an admin resumes the app.
+    suspended: bool = False
 
     def ip_allowed(self, ip: str | None) -> bool:
         if not self.networks:

@@ -10,6 +10,7 @@ from accessplane.models.access_requests import (
     AccessRequestProduct,
     AccessRequestStatus,
 )
+from accessplane.models.alerts import Alert, AlertRule, AlertRuleKind
 from accessplane.models.api_access import (
     ApiAccess,
     ApiAccessReminder,
@@ -52,6 +53,9 @@ __all__ = [
     "AccessRequest",
     "AccessRequestProduct",
     "AccessRequestStatus",
+    "Alert",
+    "AlertRule",
+    "AlertRuleKind",
     "Api",
     "ApiAccess",
     "ApiAccessReminder",

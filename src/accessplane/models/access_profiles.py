@@ -51,6 +51,12 @@ class AccessProfile(SQLModel, table=True):
     )
     token_digest: str | None = Field(default=None, max_length=64, unique=True)
     token_hint: str = Field(default="", max_length=8)
+    # Set by an alert rule's automatic response: the app's calls answer ``suspended`` until
+    # an admin resumes it (docs/observability.md).
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    suspended_reason: str = Field(
+        default="", max_length=500, sa_column_kwargs={"server_default": ""}
+    )
     # Bumped by every change the decision endpoint must notice; of concurrent token refreshes
     # exactly one wins (compare-and-set).
     version: int = 1

@@ -23,6 +23,7 @@ class NotificationKind(StrEnum):
     INVITE = "invite"  # to a person added to a workspace: how to sign in
     CERTIFICATE_EXPIRING = "certificate_expiring"  # an MTLS app's client certificate
     CERTIFICATE_EXPIRED = "certificate_expired"
+    ALERT = "alert"  # an alert rule fired (and maybe suspended an app)
 
 
 class NotificationStatus(StrEnum):

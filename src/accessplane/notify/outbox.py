@@ -29,6 +29,7 @@ from accessplane.db import create_engine
 from accessplane.decision.usage import prune_usage_hours
 from accessplane.models import Notification, NotificationStatus
 from accessplane.models.base import utcnow
+from accessplane.notify.alerts import EVALUATE_EVERY, evaluate_alert_rules
 from accessplane.notify.certificate_reminders import scan_expiring_certificates
 from accessplane.notify.links import ConsoleLinks
 from accessplane.notify.reminders import scan_expiring
@@ -219,6 +220,7 @@ class Worker:
         self.webhooks = WebhookSender(sessions, settings)
         self.links = ConsoleLinks.from_settings(settings)
         self._last_scan: datetime | None = None
+        self._last_alerts: datetime | None = None
 
     async def run_once(self, now: datetime | None = None) -> DeliveryReport:
         """One pass: now and then scan for reminders and prune old revocations, usage hours
@@ -244,6 +246,10 @@ class Worker:
                 self.sessions, now=moment, retention_days=self.settings.call_log_retention_days
             )
             self._last_scan = moment
+        if self._last_alerts is None or moment - self._last_alerts >= EVALUATE_EVERY:
+            # Before the outbox, so that an alert's mail and webhook go out in this pass.
+            await evaluate_alert_rules(self.sessions, links=self.links, now=moment)
+            self._last_alerts = moment
         report = await self.outbox.process_due(now)
         await self.webhooks.process_due(now)  # webhook deliveries share the loop, not the table
         return report

@@ -56,6 +56,9 @@ DEFAULT_SUBJECTS: dict[NotificationKind, str] = {
         'day{{ "" if days_left == 1 else "s" }}'
     ),
     NotificationKind.CERTIFICATE_EXPIRED: 'Client certificate of "{{ app_name }}" has expired',
+    NotificationKind.ALERT: (
+        'Alert "{{ rule_name }}"{{ ": " ~ app_name if app_name }}{{ " (suspended)" if suspended }}'
+    ),
 }
 
 # Example values for checking a workspace's subject before it is stored.
@@ -113,6 +116,17 @@ SAMPLE_CONTEXT: dict[NotificationKind, dict[str, Any]] = {
         "certificate_subject": "CN=mobile.partner.example",
         "fingerprint": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "expires_at": "2030-01-31 00:00",
+    },
+    NotificationKind.ALERT: {
+        "workspace_name": "Acme",
+        "rule_name": "Denied bursts",
+        "kind": "DENIAL_BURST",
+        "app_name": "Mobile app",
+        "summary": "20 calls (ip_not_allowed) within 5 min",
+        "window_start": "2030-01-31 00:00",
+        "suspended": True,
+        "console_url": "https://accessplane.example/workspaces/V29ya3NwYWNlOjE=/alerts",
+        "app_url": "https://accessplane.example/workspaces/V29ya3NwYWNlOjE=/clients/Q2xpZW50OjE=",
     },
 }
 

@@ -17,6 +17,7 @@ from accessplane.context import Info
 from accessplane.errors import NotFound
 from accessplane.schema.access_profiles import AccessProfile
 from accessplane.schema.access_requests import AccessRequest
+from accessplane.schema.alerts import Alert, AlertRule
 from accessplane.schema.api_access import ApiAccess
 from accessplane.schema.apis import Api
 from accessplane.schema.audit import AuditEvent
@@ -96,6 +97,11 @@ NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
         _scoped(models.WebhookDelivery, Permission.MANAGE_WEBHOOKS, "Webhook delivery"),
         WebhookDelivery.from_model,
     ),
+    "AlertRule": (
+        _scoped(models.AlertRule, Permission.MANAGE_ALERTS, "Alert rule"),
+        AlertRule.from_model,
+    ),
+    "Alert": (_scoped(models.Alert, Permission.GET_AUDIT_LOG, "Alert"), Alert.from_model),
 }
 
 

@@ -53,6 +53,12 @@ class AccessProfile(relay.Node):
         "certificate presented with them."
     )
     token_hint: str | None = strawberry.field(description="AUTH_TOKEN: the last 4 characters.")
+    suspended_at: datetime | None = strawberry.field(
+        default=None,
+        description="Set when an alert rule suspended the app: its calls answer suspended "
+        "until resumeAccessProfile.",
+    )
+    suspended_reason: str = strawberry.field(default="", description="Why it was suspended.")
     created_at: datetime
     updated_at: datetime
     pk: strawberry.Private[uuid.UUID]
@@ -73,6 +79,8 @@ class AccessProfile(relay.Node):
             required_scopes=list(profile.required_scopes),
             certificate_bound_tokens=profile.certificate_bound_tokens,
             token_hint=profile.token_hint or None,
+            suspended_at=profile.suspended_at,
+            suspended_reason=profile.suspended_reason,
             created_at=profile.created_at,
             updated_at=profile.updated_at,
             pk=profile.id,

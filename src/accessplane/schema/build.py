@@ -27,6 +27,7 @@ from accessplane.observability.graphql import GraphQLMetrics, OperationObserver
 from accessplane.observability.tracing import Tracing
 from accessplane.resolvers.access_profiles import AccessProfileMutations
 from accessplane.resolvers.access_requests import AccessRequestMutations
+from accessplane.resolvers.alerts import AlertMutations
 from accessplane.resolvers.api_access import ApiAccessMutations
 from accessplane.resolvers.apis import ApiMutations
 from accessplane.resolvers.certificates import CertificateMutations
@@ -69,6 +70,7 @@ class Mutation(
     AccessRequestMutations,
     WorkspaceConfigMutations,
     WebhookMutations,
+    AlertMutations,
 ):
     """Every change; each takes one ``input`` and returns a payload with ``userErrors``."""
 

@@ -14,6 +14,7 @@ from accessplane.context import Info
 from accessplane.errors import NotFound
 from accessplane.resolvers.calls import workspace_calls
 from accessplane.schema.access_requests import AccessRequest, AccessRequestFilter
+from accessplane.schema.alerts import Alert, AlertRule
 from accessplane.schema.api_access import ApiAccess, ApiAccessFilter, ApiAccessOrder
 from accessplane.schema.apis import Api, ApiFilter
 from accessplane.schema.audit import AuditEvent, AuditEventFilter
@@ -52,6 +53,7 @@ from accessplane.services import (
     roles,
     webhooks,
 )
+from accessplane.services import alerts as alerting
 
 
 @strawberry.type
@@ -360,6 +362,38 @@ class Workspace(relay.Node):
             args=parse_page(first, after, maximum=ctx.settings.max_page_size),
         )
         return root_connection(ctx.session, page, WebhookEndpoint.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.MANAGE_ALERTS),
+        description="The workspace's alert rules, oldest first.",
+    )
+    async def alert_rules(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AlertRule]:
+        ctx = info.context
+        page = await alerting.list_rules(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, AlertRule.from_model)
+
+    @strawberry.field(
+        extensions=requires(Permission.GET_AUDIT_LOG),
+        description="The alerts the workspace's rules raised, newest first.",
+    )
+    async def alerts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Alert]:
+        ctx = info.context
+        page = await alerting.list_alerts(
+            session=ctx.session,
+            actor=ctx.principal,
+            workspace_id=self.pk,
+            args=parse_page(first, after, maximum=ctx.settings.max_page_size),
+        )
+        return root_connection(ctx.session, page, Alert.from_model)
 
     @strawberry.field(
         extensions=requires(Permission.MANAGE_WEBHOOKS),
