@@ -17,8 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from strawberry.relay import GlobalID
 
-from accessplane.models import WebhookDelivery, WebhookDeliveryStatus
-from accessplane.services import access_requests, clients
+from accessplane.models import (
+    AccessProfile,
+    AlertRuleKind,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+)
+from accessplane.models.base import utcnow
+from accessplane.services import access_requests, alerts, clients
 from accessplane.services import operations as api_operations
 from accessplane.services.webhooks import WebhookPolicy, create_endpoint, secret_cipher
 from accessplane.settings import OidcIssuer, Settings
@@ -134,6 +140,28 @@ async def webhook_delivery_id(s: Scenario, w: World) -> str:
     delivery.status = WebhookDeliveryStatus.FAILED
     await s.session.commit()
     return gid("WebhookDelivery", delivery.id)
+
+
+async def alert_rule_id(s: Scenario, w: World) -> str:
+    rule = await alerts.create_rule(
+        session=s.session,
+        actor=w.owner.principal,
+        workspace_id=w.workspace.id,
+        given=alerts.RuleInput(
+            name="Bursts", kind=AlertRuleKind.DENIAL_BURST, reasons=["ip_not_allowed"]
+        ),
+    )
+    return gid("AlertRule", rule.id)
+
+
+async def suspended_app_id(s: Scenario, w: World) -> str:
+    """An app an alert rule suspended."""
+    made = await app_id(s, w)
+    app = await s.session.get(AccessProfile, uuid.UUID(GlobalID.from_id(made).node_id))
+    assert app is not None
+    app.suspended_at, app.suspended_reason = utcnow(), "Alert rule 'Bursts'"
+    await s.session.commit()
+    return made
 
 
 async def request_id(s: Scenario, w: World, *, by_owner: bool = False) -> str:
@@ -361,6 +389,18 @@ MUTATIONS: dict[str, Entry] = {
     "redeliverWebhook": Entry(
         lambda s, w: _then(webhook_delivery_id(s, w), lambda i: inputs(id=i))
     ),
+    "createAlertRule": Entry(
+        lambda s, w: _done(
+            inputs(workspaceId=w.id, name="New networks", kind="NEW_NETWORK", threshold=1)
+        )
+    ),
+    "updateAlertRule": Entry(
+        lambda s, w: _then(alert_rule_id(s, w), lambda i: inputs(id=i, threshold=50))
+    ),
+    "deleteAlertRule": Entry(lambda s, w: _then(alert_rule_id(s, w), lambda i: inputs(id=i))),
+    "resumeAccessProfile": Entry(
+        lambda s, w: _then(suspended_app_id(s, w), lambda i: inputs(id=i))
+    ),
     "submitAccessRequest": Entry(submit_input),
     "approveAccessRequest": Entry(
         lambda s, w: _then(request_id(s, w), lambda i: inputs(id=i, reason="Fine."))
@@ -398,6 +438,8 @@ FIELDS: dict[str, Entry] = {
     # A call is no node: read on the workspace's first call, which names an app and an API.
     **{f"Call.{name}": Entry(a_call) for name in ("accessProfile", "api")},
     "Workspace.webhookEndpoints": Entry(the_workspace),
+    "Workspace.alertRules": Entry(the_workspace),
+    "Workspace.alerts": Entry(the_workspace),
     "WebhookEndpoint.deliveries": Entry(node(webhook_endpoint_id)),
     "Workspace.webhookEventTypes": Entry(the_workspace),
     "Workspace.explainAccess": Entry(explain_input),
