@@ -86,6 +86,9 @@ def _ratio_table(results: list[DatabaseResult]) -> list[str]:
     for top, bottom, meaning in RATIOS:
         cells = []
         for result in results:
+            if top not in result.rounds or bottom not in result.rounds:
+                cells.append("n/a | n/a")  # not measured in this run (bench.run --only)
+                continue
             a, b = result.summary(top), result.summary(bottom)
             if not (a.requests and b.requests):
                 cells.append("n/a | n/a")  # a target that completed nothing has no ratio
