@@ -211,11 +211,17 @@ def _call(
 
 
 def selection(
-    graphql_type: Any, depth: int = SELECTION_DEPTH, schema: GraphQLSchema | None = None
+    graphql_type: Any,
+    depth: int = SELECTION_DEPTH,
+    schema: GraphQLSchema | None = None,
+    alias: str = "",
+    conflicting: frozenset[str] = frozenset(),
 ) -> str:
     """A few fields of a result: scalars first (``userErrors`` of payloads always), then a few
     nested objects while ``depth`` lasts; fields that require arguments are left out. An
-    interface gets the scalars of each of its types (``schema`` tells which they are)."""
+    interface gets the scalars of each of its types (``schema`` tells which they are); a field
+    name two of them give different types (``status``, ``kind``) is aliased by its type, as
+    GraphQL requires."""
     named = get_named_type(graphql_type)
     if is_leaf_type(named):
         return ""
@@ -223,7 +229,15 @@ def selection(
         return "{ __typename }"
     if isinstance(named, GraphQLInterfaceType):
         implementations = schema.get_implementations(named).objects if schema else []
-        fragments = [f"... on {t.name} {selection(t, 1)}" for t in implementations]
+        types: dict[str, set[str]] = {}
+        for t in implementations:
+            for field_name, field in t.fields.items():
+                types.setdefault(field_name, set()).add(str(field.type))
+        conflicting = frozenset(n for n, seen in types.items() if len(seen) > 1)
+        fragments = [
+            f"... on {t.name} {selection(t, 1, alias=t.name, conflicting=conflicting)}"
+            for t in implementations
+        ]
         return f"{{ __typename {' '.join(fragments)} }}"
     assert isinstance(named, GraphQLObjectType)
     scalars: list[str] = []
@@ -236,7 +250,7 @@ def selection(
             continue
         inner = get_named_type(graphql_field.type)
         if is_leaf_type(inner):
-            scalars.append(name)
+            scalars.append(f"{alias}_{name}: {name}" if name in conflicting else name)
         elif name == "userErrors":
             objects.insert(0, f"{name} {selection(graphql_field.type, 1)}")
         elif depth > 1:
