@@ -66,7 +66,9 @@ def normalise_path(path: str) -> tuple[str, ...] | None:
     ignored (``/invoices/`` is ``/invoices``)."""
     if len(path) > MAX_PATH_LENGTH:
         return None
-    path = path.partition("?")[0]
+    query = path.find("?")
+    if query >= 0:
+        path = path[:query]
     if not path.startswith("/"):
         return None  # absolute-form, "*" or empty: no origin-form path to match
     if len(path) > 1 and path.endswith("/"):
@@ -76,9 +78,8 @@ def normalise_path(path: str) -> tuple[str, ...] | None:
         return None
     if _FAST_PATH.issuperset(path):
         # The common case: nothing to decode, only empty and dot segments to refuse.
-        for segment in raw:
-            if segment in ("", ".", ".."):
-                return None
+        if "" in raw or "." in raw or ".." in raw:
+            return None
         return tuple(raw)
     segments = []
     for segment in raw:
