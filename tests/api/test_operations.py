@@ -465,3 +465,53 @@ async def test_problems_of_an_uploaded_document_are_on_the_file(graphql, scenari
     errors = result.user_errors("importOpenApi")
     assert {e["field"] for e in errors} == {"file"}
     assert errors[0]["message"].startswith("Invalid OpenAPI document at /paths/~1invoices/")
+
+
+OPERATION_NODE = """
+query N($id: ID!) { node(id: $id) { ... on ApiOperation { method path scopes apiId } } }
+"""
+
+
+async def test_an_operation_is_a_node_to_whoever_may_read_its_api(graphql, scenario) -> None:
+    world, api = await _world_and_api(scenario)
+    operation = await operations.create_operation(
+        session=scenario.session,
+        actor=world.owner.principal,
+        api_id=api.id,
+        method="GET",
+        path="/invoices/{id}",
+        scopes=["invoices:read"],
+    )
+    operation_id = gid("ApiOperation", operation.id)
+    viewer = await scenario.member(world, "Viewer")
+    consumer = await scenario.member(world, "Consumer")
+    stranger = (await scenario.workspace()).owner
+
+    owner_sees = await graphql.as_principal(world.owner.principal).execute(
+        OPERATION_NODE, id=operation_id
+    )
+    ungranted = await graphql.as_principal(viewer.principal).execute(
+        OPERATION_NODE, id=operation_id
+    )
+    await scenario.grant(world, api, people=[viewer])
+    viewer = await scenario.refresh(viewer)
+    granted = await graphql.as_principal(viewer.principal).execute(OPERATION_NODE, id=operation_id)
+    without_get_api = await graphql.as_principal(consumer.principal).execute(
+        OPERATION_NODE, id=operation_id
+    )
+    other_workspace = await graphql.as_principal(stranger.principal).execute(
+        OPERATION_NODE, id=operation_id
+    )
+
+    expected = {
+        "method": "GET",
+        "path": "/invoices/{id}",
+        "scopes": ["invoices:read"],
+        "apiId": gid("Api", api.id),
+    }
+    assert owner_sees.ok()["node"] == expected
+    assert granted.ok()["node"] == expected
+    # Without access to the API the operation is as invisible as the API itself.
+    assert ungranted.error_codes == ["NOT_FOUND"]
+    assert without_get_api.error_codes == ["FORBIDDEN"]
+    assert other_workspace.error_codes == ["NOT_FOUND"]

@@ -26,6 +26,7 @@ from accessplane.schema.certificates import AccessProfileCertificate
 from accessplane.schema.clients import Client
 from accessplane.schema.groups import Group
 from accessplane.schema.members import Member
+from accessplane.schema.operations import ApiOperation
 from accessplane.schema.permissions import authenticated
 from accessplane.schema.plans import Plan
 from accessplane.schema.products import ApiProduct
@@ -38,6 +39,7 @@ from accessplane.services import (
     access_requests,
     certificates,
     clients,
+    operations,
     products,
     workspaces,
 )
@@ -69,6 +71,7 @@ async def _api(session: AsyncSession, actor: Principal, pk: uuid.UUID) -> Any:
 NODES: dict[str, tuple[Fetch, Callable[[Any], relay.Node]]] = {
     "Workspace": (_workspace, Workspace.from_model),
     "Api": (_api, Api.from_model),
+    "ApiOperation": (operations.get_visible_operation, ApiOperation.from_model),
     "Member": (_scoped(models.Member, Permission.GET_MEMBER, "Member"), Member.from_model),
     "Group": (_scoped(models.Group, Permission.GET_GROUP, "Group"), Group.from_model),
     "Role": (_scoped(models.Role, Permission.GET_ROLE, "Role"), Role.from_model),

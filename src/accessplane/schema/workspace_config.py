@@ -16,7 +16,8 @@ class WorkspaceConfigChange:
 
     action: str = strawberry.field(description="create, update or delete.")
     kind: str = strawberry.field(
-        description="role, member, group, api, grant, plan, product, client, app or notifications."
+        description="role, member, group, api, operation, grant, plan, product, client, app or "
+        "notifications."
     )
     name: str
     detail: str

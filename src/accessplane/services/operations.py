@@ -274,6 +274,21 @@ async def get_editable_operation(
     return operation, api
 
 
+async def get_visible_operation(
+    session: AsyncSession, actor: Principal, operation_id: uuid.UUID
+) -> ApiOperation:
+    """An operation of an API the principal may read (``getApi`` and access to the API), for
+    ``node(id)``; NOT_FOUND otherwise, as the API is invisible in every list."""
+    operation = await load_in_workspace(
+        session, actor, ApiOperation, operation_id, label="API operation"
+    )
+    try:
+        await get_accessible_api(session, actor, operation.api_id, Permission.GET_API)
+    except NotFound:
+        raise NotFound("API operation not found.") from None
+    return operation
+
+
 @dataclass(frozen=True, slots=True)
 class OperationEdit:
     """The fields of an edit; ``None`` keeps the value."""
