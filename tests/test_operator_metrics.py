@@ -252,6 +252,44 @@ async def test_webhook_deliveries_pending_and_failed(
     assert (await webhook_backlog(session, cap=1))[:2] == (1, 1)
 
 
+async def test_a_paused_endpoints_deliveries_are_no_backlog(
+    http: httpx.AsyncClient, session: AsyncSession, scenario: Scenario
+) -> None:
+    """Deliveries of a disabled endpoint wait on purpose (the worker leaves them): counted,
+    the oldest-pending age would grow for as long as it is paused and alert for nothing."""
+    world = await scenario.workspace()
+    paused = WebhookEndpoint(
+        workspace_id=world.workspace.id,
+        url="https://paused.example.com/in",
+        secret_encrypted="x",
+        secret_hint="abcd",
+        enabled=False,
+    )
+    async with transaction(session):
+        session.add(paused)
+    async with transaction(session):
+        session.add(
+            WebhookDelivery(
+                endpoint_id=paused.id,
+                workspace_id=world.workspace.id,
+                event_type="audit.test",
+                message_id="msg_paused",
+                payload="{}",
+                created_at=utcnow() - timedelta(days=2),
+            )
+        )
+
+    found = await scrape(http)
+
+    assert found[("accessplane_webhook_deliveries", labels(status="pending"))] == 0
+    assert found[("accessplane_webhook_oldest_pending_age_seconds", frozenset())] == 0
+
+    paused.enabled = True
+    async with transaction(session):
+        session.add(paused)
+    assert (await webhook_backlog(session))[0] == 1  # re-enabled: due again, counted again
+
+
 async def test_a_failing_query_is_reported_and_the_scrape_still_answers(
     engine: AsyncEngine,
 ) -> None:

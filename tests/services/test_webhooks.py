@@ -150,6 +150,13 @@ def test_public_addresses_are_allowed(address: str) -> None:
         "http://0.0.0.0:9000/",
         "http://[fe80::1]/",
         "http://224.0.0.1/",
+        # Other spellings of 127.0.0.1 the resolver accepts (decimal, octal, hex, short).
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://0x7f000001/",
+        "http://127.1/",
+        "http://[::ffff:7f00:1]/",  # IPv4-mapped, written in hex
+        "http://[fe80::1%25eth0]/",  # with a zone
     ],
 )
 async def test_private_targets_are_refused_at_create(

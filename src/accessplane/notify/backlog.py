@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from accessplane.models import Notification, NotificationStatus
 from accessplane.models.base import utcnow
-from accessplane.models.webhooks import WebhookDelivery, WebhookDeliveryStatus
+from accessplane.models.webhooks import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from accessplane.observability.metrics import ScrapeQuery
 
 # The most rows of one kind a scrape reads: beyond it a count says "at least this many" and an
@@ -61,10 +61,15 @@ def outbox_query(
 
 
 async def _capped(
-    session: AsyncSession, created_at: Any, where: ColumnElement[bool], cap: int
+    session: AsyncSession,
+    created_at: Any,
+    where: ColumnElement[bool],
+    cap: int,
+    query: Select[Any] | None = None,
 ) -> tuple[int, datetime | None]:
     """(rows matching ``where``, up to ``cap``; the oldest ``created_at`` among them)."""
-    rows = select(created_at.label("created_at")).where(where).limit(cap).subquery()
+    base = query if query is not None else select(created_at.label("created_at"))
+    rows = base.where(where).limit(cap).subquery()
     count, oldest = (await session.execute(select(func.count(), func.min(rows.c.created_at)))).one()
     return int(count), oldest
 
@@ -72,11 +77,20 @@ async def _capped(
 async def webhook_backlog(
     session: AsyncSession, *, now: datetime | None = None, cap: int = BACKLOG_CAP
 ) -> tuple[int, int, float]:
-    """(pending deliveries and failed ones, each up to ``cap``; seconds since the oldest
-    pending one was queued, 0 if none)."""
+    """(pending deliveries of enabled endpoints and failed ones, each up to ``cap``; seconds
+    since the oldest of those pending was queued, 0 if none). A disabled endpoint's pending
+    deliveries wait on purpose (the worker does not claim them), so they are not a backlog:
+    counted, their age would grow for as long as the endpoint stays paused."""
     status = col(WebhookDelivery.status)
     created = col(WebhookDelivery.created_at)
-    pending, oldest = await _capped(session, created, status == WebhookDeliveryStatus.PENDING, cap)
+    waiting: Select[Any] = (
+        select(created.label("created_at"))
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+        .where(col(WebhookEndpoint.enabled).is_(True))
+    )
+    pending, oldest = await _capped(
+        session, created, status == WebhookDeliveryStatus.PENDING, cap, waiting
+    )
     failed, _ = await _capped(session, created, status == WebhookDeliveryStatus.FAILED, cap)
     age = max(0.0, ((now or utcnow()) - oldest).total_seconds()) if oldest else 0.0
     return pending, failed, age
@@ -102,7 +116,8 @@ def webhook_query(
             deliveries,
             GaugeMetricFamily(
                 "accessplane_webhook_oldest_pending_age_seconds",
-                "Seconds since the oldest pending webhook delivery was queued (0 when none).",
+                "Seconds since the oldest pending webhook delivery of an enabled endpoint was "
+                "queued (0 when none).",
                 value=age,
             ),
         ]
