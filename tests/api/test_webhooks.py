@@ -316,3 +316,61 @@ async def test_the_event_types_an_endpoint_may_subscribe_to(graphql, scenario) -
     types = data["workspace"]["webhookEventTypes"]
     assert types == sorted(types)
     assert {"alert.raised", "api_access.expiring", "audit.createPlan"} <= set(types)
+
+
+@pytest.mark.parametrize(
+    ("mutation", "name", "extra"),
+    [
+        (UPDATE, "updateWebhookEndpoint", {"enabled": False}),
+        (ROTATE, "rotateWebhookEndpointSecret", {}),
+        (DELETE, "deleteWebhookEndpoint", {}),
+        (REDELIVER, "redeliverWebhook", {}),
+    ],
+)
+async def test_an_id_of_another_type_is_a_user_error_and_changes_nothing(
+    graphql, scenario, session, settings, mutation, name, extra
+) -> None:
+    world = await scenario.workspace()
+    issued = await an_endpoint(scenario, world, settings)
+    before = (
+        await count(session, WebhookEndpoint),
+        await count(session, WebhookDelivery),
+        await count(session, AuditEvent),
+    )
+
+    # The endpoint's id where a delivery's is expected, and a workspace's elsewhere.
+    wrong = gid("WebhookEndpoint", issued.endpoint.id) if name == "redeliverWebhook" else world.id
+    result = await graphql.as_principal(world.owner.principal).execute(
+        mutation, input={"id": wrong, **extra}
+    )
+
+    assert [(e["field"], e["code"]) for e in result.user_errors(name)] == [("id", "INVALID_ID")]
+    after = (
+        await count(session, WebhookEndpoint),
+        await count(session, WebhookDelivery),
+        await count(session, AuditEvent),
+    )
+    assert after == before
+    row = await session.scalar(select(WebhookEndpoint).execution_options(populate_existing=True))
+    assert row is not None
+    assert (row.enabled, row.secret_encrypted) == (True, issued.endpoint.secret_encrypted)
+
+
+async def test_update_refuses_bad_event_types_and_keeps_the_endpoint(
+    graphql, scenario, session, settings
+) -> None:
+    world = await scenario.workspace()
+    issued = await an_endpoint(scenario, world, settings)
+    caller = graphql.as_principal(world.owner.principal)
+    endpoint_id = gid("WebhookEndpoint", issued.endpoint.id)
+
+    for event_types, code in (([], "REQUIRED"), (["api_access.nope"], "INVALID")):
+        result = await caller.execute(
+            UPDATE, input={"id": endpoint_id, "eventTypes": event_types, "description": "x"}
+        )
+        errors = result.user_errors("updateWebhookEndpoint")
+        assert [(e["field"], e["code"]) for e in errors] == [("eventTypes", code)]
+
+    row = await session.scalar(select(WebhookEndpoint).execution_options(populate_existing=True))
+    assert row is not None
+    assert (row.event_types, row.description) == (["*"], "")
