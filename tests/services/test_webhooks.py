@@ -500,28 +500,41 @@ async def test_settled_deliveries_are_pruned_after_the_retention(
 ) -> None:
     world = await scenario.workspace()
     await create(scenario, world, lenient)
-    for name in ("Old delivered", "Old failed", "Old pending"):
+    names = ("Old delivered", "Old failed", "Old pending", "Old, redelivered lately")
+    for name in names:
         await plans.create_plan(
             session=session, actor=world.owner.principal, workspace_id=world.workspace.id, name=name
         )
     rows = {
         json.loads(d.payload)["data"]["after"].get("name"): d for d in await deliveries(session)
     }
-    long_ago = datetime.now(UTC) - timedelta(days=40)
-    for name, status in (("Old delivered", "DELIVERED"), ("Old failed", "FAILED")):
-        rows[name].status = status
-    for name in ("Old delivered", "Old failed", "Old pending"):
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(days=40)
+    # A settled delivery's next_attempt_at is when it was settled (as settle() sets it).
+    for name, status, settled in (
+        ("Old delivered", "DELIVERED", long_ago),
+        ("Old failed", "FAILED", long_ago + timedelta(hours=21)),
+        ("Old, redelivered lately", "DELIVERED", now - timedelta(days=1)),
+    ):
+        rows[name].status, rows[name].next_attempt_at = status, settled
+    for name in names:
         rows[name].created_at = long_ago
+    rows["Old pending"].next_attempt_at = long_ago
     await session.commit()
 
-    pruned = await webhooks.prune_deliveries(
-        session, older_than=datetime.now(UTC) - timedelta(days=30)
-    )
+    pruned = await webhooks.prune_deliveries(session, older_than=now - timedelta(days=30))
     await session.commit()
 
     assert pruned == 2
-    left = sorted(json.loads(d.payload)["type"] for d in await deliveries(session))
-    assert left == ["audit.createPlan", "audit.createWebhookEndpoint"]
+    left = sorted(
+        (json.loads(d.payload)["type"], json.loads(d.payload)["data"]["after"].get("name"))
+        for d in await deliveries(session)
+    )
+    assert left == [
+        ("audit.createPlan", "Old pending"),
+        ("audit.createPlan", "Old, redelivered lately"),
+        ("audit.createWebhookEndpoint", None),
+    ]
 
 
 async def test_access_requests_submitted_and_decided_are_events(

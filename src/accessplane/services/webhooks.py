@@ -538,15 +538,20 @@ async def delivery_counts(session: AsyncSession) -> dict[WebhookDeliveryStatus, 
 
 
 async def prune_deliveries(session: AsyncSession, *, older_than: datetime) -> int:
-    """Delete settled deliveries (DELIVERED, FAILED) created before ``older_than``; pending
-    ones stay whatever their age. The caller commits."""
+    """Delete deliveries settled (DELIVERED, FAILED) before ``older_than``; pending ones stay
+    whatever their age. The caller commits.
+
+    A settled delivery's ``next_attempt_at`` is the moment it was settled, so the condition is
+    a range of the ``(status, next_attempt_at)`` index: the worker's pass reads only what it
+    deletes, not every delivery kept (``created_at`` has no index). It also keeps a delivery
+    redelivered lately, however old, for the whole retention."""
     result = await session.execute(
         delete(WebhookDelivery)
         .where(
             col(WebhookDelivery.status).in_(
                 [WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED]
             ),
-            col(WebhookDelivery.created_at) < older_than,
+            col(WebhookDelivery.next_attempt_at) < older_than,
         )
         .execution_options(synchronize_session=False)
     )
