@@ -6,6 +6,7 @@ answers ``suspended``) and resumed by an admin (allowed again)."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -48,6 +49,11 @@ def settings(database_url: str) -> Settings:
         secret_key=SECRET,  # type: ignore[arg-type]
         trusted_proxies=[PEER],
     )
+
+
+@pytest.fixture
+def gate(http: httpx.AsyncClient) -> Gate:
+    return Gate(http)
 
 
 async def guarded_shop(scenario: Scenario, session: AsyncSession) -> Shop:
@@ -121,6 +127,15 @@ async def test_a_burst_of_denials_raises_one_alert_mails_posts_suspends_and_resu
         == 1
     )
     assert (await gate.check(shop.token, ip=INSIDE))["reason"] == "suspended"
+    refused = await gate.authorize(shop.token, ip=INSIDE)
+    assert refused.status_code == 403
+    delivery = (await session.scalars(select(WebhookDelivery))).one()
+    data = json.loads(delivery.payload)["data"]
+    assert (data["rule"]["name"], data["count"], data["suspended"]) == (
+        "Calls from elsewhere",
+        20,
+        True,
+    )
     suspended = await count(
         session,
         AuditEvent,
@@ -191,6 +206,20 @@ async def test_several_workers_racing_raise_and_act_once(
     assert (await gate.check(shop.token, ip=INSIDE))["reason"] == "suspended"
 
 
-@pytest.fixture
-def gate(http: httpx.AsyncClient) -> Gate:
-    return Gate(http)
+async def test_the_worker_evaluates_the_rules_and_mails_the_alert_in_the_same_pass(
+    app,  # type: ignore[no-untyped-def]
+    gate: Gate,
+    scenario: Scenario,
+    session: AsyncSession,
+    smtp: SmtpServer,
+    worker: Worker,
+) -> None:
+    shop = await guarded_shop(scenario, session)
+    await burst_rule(scenario, shop, suspend=False)
+    for _ in range(20):
+        await gate.check(shop.token, ip=OUTSIDE)
+    await app.state.call_log.flush()
+    await worker.run_once()
+    assert await count(session, Alert) == 1
+    assert len(smtp.messages) == 1
+    assert (await gate.check(shop.token, ip=INSIDE))["reason"] == "ok"  # no suspension asked
