@@ -308,3 +308,59 @@ async def test_two_paths_converting_to_one_template_are_refused(session, scenari
     assert messages(refused.value) == [
         "Invalid OpenAPI document at /paths/~1a: GET '/a' is declared twice."
     ]
+
+
+def _shared_ref_ladder(depth: int, **top: object) -> str:
+    """s0: allOf [s1, s1], s1: allOf [s2, s2], …: a few KB standing for 2**depth schemas."""
+    schemas: dict[str, object] = {
+        f"s{i}": {"allOf": [{"$ref": f"#/components/schemas/s{i + 1}"}] * 2} for i in range(depth)
+    }
+    schemas[f"s{depth}"] = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    body = {"allOf": [{"$ref": "#/components/schemas/s0"}], "required": ["id"], **top}
+    content = {"application/json": {"schema": body}}
+    return json.dumps(
+        {
+            "openapi": "3.0.3",
+            "info": {"title": "T", "version": "1"},
+            "paths": {
+                "/a": {"get": {"responses": {"200": {"description": "ok", "content": content}}}}
+            },
+            "components": {"schemas": schemas},
+        }
+    )
+
+
+def test_schemas_sharing_refs_many_levels_deep_are_walked_once_each() -> None:
+    """The validator's own property collection walked a shared $ref once per way to it (2**40
+    here); each schema is now walked once, and a required name found through allOf is
+    still accepted."""
+    assert read(_shared_ref_ladder(40)) == [("GET", "/a", "", [])]
+
+
+def test_a_required_name_no_schema_defines_is_still_reported() -> None:
+    text = _shared_ref_ladder(3).replace('"required": ["id"]', '"required": ["nope"]')
+    with pytest.raises(InputError) as refused:
+        read(text)
+    assert "Required list has not defined properties: ['nope']" in messages(refused.value)[0]
+
+
+def test_a_default_checked_through_shared_refs_is_refused_past_the_step_budget() -> None:
+    """Checking a default against the ladder would take 2**40 steps: it stops at the budget
+    with a userError instead of holding a thread for ever."""
+    with pytest.raises(InputError) as refused:
+        read(_shared_ref_ladder(40, default={"id": 1}))
+    (message,) = messages(refused.value)
+    assert f"takes over {openapi_import.MAX_VALIDATION_STEPS} steps" in message
+    # A shallow ladder's default is checked as before.
+    assert read(_shared_ref_ladder(3, default={"id": 1})) == [("GET", "/a", "", [])]
+
+
+def test_more_operations_than_an_api_holds_are_refused_before_validation() -> None:
+    count = operations.MAX_OPERATIONS_PER_API + 1
+    paths = {f"/r{i}": {"get": {"bad": "not checked"}} for i in range(count)}
+    with pytest.raises(InputError) as refused:
+        read(document(paths))
+    assert messages(refused.value) == [
+        f"The document declares {count} operations; an API declares at most "
+        f"{operations.MAX_OPERATIONS_PER_API}."
+    ]

@@ -4,7 +4,8 @@ The document is the caller's: every step is bounded. Its size is checked before 
 is read by the safe loader and refused at its first alias (an alias bomb expands a small file
 into an enormous tree); nesting and the number of nodes are bounded before the validator walks
 it; the validator (openapi-spec-validator) resolves no reference outside the document (no file
-and no URL is ever read) and reports at most ``MAX_REPORTED_ERRORS`` problems.
+and no URL is ever read), walks each schema once however many $refs share it, checks default
+values within ``MAX_VALIDATION_STEPS`` and reports at most ``MAX_REPORTED_ERRORS`` problems.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -23,6 +25,7 @@ import yaml
 # jsonschema ships no type information (openapi-spec-validator, typed, is built on it).
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
 from jsonschema.validators import extend  # type: ignore[import-untyped]
+from jsonschema_path import SchemaPath
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from openapi_spec_validator.validation import (
     OpenAPIV30SpecValidator,
@@ -58,6 +61,10 @@ FIELD = "document"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 OAUTH_SCHEME_TYPES = ("oauth2", "openIdConnect")
 MAX_REF_HOPS = 16
+# Keyword applications the validator may make checking one document's default values against
+# their schemas. Shared $refs let a small document stand for an exponentially large one (s0:
+# allOf [s1, s1], s1: allOf [s2, s2], …); real defaults take a few steps each.
+MAX_VALIDATION_STEPS = 50_000
 
 
 def pointer(parts: Sequence[Any]) -> str:
@@ -179,28 +186,136 @@ def _pattern_properties(
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
-# A document's example and default values are checked against its own schemas, whose
-# ``pattern``s are the caller's: they run on RE2, so no pattern can backtrack for ever.
-_SAFE = {"pattern": _pattern, "patternProperties": _pattern_properties}
+class _TooMuchWork(Exception):
+    """The document's validation went past ``MAX_VALIDATION_STEPS``."""
+
+
+# The steps left to the document being validated (set per validation, in its thread).
+_steps_left: ContextVar[list[int] | None] = ContextVar("openapi_steps_left", default=None)
+
+
+def _spend() -> None:
+    left = _steps_left.get()
+    if left is not None:
+        left[0] -= 1
+        if left[0] < 0:
+            raise _TooMuchWork
+
+
+Keyword = Callable[[Any, Any, Any, Any], Any]
+
+
+def _counted(keyword: Keyword) -> Keyword:
+    def run(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        _spend()
+        return keyword(validator, value, instance, schema)
+
+    return run
+
+
+def _value_keywords(base: Any) -> dict[str, Keyword]:
+    # A document's example and default values are checked against its own schemas, whose
+    # ``pattern``s are the caller's: they run on RE2, so no pattern can backtrack for ever.
+    # Every keyword counts a step: shared $refs repeat work exponentially otherwise.
+    keywords_ = {**base.VALIDATORS, "pattern": _pattern, "patternProperties": _pattern_properties}
+    return {name: _counted(keyword) for name, keyword in keywords_.items()}
 
 
 class _SafeV30Values(keywords.OpenAPIV30ValueValidator):
-    value_validator_cls = extend(OAS30Validator, _SAFE)
+    value_validator_cls = extend(OAS30Validator, _value_keywords(OAS30Validator))
 
 
 class _SafeV31Values(keywords.OpenAPIV31ValueValidator):
-    value_validator_cls = extend(OAS31Validator, _SAFE)
+    value_validator_cls = extend(OAS31Validator, _value_keywords(OAS31Validator))
+
+
+class _IdRegistry(list[Any]):
+    """The schema validator's dedupe lists, with set membership (a list's is linear, so a
+    document of n schemas cost n² comparisons)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[Any] = set()
+
+    def append(self, item: Any) -> None:
+        self._seen.add(item)
+        super().append(item)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._seen
+
+
+@dataclass
+class _PropertyMemo:
+    found: dict[int, set[str]] = field(default_factory=dict)
+    open: set[int] = field(default_factory=set)
+
+
+def _collect_properties(memo: _PropertyMemo, schema: SchemaPath) -> set[str]:
+    """The property names reachable from a schema, as the library's ``_collect_properties``,
+    but each schema walked once (the library's walks a shared $ref once per way to it)."""
+    value = schema.read_value()
+    key = id(value)
+    if key in memo.found:
+        return memo.found[key]
+    if key in memo.open or not isinstance(value, Mapping):
+        return set()  # a cycle: its properties are being collected further up
+    memo.open.add(key)
+    props: set[str] = set()
+    if "properties" in schema:
+        # A SchemaPath iterates over child paths; keys() gives the names.
+        props.update(str(name) for name in (schema / "properties").keys())  # noqa: SIM118
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        if keyword in schema:
+            for sub in schema / keyword:
+                props |= _collect_properties(memo, sub)
+    for keyword in ("items", "not"):
+        if keyword in schema:
+            props |= _collect_properties(memo, schema / keyword)
+    memo.open.discard(key)
+    memo.found[key] = props
+    return props
+
+
+class _BoundedV30Schema(keywords.OpenAPIV30SchemaValidator):
+    def __init__(self, registry: Any) -> None:
+        super().__init__(registry)
+        self.visited_schema_ids = _IdRegistry()
+        self.meta_checked_schema_ids = _IdRegistry()
+        self.memo = _PropertyMemo()
+
+    def _collect_properties(self, schema: SchemaPath) -> set[str]:
+        return _collect_properties(self.memo, schema)
+
+
+class _BoundedV31Schema(keywords.OpenAPIV31SchemaValidator):
+    def __init__(self, registry: Any) -> None:
+        super().__init__(registry)
+        self.visited_schema_ids = _IdRegistry()
+        self.meta_checked_schema_ids = _IdRegistry()
+        self.memo = _PropertyMemo()
+
+    def _collect_properties(self, schema: SchemaPath) -> set[str]:
+        return _collect_properties(self.memo, schema)
 
 
 class _LocalV30(OpenAPIV30SpecValidator):
     # No resolver handlers: a $ref to a file or a URL is unresolvable instead of fetched.
     resolver_handlers: Any = {}
-    keyword_validators = {**OpenAPIV30SpecValidator.keyword_validators, "default": _SafeV30Values}
+    keyword_validators = {
+        **OpenAPIV30SpecValidator.keyword_validators,
+        "default": _SafeV30Values,
+        "schema": _BoundedV30Schema,
+    }
 
 
 class _LocalV31(OpenAPIV31SpecValidator):
     resolver_handlers: Any = {}
-    keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "default": _SafeV31Values}
+    keyword_validators = {
+        **OpenAPIV31SpecValidator.keyword_validators,
+        "default": _SafeV31Values,
+        "schema": _BoundedV31Schema,
+    }
 
 
 def validate_document(data: dict[str, Any]) -> None:
@@ -218,9 +333,34 @@ def validate_document(data: dict[str, Any]) -> None:
             "Only OpenAPI 3.0 and 3.1 documents are accepted (the 'openapi' field, e.g. 3.1.0).",
             UserErrorCode.INVALID,
         )
-    errors = list(islice(_errors(validator, data), MAX_REPORTED_ERRORS))
+    _check_operation_count(data)
+    budget = _steps_left.set([MAX_VALIDATION_STEPS])
+    try:
+        errors = list(islice(_errors(validator, data), MAX_REPORTED_ERRORS))
+    finally:
+        _steps_left.reset(budget)
     if errors:
         raise InputError(errors)
+
+
+def _check_operation_count(data: dict[str, Any]) -> None:
+    """More operations than an API may declare can never be imported: refused before the
+    validator, whose cost grows with them."""
+    paths = data.get("paths")
+    if not isinstance(paths, Mapping):
+        return
+    count = sum(
+        sum(1 for method in HTTP_METHODS if method in item)
+        for item in paths.values()
+        if isinstance(item, Mapping)
+    )
+    if count > MAX_OPERATIONS_PER_API:
+        raise InputError.one(
+            FIELD,
+            f"The document declares {count} operations; an API declares at most "
+            f"{MAX_OPERATIONS_PER_API}.",
+            UserErrorCode.INVALID,
+        )
 
 
 def _errors(
@@ -246,6 +386,13 @@ def _errors(
         )
     except RecursionError:
         yield document_error(None, "its references nest too deeply.")
+    except _TooMuchWork:
+        yield document_error(
+            None,
+            f"checking its default values against their schemas takes over "
+            f"{MAX_VALIDATION_STEPS} steps (shared $refs nested many levels deep, or very "
+            "large defaults); simplify them.",
+        )
 
 
 def _schema_error(error: ValidationError) -> FieldError:
