@@ -13,6 +13,7 @@ import { peopleLosingAccess } from "../grants/impact";
 import { RevokeAllModal } from "../grants/RevokeAllModal";
 import { RevokeModal } from "../grants/RevokeModal";
 import { memberLabel } from "../members/labels";
+import { OPERATIONS_PAGE, OperationsSection } from "./OperationsSection";
 
 export const GrantedPersonFragmentDoc = graphql(`
   fragment GrantedPerson on Member {
@@ -77,7 +78,7 @@ const ApiGrantsMoreDocument = graphql(`
 `);
 
 const ApiDetailDocument = graphql(`
-  query ApiDetail($id: ID!) {
+  query ApiDetail($id: ID!, $operationsFirst: Int!) {
     node(id: $id) {
       __typename
       ... on Api {
@@ -112,6 +113,9 @@ const ApiDetailDocument = graphql(`
               ...GrantedGroup
             }
           }
+        }
+        operations(first: $operationsFirst) {
+          ...ApiOperationPage
         }
       }
     }
@@ -160,7 +164,7 @@ export function ApiDetailPage() {
   const { membership } = useWorkspace();
   const [{ data, error, fetching }, reexecute] = useQuery({
     query: ApiDetailDocument,
-    variables: { id: apiId },
+    variables: { id: apiId, operationsFirst: OPERATIONS_PAGE },
   });
   const [selectedPeople, setSelectedPeople] = useState<string[]>([]);
   const [selectedGroups, setSelectedGroups] = useState<string[]>([]);
@@ -408,6 +412,8 @@ export function ApiDetailPage() {
           </Table>
         )}
       </Paper>
+
+      <OperationsSection apiId={api.id} apiName={api.name} operations={api.operations} onChanged={() => reexecute({ requestPolicy: "network-only" })} />
 
       {adding && (
         <AddGrantModal

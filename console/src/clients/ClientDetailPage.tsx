@@ -10,6 +10,7 @@ import { UsagePanel, UsageRangeControl, useKept, useUsageWindow } from "../core/
 import { usePermission, useWorkspace } from "../core/workspace";
 import type { AccessProfileFieldsFragment, ClientFieldsFragment } from "../gql/graphql";
 import { memberLabel } from "../members/labels";
+import { CertificatesPanel } from "./CertificatesPanel";
 import { ClientFormModal, type MemberOption } from "./ClientFormModal";
 import { ActiveModal, DeleteClientModal } from "./ClientModals";
 import { CreateProfileWizard } from "./CreateProfileWizard";
@@ -20,6 +21,13 @@ import { DeleteProfileModal, EditProfileModal, RefreshTokenModal } from "./Profi
 type Dialog =
   | { kind: "edit" | "active" | "delete" | "create-profile" }
   | { kind: "edit-profile" | "refresh" | "delete-profile"; profile: AccessProfileFieldsFragment };
+
+/** An auth token app's token hint, an MTLS app's certificate count, a token app's binding. */
+function credentialCell(profile: AccessProfileFieldsFragment) {
+  if (profile.tokenHint) return <Code>…{profile.tokenHint}</Code>;
+  if (profile.authMethod === "MTLS") return `${profile.certificates.length} ${profile.certificates.length === 1 ? "certificate" : "certificates"}`;
+  return profile.certificateBoundTokens ? "Certificate-bound" : "—";
+}
 
 function ProfileRow({ profile, onDialog }: { profile: AccessProfileFieldsFragment; onDialog: (dialog: Dialog) => void }) {
   const manage = usePermission("manageClients");
@@ -35,7 +43,7 @@ function ProfileRow({ profile, onDialog }: { profile: AccessProfileFieldsFragmen
           {profile.allowedIps.join(", ") || "Any"}
         </Text>
       </Table.Td>
-      <Table.Td>{profile.tokenHint ? <Code>…{profile.tokenHint}</Code> : "—"}</Table.Td>
+      <Table.Td>{credentialCell(profile)}</Table.Td>
       <Table.Td>
         <DateTime value={profile.createdAt} />
       </Table.Td>
@@ -77,7 +85,7 @@ function ProfileTable({ profiles, onDialog }: { profiles: AccessProfileFieldsFra
             <Table.Th>Products</Table.Th>
             <Table.Th>Plan</Table.Th>
             <Table.Th>Allowed IPs</Table.Th>
-            <Table.Th>Token</Table.Th>
+            <Table.Th>Credential</Table.Th>
             <Table.Th>Created</Table.Th>
             <Table.Th>
               <VisuallyHidden>Actions</VisuallyHidden>
@@ -244,6 +252,11 @@ function ClientDetail() {
         </Guarded>
       </Group>
       <ProfileTable profiles={client.accessProfiles.edges.map((e) => e.node)} onDialog={setDialog} />
+      {client.accessProfiles.edges
+        .filter(({ node }) => node.authMethod === "MTLS")
+        .map(({ node }) => (
+          <CertificatesPanel key={node.id} profile={node} done={done} />
+        ))}
       {client.accessProfiles.edges.length > 0 && (
         <Stack gap="xs" component="section" aria-labelledby="usage-title">
           <Group justify="space-between">

@@ -12,7 +12,7 @@ import { TokenShown } from "./TokenShown";
 const STEPS = [
   { label: "Name", fields: ["name"] },
   { label: "Products", fields: ["productIds"] },
-  { label: "Authentication", fields: ["authMethod", "trustedIssuer", "audience", "tokenClientId", "requiredScopes"] },
+  { label: "Authentication", fields: ["authMethod", "trustedIssuer", "audience", "tokenClientId", "requiredScopes", "certificateBoundTokens"] },
   { label: "Policy", fields: ["planId", "allowedIps"] },
 ] as const;
 const CONFIRM = STEPS.length;
@@ -35,6 +35,7 @@ function Summary({ values }: { values: ProfileValues }) {
           ["Audience", values.audience || "Not checked"],
           ["Client ID", values.tokenClientId || "Not checked"],
           ["Required scopes", values.requiredScopes.join(" ") || "None"],
+          ["Certificate-bound tokens", values.certificateBoundTokens ? "Yes" : "No"],
         ] as [string, string][])
       : []),
     ["Policy (plan)", values.plan?.label ?? "None yet"],
@@ -55,11 +56,15 @@ function Summary({ values }: { values: ProfileValues }) {
 }
 
 /** The last step: an auth token app's token, shown this once; a token method app has none. */
-function Finished({ issued, onDone }: { issued: { name: string; token: string | null }; onDone: () => void }) {
+function Finished({ issued, onDone }: { issued: { name: string; token: string | null; mtls: boolean }; onDone: () => void }) {
   if (issued.token) return <TokenShown name={issued.name} token={issued.token} onDone={onDone} />;
   return (
     <Stack>
-      <Text size="sm">“{issued.name}” is created: its tokens come from the trusted issuer.</Text>
+      <Text size="sm">
+        {issued.mtls
+          ? `“${issued.name}” is created: add its client certificates under Certificates on this page.`
+          : `“${issued.name}” is created: its tokens come from the trusted issuer.`}
+      </Text>
       <Group justify="flex-end">
         <Button onClick={onDone}>Done</Button>
       </Group>
@@ -75,7 +80,7 @@ export function CreateProfileWizard({ client, onClose, onCreated }: { client: { 
   const [values, setValues] = useState<ProfileValues>(() => initialProfile(null));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [active, setActive] = useState(0);
-  const [issued, setIssued] = useState<{ name: string; token: string | null } | null>(null);
+  const [issued, setIssued] = useState<{ name: string; token: string | null; mtls: boolean } | null>(null);
   const [{ fetching }, create] = useMutation(CreateAccessProfileDocument);
   const patch = (change: Partial<ProfileValues>) => {
     setValues((current) => ({ ...current, ...change }));
@@ -100,7 +105,7 @@ export function CreateProfileWizard({ client, onClose, onCreated }: { client: { 
       return setActive(firstStepOf(problems));
     }
     const payload = result.data?.createAccessProfile;
-    setIssued({ name: payload?.accessProfile?.name ?? values.name, token: payload?.token ?? null });
+    setIssued({ name: payload?.accessProfile?.name ?? values.name, token: payload?.token ?? null, mtls: values.authMethod === "MTLS" });
     onCreated();
   }
 

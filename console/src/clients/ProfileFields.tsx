@@ -1,4 +1,4 @@
-import { Radio, Stack, TagsInput, TextInput, Textarea } from "@mantine/core";
+import { Checkbox, Radio, Stack, TagsInput, TextInput, Textarea } from "@mantine/core";
 import { SearchMultiSelect, SearchSelect } from "../core/SearchSelect";
 import { parseAllowedIps } from "./allowedIps";
 import { AUTH_METHODS, usesTokens, type ProfileValues } from "./profile";
@@ -71,6 +71,13 @@ function TokenFields({ values, errors, onChange }: FieldsProps) {
         error={errors.requiredScopes}
         clearable
         clearButtonProps={{ "aria-label": "Clear scopes" }}
+      />
+      <Checkbox
+        label="Certificate-bound tokens"
+        description="Tokens must be bound (RFC 8705) to the client certificate the app presents to the gateway."
+        checked={values.certificateBoundTokens}
+        onChange={(event) => onChange({ certificateBoundTokens: event.currentTarget.checked })}
+        error={errors.certificateBoundTokens}
       />
     </>
   );

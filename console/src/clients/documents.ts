@@ -45,8 +45,12 @@ export const AccessProfileFieldsFragment = graphql(`
     audience
     tokenClientId
     requiredScopes
+    certificateBoundTokens
     tokenHint
     createdAt
+    certificates {
+      ...CertificateFields
+    }
     plan {
       id
       name
@@ -211,6 +215,46 @@ export const DeleteAccessProfileDocument = graphql(`
   mutation DeleteAccessProfile($input: DeleteAccessProfileInput!) {
     deleteAccessProfile(input: $input) {
       deletedAccessProfileId
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);
+
+export const CertificateFieldsFragment = graphql(`
+  fragment CertificateFields on AccessProfileCertificate {
+    id
+    fingerprint
+    subject
+    issuer
+    serialNumber
+    notBefore
+    notAfter
+  }
+`);
+
+export const AddAccessProfileCertificateDocument = graphql(`
+  mutation AddAccessProfileCertificate($input: AddAccessProfileCertificateInput!) {
+    addAccessProfileCertificate(input: $input) {
+      certificate {
+        ...CertificateFields
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);
+
+export const RemoveAccessProfileCertificateDocument = graphql(`
+  mutation RemoveAccessProfileCertificate($input: RemoveAccessProfileCertificateInput!) {
+    removeAccessProfileCertificate(input: $input) {
+      removedCertificateId
       userErrors {
         field
         message

@@ -25,12 +25,21 @@ describe("access profile values", () => {
       audience: "",
       tokenClientId: "",
       requiredScopes: ["read"],
+      certificateBoundTokens: false,
     });
   });
 
   it("sends no token settings for an auth token app, whatever was typed before switching", () => {
     const input = updateInput("a1", { ...values, authMethod: "AUTH_TOKEN" });
     expect([input.trustedIssuer, input.requiredScopes]).toEqual(["", []]);
+  });
+
+  it("sends certificate-bound tokens only for a token method, and no token settings for an MTLS app", () => {
+    expect(createInput("c1", { ...values, certificateBoundTokens: true }).certificateBoundTokens).toBe(true);
+    const mtls = createInput("c1", { ...values, authMethod: "MTLS", certificateBoundTokens: true });
+    expect([mtls.trustedIssuer, mtls.requiredScopes, mtls.certificateBoundTokens]).toEqual(["", [], false]);
+    expect(localProblems({ ...values, authMethod: "MTLS", trustedIssuer: "" }, ["trustedIssuer"])).toEqual({});
+    expect(productsMethod([{ value: "1", label: "A (MTLS)" }])).toBe("MTLS");
   });
 
   it("asks for the issuer of a token method and valid addresses before going on", () => {

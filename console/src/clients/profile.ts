@@ -8,6 +8,7 @@ export const AUTH_METHODS: { value: AuthMethod; label: string; description: stri
   { value: "OAUTH2", label: "OAuth 2.0", description: "Access tokens from your authorization server." },
   { value: "JWT", label: "JWT", description: "Signed JSON Web Tokens from a trusted issuer." },
   { value: "OIDC", label: "OpenID Connect", description: "Tokens from an OpenID Provider." },
+  { value: "MTLS", label: "Client certificate (mutual TLS)", description: "The app presents a registered client certificate to the gateway." },
 ];
 
 export interface ProfileValues {
@@ -18,6 +19,7 @@ export interface ProfileValues {
   audience: string;
   tokenClientId: string;
   requiredScopes: string[];
+  certificateBoundTokens: boolean;
   plan: Option | null;
   allowedIps: string;
 }
@@ -31,15 +33,16 @@ export function initialProfile(profile: AccessProfileFieldsFragment | null): Pro
     audience: profile?.audience ?? "",
     tokenClientId: profile?.tokenClientId ?? "",
     requiredScopes: [...(profile?.requiredScopes ?? [])],
+    certificateBoundTokens: profile?.certificateBoundTokens ?? false,
     plan: profile?.plan ? { value: profile.plan.id, label: profile.plan.name } : null,
     allowedIps: (profile?.allowedIps ?? []).join("\n"),
   };
 }
 
 /** The token methods name a trusted issuer (and may check audience, client id and scopes); an
- * auth token app gets its token from us. No method chosen yet: none. */
+ * auth token app gets its token from us, an MTLS app presents a certificate. No method chosen yet: none. */
 export function usesTokens(method: AuthMethod | null): boolean {
-  return method !== null && method !== "AUTH_TOKEN";
+  return method !== null && method !== "AUTH_TOKEN" && method !== "MTLS";
 }
 
 function tokenSettings(values: ProfileValues) {
@@ -49,6 +52,8 @@ function tokenSettings(values: ProfileValues) {
     audience: tokens ? values.audience.trim() : "",
     tokenClientId: tokens ? values.tokenClientId.trim() : "",
     requiredScopes: tokens ? values.requiredScopes : [],
+    // The server refuses the setting on AUTH_TOKEN and MTLS apps.
+    certificateBoundTokens: tokens && values.certificateBoundTokens,
   };
 }
 

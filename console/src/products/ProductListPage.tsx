@@ -13,6 +13,7 @@ import { Empty, Loading, QueryError } from "../core/states";
 import { usePermission, useWorkspace } from "../core/workspace";
 import type { ProductFieldsFragment } from "../gql/graphql";
 import { DeleteProductDocument, ProductListDocument } from "./documents";
+import { operationsLabel } from "./operations";
 import { ProductFormModal } from "./ProductFormModal";
 
 const PAGE_SIZE = 25;
@@ -27,6 +28,40 @@ function PublishedBadge({ published }: { published: boolean }) {
   );
 }
 
+/** Each API of the product, with the operations it grants of it when it grants only some. */
+function ProductApis({ product }: { product: ProductFieldsFragment }) {
+  if (!product.apis.length) return <Text c="dimmed">None</Text>;
+  const operations = product.operations.edges.map((e) => e.node);
+  return (
+    <Stack gap={2}>
+      {product.apis.map((api) => {
+        const chosen = operationsLabel(api.id, operations);
+        return (
+          <Text size="sm" key={api.id} style={{ wordBreak: "break-word" }}>
+            {api.name}
+            {chosen ? (
+              <Text span size="xs" c="dimmed" ff="monospace">
+                {" "}
+                · {chosen}
+              </Text>
+            ) : (
+              <Text span size="xs" c="dimmed">
+                {" "}
+                · whole API
+              </Text>
+            )}
+          </Text>
+        );
+      })}
+      {product.operations.totalCount > operations.length && (
+        <Text size="xs" c="dimmed">
+          and {product.operations.totalCount - operations.length} more operations
+        </Text>
+      )}
+    </Stack>
+  );
+}
+
 function ProductRow({ product, onDialog }: { product: ProductFieldsFragment; onDialog: (dialog: Dialog) => void }) {
   const manage = usePermission("manageProducts");
   return (
@@ -37,7 +72,9 @@ function ProductRow({ product, onDialog }: { product: ProductFieldsFragment; onD
           {product.description}
         </Text>
       </Table.Td>
-      <Table.Td maw={260}>{product.apis.map((api) => api.name).join(", ") || <Text c="dimmed">None</Text>}</Table.Td>
+      <Table.Td maw={320}>
+        <ProductApis product={product} />
+      </Table.Td>
       <Table.Td>{product.authMethod}</Table.Td>
       <Table.Td>
         <PublishedBadge published={product.published} />

@@ -12,6 +12,17 @@ export const ProductFieldsFragment = graphql(`
       id
       name
     }
+    operations(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          apiId
+          method
+          path
+        }
+      }
+    }
   }
 `);
 
