@@ -94,4 +94,33 @@ def downgrade() -> None:
     op.drop_table("access_profile_certificate")
     with op.batch_alter_table("access_profile", schema=None) as batch_op:
         batch_op.drop_column("certificate_bound_tokens")
-    # PostgreSQL cannot drop one value of an enum type; "MTLS" stays, unused.
+    remove_mtls_auth_method()
+
+
+# The columns of PostgreSQL's ``authmethod`` type (migration 0004).
+_AUTH_METHOD_COLUMNS = ("api_product", "access_profile")
+
+
+def remove_mtls_auth_method() -> None:
+    """PostgreSQL cannot drop one value of an enum type: the type is made again without
+    "MTLS". MTLS apps and products cannot be downgraded, so their presence stops it."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    for table in _AUTH_METHOD_COLUMNS:
+        used = bind.execute(
+            sa.text(f"SELECT count(*) FROM {table} WHERE auth_method = 'MTLS'")
+        ).scalar_one()
+        if used:
+            raise RuntimeError(
+                f"Cannot downgrade below 0010: {used} row(s) of {table} use the MTLS "
+                "authentication method; delete or change them first."
+            )
+    op.execute("ALTER TYPE authmethod RENAME TO authmethod_0010")
+    op.execute("CREATE TYPE authmethod AS ENUM ('AUTH_TOKEN', 'OAUTH2', 'JWT', 'OIDC')")
+    for table in _AUTH_METHOD_COLUMNS:
+        op.execute(
+            f"ALTER TABLE {table} ALTER COLUMN auth_method TYPE authmethod "
+            "USING auth_method::text::authmethod"
+        )
+    op.execute("DROP TYPE authmethod_0010")
