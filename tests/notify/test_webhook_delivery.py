@@ -26,7 +26,11 @@ from accessplane.services.webhooks import WebhookPolicy
 from accessplane.settings import Settings
 from tests.support.certificates import CertificateAuthority
 from tests.support.scenario import Scenario, World
-from tests.support.webhook_receiver import tls_webhook_receiver, webhook_receiver
+from tests.support.webhook_receiver import (
+    ipv6_webhook_receiver,
+    tls_webhook_receiver,
+    webhook_receiver,
+)
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -359,3 +363,43 @@ async def test_https_keeps_the_host_name_while_connecting_to_the_checked_address
         assert report.retried == 1
         assert receiver.received == []
         assert "certificate" in (row.last_error or "").lower()
+
+
+async def test_an_ipv6_literal_target_is_reached_at_its_address(
+    scenario: Scenario, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The worker rewrites the URL to the address it checked: an IPv6 one must come out in
+    brackets, with the Host header as the URL gave it."""
+    world = await scenario.workspace()
+    async with ipv6_webhook_receiver() as receiver:
+        url = f"http://[::1]:{receiver.port}/hooks"
+        issued = await endpoint_for(scenario, world, settings, url)
+        receiver.secret = issued.secret
+        await a_plan(scenario, world)
+
+        report = await sender(sessions, settings).process_due()
+
+    assert (report.delivered, report.retried, report.failed) == (1, 0, 0)
+    [got] = receiver.verified
+    assert got.headers["host"] == f"[::1]:{receiver.port}"
+    [row] = await deliveries(scenario.session)
+    assert (row.status, row.last_status_code) == (WebhookDeliveryStatus.DELIVERED, 204)
+
+
+async def test_an_ipv6_loopback_target_is_refused_at_delivery_when_not_allowed(
+    scenario: Scenario, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    world = await scenario.workspace()
+    async with ipv6_webhook_receiver() as receiver:
+        issued = await endpoint_for(scenario, world, settings, f"http://[::1]:{receiver.port}/h")
+        receiver.secret = issued.secret
+        await a_plan(scenario, world)
+        strict = settings.model_copy(update={"webhook_allow_private_targets": False})
+
+        report = await sender(sessions, strict).process_due()
+
+    assert (report.delivered, report.retried) == (0, 1)
+    assert receiver.received == []
+    [row] = await deliveries(scenario.session)
+    assert row.last_error is not None
+    assert "non-public address" in row.last_error

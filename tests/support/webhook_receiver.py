@@ -137,3 +137,26 @@ async def tls_webhook_receiver(
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def ipv6_webhook_receiver(secret: str | None = None) -> AsyncIterator[WebhookReceiver]:
+    """A receiver on the IPv6 loopback ``[::1]`` only, its URL an IPv6 address literal."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+        probe.bind(("::1", 0))
+        port = int(probe.getsockname()[1])
+    receiver = WebhookReceiver(secret=secret, port=port)
+    server = uvicorn.Server(
+        uvicorn.Config(receiver.app(), host="::1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+        yield receiver
+    finally:
+        server.should_exit = True
+        await task
