@@ -7,6 +7,8 @@ send one delivery twice."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 import random
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -403,3 +405,37 @@ async def test_an_ipv6_loopback_target_is_refused_at_delivery_when_not_allowed(
     [row] = await deliveries(scenario.session)
     assert row.last_error is not None
     assert "non-public address" in row.last_error
+
+
+async def test_the_signing_secret_is_never_logged(
+    scenario: Scenario,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Creating, rotating, a failed attempt (logged at WARNING) and a delivery (INFO), with
+    every logger at DEBUG: neither the secret nor its key bytes appear in any record."""
+    caplog.set_level(logging.DEBUG)
+    world = await scenario.workspace()
+    async with webhook_receiver() as receiver:
+        first = await endpoint_for(scenario, world, settings, receiver.url)
+        issued = await webhooks.rotate_secret(
+            session=scenario.session,
+            actor=world.owner.principal,
+            policy=WebhookPolicy.from_settings(settings),
+            endpoint_id=first.endpoint.id,
+        )
+        receiver.secret, receiver.fail_next = issued.secret, 1
+        await a_plan(scenario, world)
+        worker = sender(sessions, settings)
+        await worker.process_due(T0)
+        [row] = await deliveries(scenario.session)
+        await worker.process_due(row.next_attempt_at)
+
+    assert len(receiver.verified) == 2
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "webhook" in logged  # the attempts were logged
+    for secret in (first.secret, issued.secret):
+        body = secret.removeprefix("whsec_")
+        assert body not in logged
+        assert base64.b64decode(body).hex() not in logged
