@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from accessplane.errors import InputError, UserErrorCode
-from accessplane.models import ApiOperation, AuditEvent
-from accessplane.services import openapi_import, operations
+from accessplane.models import ApiOperation, AuditEvent, AuthMethod
+from accessplane.services import openapi_import, operations, products
 from accessplane.services.openapi_import import (
     MAX_DOCUMENT_BYTES,
     extract_operations,
@@ -364,3 +364,35 @@ def test_more_operations_than_an_api_holds_are_refused_before_validation() -> No
         f"The document declares {count} operations; an API declares at most "
         f"{operations.MAX_OPERATIONS_PER_API}."
     ]
+
+
+async def test_prune_never_takes_a_products_last_chosen_operation(session, scenario) -> None:
+    """A product with no chosen operation of an API grants the whole API: pruning its last
+    choice would widen it, so the import is refused (dry run too) and writes nothing."""
+    world = await scenario.workspace()
+    api = await scenario.api(world)
+    owner = world.owner.principal
+    legacy = await operations.create_operation(
+        session=session, actor=owner, api_id=api.id, method="GET", path="/legacy"
+    )
+    await products.create_product(
+        session=session,
+        actor=owner,
+        workspace_id=world.workspace.id,
+        name="Legacy readers",
+        auth_method=AuthMethod.AUTH_TOKEN,
+        operation_ids=[legacy.id],
+    )
+    text = document({"/current": {"get": ok()}})
+
+    for dry_run in (True, False):
+        with pytest.raises(InputError) as refused:
+            await _import(session, world, api, text, prune=True, dry_run=dry_run)
+        (error,) = refused.value.errors
+        assert (error.field, error.code) == ("prune", UserErrorCode.IN_USE)
+        assert "The products 'Legacy readers' chose no other operation" in error.message
+    assert await _stored(session, api) == [("GET", "/legacy", "", [])]
+
+    # Without prune the document's operations are added and the product's choice stays.
+    added = await _import(session, world, api, text)
+    assert [(c.method, c.path) for c in added.added] == [("GET", "/current")]

@@ -329,7 +329,9 @@ async def test_unknown_and_foreign_operations_are_not_found(session, scenario) -
     assert await _chosen(session, product.id) == (set(), set())
 
 
-async def test_deleting_an_operation_drops_it_from_products(session, scenario) -> None:
+async def test_deleting_an_operation_drops_it_from_products_but_never_their_last_choice(
+    session, scenario
+) -> None:
     world = await scenario.workspace()
     api = await scenario.api(world)
     made = await _operation(session, world, api, "/a")
@@ -342,12 +344,44 @@ async def test_deleting_an_operation_drops_it_from_products(session, scenario) -
         operation_ids=[made.id],
     )
 
+    other = await _operation(session, world, api, "/b")
+    # A refused delete rolls back, which expires the session's objects: keep their ids.
+    api_id, product_id, other_id = api.id, product.id, other.id
+    await products.update_product(
+        session=session,
+        actor=world.owner.principal,
+        product_id=product_id,
+        operation_ids=[made.id, other_id],
+    )
+
     await operations.delete_operation(
         session=session, actor=world.owner.principal, operation_id=made.id
     )
+    assert await _chosen(session, product_id) == ({api_id}, {other_id})
 
-    # The API stays: with no operation chosen, the product grants it whole.
-    assert await _chosen(session, product.id) == ({api.id}, set())
+    # The product's last chosen operation of the API: deleting it would let the product grant
+    # the whole API, so it is refused and nothing changes.
+    with pytest.raises(InputError) as refused:
+        await operations.delete_operation(
+            session=session, actor=world.owner.principal, operation_id=other_id
+        )
+    (error,) = refused.value.errors
+    assert (error.field, error.code) == ("id", UserErrorCode.IN_USE)
+    assert "The products 'Partner' chose no other operation of this API" in error.message
+    assert await _chosen(session, product_id) == ({api_id}, {other_id})
+    audited = await session.scalars(
+        select(AuditEvent.action).where(col(AuditEvent.action) == "deleteApiOperation")
+    )
+    assert len(audited.all()) == 1
+
+    # Once the product grants the API whole by choice, the operation goes.
+    await products.update_product(
+        session=session, actor=world.owner.principal, product_id=product_id, operation_ids=[]
+    )
+    await operations.delete_operation(
+        session=session, actor=world.owner.principal, operation_id=other_id
+    )
+    assert await _chosen(session, product_id) == ({api_id}, set())
 
 
 CONFIG = """
@@ -430,3 +464,25 @@ async def test_configuration_errors_name_their_place(session, scenario: Scenario
         ("products[0].operations[0]", UserErrorCode.NOT_FOUND)
     ]
     assert (await session.scalars(select(ApiOperation))).all() == []  # all or nothing
+
+
+async def test_apply_with_prune_keeps_a_products_last_chosen_operation(session, scenario) -> None:
+    """The product section left out keeps its choice; pruning that choice's operation would
+    let the product grant the whole API, so the apply is refused and writes nothing."""
+    world = await scenario.workspace()
+    ws = world.workspace.id
+    await _apply(session, world, ws, CONFIG)
+    without = CONFIG.split("products:")[0].replace(
+        "      - {method: get, path: /invoices, name: listInvoices, scopes: [invoices:read]}\n"
+        '      - {method: GET, path: "/invoices/{id}", scopes: [invoices:read]}\n',
+        "",
+    )
+
+    with pytest.raises(InputError) as refused:
+        await _apply(session, world, ws, without, prune=True)
+
+    assert [e.code for e in refused.value.errors] == [UserErrorCode.IN_USE]
+    assert "'Readers' chose no other operation" in refused.value.errors[0].message
+    session.expunge_all()
+    paths = (await session.scalars(select(ApiOperation.path))).all()
+    assert sorted(paths) == ["/caf%C3%A9/*", "/invoices", "/invoices/{id}"]

@@ -47,6 +47,7 @@ from accessplane.models.base import utcnow
 from accessplane.services.audit import AuditAction, record_change
 from accessplane.services.operations import (
     MAX_OPERATIONS_PER_API,
+    check_choices_survive,
     check_scopes,
     normalise_template,
 )
@@ -636,11 +637,16 @@ async def import_openapi(
             f"leave {kept + len(plan.new)}.",
             UserErrorCode.INVALID,
         )
+    gone = {op.id for op in plan.gone} if prune else set()
+    if gone:  # in a dry run too: it answers what the real import would
+        await check_choices_survive(session, api.id, gone, field="prune")
     result = _result(plan, dry_run=dry_run, prune=prune)
     if dry_run:
         return result
     try:
         async with transaction(session):
+            if gone:  # again, in the transaction that deletes them
+                await check_choices_survive(session, api.id, gone, field="prune")
             _write(session, api, plan, prune=prune)
             await session.flush()
             record_change(session, actor, api, AuditAction.IMPORT_OPEN_API, after=_counts(result))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +23,8 @@ from accessplane.auth.permissions import Permission
 from accessplane.auth.principals import Principal
 from accessplane.db import transaction
 from accessplane.db.sql import delete_row
-from accessplane.errors import NotFound, UserErrorCode
-from accessplane.models import Api, ApiOperation
+from accessplane.errors import InputError, NotFound, UserErrorCode
+from accessplane.models import Api, ApiOperation, ApiProduct, ApiProductOperation
 from accessplane.models.base import utcnow
 from accessplane.models.operations import ANY_METHOD
 from accessplane.services.audit import AuditAction, record_change
@@ -355,12 +355,43 @@ async def update_operation(
     return operation
 
 
+async def check_choices_survive(
+    session: AsyncSession, api_id: uuid.UUID, removed: Collection[uuid.UUID], *, field: str
+) -> None:
+    """Refuse (``IN_USE``) to remove every operation a product chose of an API: a product with
+    no chosen operation of an API grants the whole API, so the removal would widen it."""
+    rows = (
+        await session.execute(
+            select(col(ApiProduct.name), col(ApiProductOperation.operation_id))
+            .join(ApiProduct, col(ApiProduct.id) == col(ApiProductOperation.product_id))
+            .join(ApiOperation, col(ApiOperation.id) == col(ApiProductOperation.operation_id))
+            .where(col(ApiOperation.api_id) == api_id)
+        )
+    ).all()
+    chosen: dict[str, set[uuid.UUID]] = {}
+    for name, chosen_id in rows:
+        chosen.setdefault(name, set()).add(chosen_id)
+    bare = sorted(name for name, ids in chosen.items() if ids <= set(removed))
+    if bare:
+        names = ", ".join(excerpt(name, 80) for name in bare[:5])
+        more = f" and {len(bare) - 5} more" if len(bare) > 5 else ""
+        raise InputError.one(
+            field,
+            f"The products {names}{more} chose no other operation of this API: without these "
+            "they would grant the whole API. Choose other operations for them, or remove the "
+            "API from them, first.",
+            UserErrorCode.IN_USE,
+        )
+
+
 async def delete_operation(
     *, session: AsyncSession, actor: Principal, operation_id: uuid.UUID
 ) -> ApiOperation:
-    """Delete an operation; products that chose it no longer grant it."""
+    """Delete an operation; products that chose it no longer grant it. ``IN_USE`` when it is
+    a product's last chosen operation of its API (the product would grant the whole API)."""
     operation, _api = await get_editable_operation(session, actor, operation_id)
     async with transaction(session):
+        await check_choices_survive(session, operation.api_id, {operation.id}, field="id")
         record_change(
             session,
             actor,
