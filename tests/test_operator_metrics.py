@@ -105,6 +105,8 @@ async def test_graphql_operations_are_counted_by_name_and_outcome(
     assert refused.ok()["createApi"]["userErrors"]
     anonymous = await graphql.anonymous().execute("query Me { viewer { name } }")
     assert anonymous.error_codes == ["UNAUTHENTICATED"]
+    unseen = await graphql.anonymous().execute("query Probe1 { viewer { name } }")
+    assert unseen.error_codes == ["UNAUTHENTICATED"]
     assert (await owner.execute("query Broken { nothing }")).errors
 
     found = await scrape(http)
@@ -114,8 +116,10 @@ async def test_graphql_operations_are_counted_by_name_and_outcome(
     assert found[(total, labels(operation="Me", outcome="user_error"))] == 1
     assert found[(total, labels(operation="anonymous", outcome="ok"))] == 1
     assert found[(total, labels(operation="CreateApi", outcome="user_error"))] == 1
-    # A document that failed validation: its name is the caller's invention, never a label.
-    assert found[(total, labels(operation="other", outcome="user_error"))] == 1
+    # A document that failed validation, and a name first sent by an anonymous caller: the
+    # caller's invention, never a label.
+    assert found[(total, labels(operation="other", outcome="user_error"))] == 2
+    assert not any(("operation", "Probe1") in key for _, key in found)
     assert ("accessplane_graphql_operation_duration_seconds_count", labels(operation="Me")) in found
 
 
@@ -131,6 +135,17 @@ def test_operation_names_are_capped() -> None:
     ]
     assert metrics.label("x" * 101, valid=True) == "other"
     assert metrics.label("Fine", valid=False) == "other"
+
+
+def test_only_authenticated_callers_add_operation_names() -> None:
+    metrics = GraphQLMetrics(MetricsHub(), max_names=2)
+
+    assert metrics.label("Known", valid=True) == "Known"
+    # An anonymous caller's name takes no place (it could fill them all) ...
+    assert metrics.label("Invented", valid=True, admit=False) == "other"
+    assert metrics.label("Real", valid=True) == "Real"
+    # ... but one already known keeps its label whoever sends it.
+    assert metrics.label("Known", valid=True, admit=False) == "Known"
 
 
 class Result:

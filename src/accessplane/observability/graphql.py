@@ -47,14 +47,18 @@ class GraphQLMetrics:
             buckets=DURATION_BUCKETS,
         )
 
-    def label(self, name: str | None, *, valid: bool) -> str:
-        """The label of an operation name: a bounded set whatever callers send."""
+    def label(self, name: str | None, *, valid: bool, admit: bool = True) -> str:
+        """The label of an operation name: a bounded set whatever callers send. A name not
+        seen yet takes a place only when ``admit`` (an authenticated caller's): anyone could
+        otherwise fill the places with made-up names and leave real ones as ``other``."""
         if not name:
             return ANONYMOUS
         if not valid or not _NAME.match(name):
             return OTHER
         if name in self._names:
             return name
+        if not admit:
+            return OTHER
         with self._lock:
             if len(self._names) >= self.max_names:
                 return OTHER
@@ -132,7 +136,10 @@ class OperationObserver(SchemaExtension):
         context = self.execution_context
         valid = _validated(context)
         name = context.operation_name
-        operation = (self.metrics.label(name, valid=valid) if self.metrics else name) or ANONYMOUS
+        admit = getattr(context.context, "viewer", None) is not None
+        operation = (
+            self.metrics.label(name, valid=valid, admit=admit) if self.metrics else name
+        ) or ANONYMOUS
         outcome = outcome_of(context.result)
         if self.metrics is not None:
             self.metrics.observe(
