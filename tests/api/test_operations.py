@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlmodel import col
 
-from accessplane.models import ApiOperation, ApiProductOperation, AuditEvent
+from accessplane.models import ApiOperation, ApiProductOperation, AuditEvent, AuthMethod
 from accessplane.services import operations, products
 from tests.support.scenario import Scenario, gid
 from tests.support.statements import statements_per_page
@@ -515,3 +515,49 @@ async def test_an_operation_is_a_node_to_whoever_may_read_its_api(graphql, scena
     assert ungranted.error_codes == ["NOT_FOUND"]
     assert without_get_api.error_codes == ["FORBIDDEN"]
     assert other_workspace.error_codes == ["NOT_FOUND"]
+
+
+async def test_update_and_delete_bad_input_are_user_errors_and_change_nothing(
+    graphql, scenario, session
+) -> None:
+    world, api = await _world_and_api(scenario)
+    owner = graphql.as_principal(world.owner.principal)
+    made = [
+        await operations.create_operation(
+            session=session, actor=world.owner.principal, api_id=api.id, method="GET", path=p
+        )
+        for p in ("/a", "/b")
+    ]
+    first, second = (gid("ApiOperation", op.id) for op in made)
+    await products.create_product(
+        session=session,
+        actor=world.owner.principal,
+        workspace_id=world.workspace.id,
+        name="Only b",
+        auth_method=AuthMethod.AUTH_TOKEN,
+        operation_ids=[made[1].id],
+    )
+
+    taken = (await owner.execute(UPDATE, input={"id": first, "path": "/b"})).ok()[
+        "updateApiOperation"
+    ]
+    bad = (
+        await owner.execute(UPDATE, input={"id": first, "method": "BREW", "scopes": ['"']})
+    ).ok()["updateApiOperation"]
+    last_choice = (await owner.execute(DELETE, input={"id": second})).ok()["deleteApiOperation"]
+    wrong_type = (await owner.execute(DELETE, input={"id": gid("Api", api.id)})).ok()[
+        "deleteApiOperation"
+    ]
+
+    assert taken["apiOperation"] is None
+    assert [(e["field"], e["code"]) for e in taken["userErrors"]] == [("path", "DUPLICATE")]
+    assert [(e["field"], e["code"]) for e in bad["userErrors"]] == [
+        ("method", "INVALID"),
+        ("scopes", "INVALID"),
+    ]
+    assert last_choice["deletedApiOperationId"] is None
+    assert [(e["field"], e["code"]) for e in last_choice["userErrors"]] == [("id", "IN_USE")]
+    assert [(e["field"], e["code"]) for e in wrong_type["userErrors"]] == [("id", "INVALID_ID")]
+    session.expunge_all()
+    stored = (await session.scalars(select(ApiOperation).order_by(ApiOperation.path))).all()
+    assert [(o.method, o.path, o.scopes) for o in stored] == [("GET", "/a", []), ("GET", "/b", [])]
