@@ -126,6 +126,7 @@ test("Client certificates: an MTLS app made in the wizard, certificates added by
   // The soonest to expire first.
   await expect(table.getByRole("row").nth(1)).toContainText(`soon-${RUN}`);
   await expect(page.getByRole("table", { name: "Access profiles" }).getByRole("row").filter({ hasText: APP })).toContainText("2 certificates");
+  await expect(page.locator(".mantine-Notification-root")).toHaveCount(0); // the toasts would hide the table in the picture
   await checkScreen(page, "client-certificates");
 
   // Remove, after a confirmation naming what it does.

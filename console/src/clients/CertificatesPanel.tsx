@@ -16,7 +16,7 @@ function Fingerprint({ fingerprint }: { fingerprint: string }) {
   return (
     <Group gap={4} wrap="nowrap">
       <Tooltip label={fingerprint} withArrow>
-        <Code>{shortFingerprint(fingerprint)}</Code>
+        <Code style={{ whiteSpace: "nowrap" }}>{shortFingerprint(fingerprint)}</Code>
       </Tooltip>
       <CopyButton value={fingerprint}>
         {({ copied, copy }) => (
@@ -33,8 +33,12 @@ function CertificateRow({ certificate, onRemove }: { certificate: CertificateFie
   const state = validity(certificate.notAfter);
   return (
     <Table.Tr>
-      <Table.Td style={{ wordBreak: "break-word" }}>{certificate.subject}</Table.Td>
-      <Table.Td style={{ wordBreak: "break-word" }}>{certificate.issuer}</Table.Td>
+      <Table.Td maw={240} style={{ wordBreak: "break-word" }}>
+        {certificate.subject}
+      </Table.Td>
+      <Table.Td maw={240} style={{ wordBreak: "break-word" }}>
+        {certificate.issuer}
+      </Table.Td>
       <Table.Td>
         <Fingerprint fingerprint={certificate.fingerprint} />
       </Table.Td>
@@ -43,8 +47,8 @@ function CertificateRow({ certificate, onRemove }: { certificate: CertificateFie
           <Badge color={TONE_COLOUR[state.tone]} variant="filled" tt="none">
             {state.label}
           </Badge>
-          <Text size="xs">
-            <DateTime value={certificate.notBefore} /> – <DateTime value={certificate.notAfter} />
+          <Text size="xs" title={`Valid from ${certificate.notBefore}`}>
+            until <DateTime value={certificate.notAfter} />
           </Text>
         </Stack>
       </Table.Td>
@@ -187,13 +191,13 @@ export function CertificatesPanel({ profile, done }: { profile: AccessProfileFie
           No certificate yet: the app&apos;s requests are refused until one is added.
         </Text>
       ) : (
-        <Table.ScrollContainer minWidth={820}>
+        <Table.ScrollContainer minWidth={940}>
           <Table aria-label={`Certificates of ${profile.name}`} verticalSpacing="xs">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Subject</Table.Th>
                 <Table.Th>Issuer</Table.Th>
-                <Table.Th>Fingerprint (SHA-256)</Table.Th>
+                <Table.Th style={{ whiteSpace: "nowrap" }}>Fingerprint (SHA-256)</Table.Th>
                 <Table.Th>Validity</Table.Th>
                 <Table.Th>
                   <VisuallyHidden>Actions</VisuallyHidden>

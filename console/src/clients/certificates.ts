@@ -25,10 +25,10 @@ export function validity(notAfter: string, now: Date = new Date()): Validity {
   return { label, tone: days < 30 ? "soon" : "valid" };
 }
 
-/** Why pasted or chosen text cannot be a certificate, before asking the server; null when it may be. */
+/** Why pasted or chosen text cannot be sent, or null. The server judges the rest, so a pasted
+ * private key gets its warning rather than a generic "not a certificate". */
 export function pemProblem(pem: string): string | null {
   if (!pem.trim()) return "Paste a certificate in PEM or choose a .pem file.";
   if (new Blob([pem]).size > MAX_PEM_BYTES) return "The certificate is larger than 16 KB, the most the server reads.";
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) return "This is not a PEM certificate: it starts with -----BEGIN CERTIFICATE-----.";
   return null;
 }
