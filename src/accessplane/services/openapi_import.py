@@ -1,11 +1,12 @@
 """Importing an API's operations from an OpenAPI 3.0 / 3.1 document (``docs/operations.md``).
 
 The document is the caller's: every step is bounded. Its size is checked before parsing; YAML
-is read by the safe loader and refused at its first alias (an alias bomb expands a small file
-into an enormous tree); nesting and the number of nodes are bounded before the validator walks
-it; the validator (openapi-spec-validator) resolves no reference outside the document (no file
-and no URL is ever read), walks each schema once however many $refs share it, checks default
-values within ``MAX_VALIDATION_STEPS`` and reports at most ``MAX_REPORTED_ERRORS`` problems.
+is read by the safe loader (libyaml's when available) and refused at its first alias (an alias
+bomb expands a small file into an enormous tree); nesting and the number of nodes are bounded
+before the validator walks it; the validator (openapi-spec-validator) resolves no reference
+outside the document (no file and no URL is ever read), walks each schema once however many
+$refs share it, checks default values within ``MAX_VALIDATION_STEPS`` and reports at most
+``MAX_REPORTED_ERRORS`` problems.
 """
 
 from __future__ import annotations
@@ -82,16 +83,37 @@ def document_error(location: Sequence[Any] | None, message: str) -> FieldError:
     return FieldError(FIELD, f"Invalid OpenAPI document{where}: {message}", UserErrorCode.INVALID)
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without aliases, refused at the first one, before anything expands."""
+# libyaml's parser when PyYAML was built with it: the pure-Python one takes seconds per MiB.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_OPENING = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSING = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not accepted", mark
-            )
-        return super().compose_node(parent, index)
+
+def _scan_yaml(text: str) -> None:
+    """Refuse aliases at the first one, before anything expands (an alias bomb), and nesting
+    beyond ``MAX_DEPTH`` before a recursive composer meets it; the parser's events are flat."""
+    try:
+        _scan_events(yaml.parse(text, Loader=_YAML_LOADER))
+    except yaml.YAMLError as error:
+        # libyaml's scanner bounds flow nesting ([[[…) itself, ahead of the events we count.
+        if "maximum nesting depth" in str(error):
+            raise RecursionError from None
+        raise
+
+
+def _scan_events(events: Iterator[Any]) -> None:
+    depth = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            raise yaml.YAMLError(f"YAML aliases (*name) are not accepted{where}")
+        if isinstance(event, _OPENING):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RecursionError
+        elif isinstance(event, _CLOSING):
+            depth -= 1
 
 
 def parse_document(text: str) -> dict[str, Any]:
@@ -130,7 +152,8 @@ def parse_document(text: str) -> dict[str, Any]:
 def _load(text: str) -> Any:
     if text.lstrip().startswith("{"):
         return json.loads(text)
-    return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
+    _scan_yaml(text)
+    return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader: no Python objects
 
 
 def _first_line(error: Exception) -> str:
