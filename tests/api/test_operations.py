@@ -10,8 +10,10 @@ import httpx
 from sqlalchemy import select
 from sqlmodel import col
 
+from accessplane.app import create_app
 from accessplane.models import ApiOperation, ApiProductOperation, AuditEvent, AuthMethod
 from accessplane.services import operations, products
+from accessplane.services.openapi_import import MAX_DOCUMENT_BYTES
 from tests.support.scenario import Scenario, gid
 from tests.support.statements import statements_per_page
 
@@ -561,3 +563,39 @@ async def test_update_and_delete_bad_input_are_user_errors_and_change_nothing(
     session.expunge_all()
     stored = (await session.scalars(select(ApiOperation).order_by(ApiOperation.path))).all()
     assert [(o.method, o.path, o.scopes) for o in stored] == [("GET", "/a", []), ("GET", "/b", [])]
+
+
+async def test_an_upload_over_the_limit_is_too_long_even_when_cut_inside_a_character(
+    settings, engine, scenario
+) -> None:
+    """The file is read one byte past the limit; where that cut splits a character the
+    answer is still the size, not "not UTF-8"."""
+    world, api = await _world_and_api(scenario)
+    key = await scenario.api_key(world)
+    # Room in the request body for a file over the document limit.
+    app = create_app(
+        settings.model_copy(update={"client_logo_max_bytes": 3 * MAX_DOCUMENT_BYTES}),
+        engine=engine,
+    )
+    # "#" then two-byte characters: the byte after the limit is the first half of one.
+    content = b"#" + "é".encode() * (MAX_DOCUMENT_BYTES // 2 + 1)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post(
+            "/graphql",
+            data={
+                "operations": json.dumps(
+                    {
+                        "query": IMPORT,
+                        "variables": {"input": {"apiId": gid("Api", api.id), "file": None}},
+                    }
+                ),
+                "map": json.dumps({"0": ["variables.input.file"]}),
+            },
+            files={"0": ("big.yaml", content, "application/yaml")},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    errors = response.json()["data"]["importOpenApi"]["userErrors"]
+    assert errors == [
+        {"field": "file", "message": "The document is over 2 MiB.", "code": "TOO_LONG"}
+    ]

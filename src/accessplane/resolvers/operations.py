@@ -28,7 +28,7 @@ from accessplane.services.openapi_import import MAX_DOCUMENT_BYTES
 
 async def read_document(input: ImportOpenApiInput) -> str:
     """The pasted document or the uploaded file's text (one of the two), read at most one
-    byte past the limit (the service refuses more)."""
+    byte past the limit."""
     if (input.document is None) == (input.file is None):
         raise InputError.one(
             "document",
@@ -42,6 +42,13 @@ async def read_document(input: ImportOpenApiInput) -> str:
             "file", "Send the file in a GraphQL multipart request.", UserErrorCode.INVALID
         )
     data = await input.file.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        # Said here: the cut may split a character, which would read as "not UTF-8".
+        raise InputError.one(
+            "file",
+            f"The document is over {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB.",
+            UserErrorCode.TOO_LONG,
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
