@@ -23,20 +23,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accessplane.auth.jwt import MAX_TOKEN_LENGTH, JwtValidator
 from accessplane.auth.tokens import TokenKind, parse_token
-from accessplane.db.changes import TRUSTED_ISSUERS
+from accessplane.db.changes import TRUSTED_ISSUERS, tag
 from accessplane.decision import loading
 from accessplane.decision.cache import DecisionCache, certificate_key
 from accessplane.decision.certificates import ClientCertificate, binding_refusal
 from accessplane.decision.issuers import TokenRefused, TrustedIssuers, UnverifiedToken, scopes_of
-from accessplane.decision.operations import normalise_target
+from accessplane.decision.operations import OperationGrant, Target, normalise_target
 from accessplane.decision.policies import AppPolicy, GatewayCaller, MemberAccess
 from accessplane.decision.ratelimits import FailureMode, Limiter, LimitState
 from accessplane.decision.reasons import GatewayCallerKind, Reason
 from accessplane.errors import Unauthenticated
 from accessplane.settings import Settings
 
-# Cached in place of a policy: a token that was refreshed or deleted.
-_REVOKED = Reason.REVOKED
+
+@dataclass(frozen=True, slots=True)
+class _Revoked:
+    """Cached in place of a policy: a token that was refreshed or deleted, and whose it was."""
+
+    caller: GatewayCaller
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class Decision:
     reason: Reason
     caller: GatewayCaller | None = None
     limit: LimitState | None = None
+    # The declared operation the request was matched to (apps, APIs that declare operations).
+    operation_id: uuid.UUID | None = None
 
     @property
     def allowed(self) -> bool:
@@ -100,6 +106,26 @@ def _audience_matches(claims: dict[str, Any], audience: str) -> bool:
         return True
     aud = claims.get("aud")
     return aud == audience or (isinstance(aud, list) and audience in aud)
+
+
+def _allowed_operation(
+    grant: OperationGrant, target: Target | None, scopes: frozenset[str] | None
+) -> uuid.UUID | Reason:
+    """The id of the operation the request is, when the app may call it (and ``scopes``, a
+    token's, hold its own; None for credentials without scopes), else the refusal's reason:
+    ``OperationGrant.check``'s rule in the same single pass, keeping which operation matched
+    for the call log."""
+    if target is None:
+        return Reason.OPERATION_NOT_ALLOWED
+    allowed = grant.allowed
+    reason = Reason.OPERATION_NOT_ALLOWED
+    for operation in grant.table.match(target):
+        if allowed is not None and operation.id not in allowed:
+            continue
+        if scopes is None or operation.scopes <= scopes:
+            return operation.id
+        reason = Reason.INSUFFICIENT_SCOPE
+    return reason
 
 
 class Decider:
@@ -150,9 +176,10 @@ class Decider:
             return await self._decide_certificate(request, now)
         if credential.startswith(f"{TokenKind.ACCESS_PROFILE.value}_"):
             found = await self._app_for_token(credential)
-            if found is None or found is _REVOKED:
-                return Decision(Reason.UNKNOWN_CREDENTIAL if found is None else Reason.REVOKED)
-            assert isinstance(found, AppPolicy)
+            if found is None:
+                return Decision(Reason.UNKNOWN_CREDENTIAL)
+            if isinstance(found, _Revoked):
+                return Decision(Reason.REVOKED, found.caller)
             return await self._check_app(found, request, now)
         if credential.count(".") == 2:
             return await self._decide_jwt(credential, request, now)
@@ -177,7 +204,7 @@ class Decider:
         future.set_result(result)
         return result
 
-    async def _app_for_token(self, token: str) -> AppPolicy | Reason | None:
+    async def _app_for_token(self, token: str) -> AppPolicy | _Revoked | None:
         # The raw HMAC is the key (half the memory of its hex form, which the database holds).
         key = hmac.digest(self._secret, token.encode(), "sha256")
         cached = self.cache.get(key)
@@ -186,14 +213,20 @@ class Decider:
         if self.cache.is_unknown(key) or parse_token(token) is not TokenKind.ACCESS_PROFILE:
             return None  # known to be unknown, or prefix, length or checksum wrong: no SQL
 
-        async def load() -> AppPolicy | Reason | None:
+        async def load() -> AppPolicy | _Revoked | None:
             generation = self.cache.generation
             digest = key.hex()
             async with self.sessions() as session:
                 app = await loading.app_by_digest(session, digest, self.cache.intern)
-                if app is None and await loading.is_revoked(session, digest):
-                    self.cache.put(key, _REVOKED, (), generation)
-                    return _REVOKED
+                if app is None:
+                    caller = await loading.revoked_caller(session, digest, self.cache.intern)
+                    if caller is not None:
+                        revoked = _Revoked(caller)
+                        # The app's tag keeps the name current (renamed, deleted).
+                        self.cache.put(
+                            key, revoked, (tag("access_profile", caller.id),), generation
+                        )
+                        return revoked
             if app is None:
                 self.cache.put_unknown(key, generation)
                 return None
@@ -272,18 +305,22 @@ class Decider:
             return Decision(Reason.IP_NOT_ALLOWED, caller)
         if request.api not in app.apis:
             return Decision(Reason.API_NOT_GRANTED, caller)
+        operation_id = None
         grant = app.operations.get(request.api)
         if grant is not None:  # the API declares operations: the request must be one allowed
-            refused = grant.check(normalise_target(request.method, request.path), scopes)
-            if refused is not None:
-                return Decision(refused, caller)
+            matched = _allowed_operation(
+                grant, normalise_target(request.method, request.path), scopes
+            )
+            if isinstance(matched, Reason):
+                return Decision(matched, caller)
+            operation_id = matched
         plan = app.plan
         if plan is None:
-            return Decision(Reason.OK, caller)
+            return Decision(Reason.OK, caller, operation_id=operation_id)
         if plan.window is not None and not plan.window.contains(now):
-            return Decision(Reason.OUTSIDE_TIME_WINDOW, caller)
+            return Decision(Reason.OUTSIDE_TIME_WINDOW, caller, operation_id=operation_id)
         outcome = await self.limiter.check(plan, caller.id, now)
-        return Decision(outcome.reason or Reason.OK, caller, outcome.state)
+        return Decision(outcome.reason or Reason.OK, caller, outcome.state, operation_id)
 
     # JWTs: an app's trusted issuer first, then the workspace's OpenID Providers (members).
 

@@ -206,7 +206,7 @@ class DecisionEndpoints:
                     decision.reason,
                     seconds,
                     headers.get(b"x-request-id"),
-                    None,
+                    decision.operation_id,
                 )
             )
         return decision

@@ -283,15 +283,34 @@ async def certificate_apis(session: AsyncSession) -> frozenset[str]:
     return frozenset(rows)
 
 
-async def is_revoked(session: AsyncSession, digest: str) -> bool:
-    """Whether this keyed hash belonged to a token that was refreshed or deleted."""
-    return (
-        await session.scalar(
-            select(col(AccessProfileRevocation.token_digest)).where(
-                col(AccessProfileRevocation.token_digest) == digest
+async def revoked_caller(
+    session: AsyncSession, digest: str, intern: Callable[[Any], Any] = _same
+) -> GatewayCaller | None:
+    """The app a refreshed or deleted token belonged to, None if this keyed hash never was
+    revoked. The revocation keeps the workspace and the app's id, so the call log and alert
+    rules know whose old token is presented; the name and client are the app's while it exists
+    (empty and none once it is deleted)."""
+    row = (
+        await session.execute(
+            select(
+                col(AccessProfileRevocation.workspace_id),
+                col(AccessProfileRevocation.access_profile_id),
+                col(AccessProfile.name),
+                col(AccessProfile.client_id),
             )
+            .outerjoin(
+                AccessProfile,
+                col(AccessProfile.id) == col(AccessProfileRevocation.access_profile_id),
+            )
+            .where(col(AccessProfileRevocation.token_digest) == digest)
         )
-    ) is not None
+    ).first()
+    if row is None:
+        return None
+    workspace_id, app_id, name, client_id = row
+    return GatewayCaller.create(
+        GatewayCallerKind.ACCESS_PROFILE, app_id, name or "", workspace_id, client_id, intern
+    )
 
 
 async def trusted_issuers(session: AsyncSession) -> frozenset[str]:
