@@ -49,6 +49,16 @@ paths:
       operationId: broken
 `;
 
+// Declares POST /entries only: with prune it would delete GET /entries.
+const ENTRIES_POST_ONLY = `openapi: 3.0.3
+info: { title: Journal, version: "1" }
+paths:
+  /entries:
+    post:
+      operationId: addEntry
+      responses: { "201": { description: created } }
+`;
+
 async function seed(api: Api, name = API): Promise<string> {
   const { workspaces } = await api.gql<{ workspaces: { id: string }[] }>("{ workspaces { id } }");
   const workspaceId = workspaces[0]?.id ?? "";
@@ -206,6 +216,26 @@ test("Products: the editor grants chosen operations of an API, the list names th
   const row = page.getByRole("table", { name: "Products" }).getByRole("row").filter({ hasText: PRODUCT });
   await expect(row).toContainText(`${JOURNAL} · GET /entries`);
   await expect(row).not.toContainText("POST /entries");
+
+  // The product's last chosen operation of the API cannot go: neither deleted nor pruned.
+  await page.goto(apiPage);
+  await page.getByRole("button", { name: "Actions for GET /entries" }).click();
+  await page.getByRole("menuitem", { name: "Delete" }).click();
+  const remove = page.getByRole("dialog", { name: "Delete GET /entries?" });
+  await remove.getByRole("button", { name: "Delete operation" }).click();
+  await expect(remove.getByRole("alert")).toContainText(PRODUCT);
+  await remove.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Import OpenAPI" }).click();
+  const importing = page.getByRole("dialog", { name: `Import OpenAPI into ${JOURNAL}` });
+  await importing.getByRole("textbox", { name: "OpenAPI document" }).fill(ENTRIES_POST_ONLY);
+  await importing.getByLabel("Remove operations missing from the document").check();
+  await importing.getByRole("button", { name: "Dry run" }).click();
+  await expect(importing.getByLabel("Remove operations missing from the document")).toHaveAttribute("aria-invalid", "true");
+  await expect(importing).toContainText(PRODUCT);
+  await importing.getByRole("button", { name: "Cancel" }).click();
+  await expect(operationRow(page, "GET", "/entries")).toBeVisible();
+  await page.getByRole("link", { name: "Products", exact: true }).click();
+  await page.getByLabel("Search").fill(RUN);
 
   // Back to the whole API.
   await page.getByRole("button", { name: `Actions for ${PRODUCT}` }).click();

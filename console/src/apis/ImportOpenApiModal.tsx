@@ -78,11 +78,13 @@ function DiffTable({ diff, prune }: { diff: ImportDiff; prune: boolean }) {
   );
 }
 
-/** The messages of a payload by field: `document` and `file` each under its field, the rest for the form. */
+const FIELDS = ["document", "file", "prune"];
+
+/** The messages of a payload by field: `document`, `file` and `prune` under theirs, the rest for the form. */
 function messagesByField(payload: Payload): Record<string, string[]> {
   const result: Record<string, string[]> = {};
   for (const error of payload.userErrors) {
-    const key = error.field === "document" || error.field === "file" ? error.field : "";
+    const key = error.field && FIELDS.includes(error.field) ? error.field : "";
     (result[key] ??= []).push(error.message);
   }
   return result;
@@ -180,8 +182,11 @@ export function ImportOpenApiModal({ apiId, apiName, onClose, onImported }: { ap
           checked={prune}
           onChange={(event) => {
             setPrune(event.currentTarget.checked);
-            setDiff(null);
+            changed();
           }}
+          error={errors.prune ? <Messages messages={errors.prune} /> : undefined}
+          // Mantine marks an invalid checkbox for the eye only; screen readers need this too.
+          aria-invalid={Boolean(errors.prune)}
         />
         {diff && <DiffTable diff={diff} prune={prune} />}
         <Group justify="flex-end">

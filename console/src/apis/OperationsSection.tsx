@@ -73,7 +73,8 @@ function DeleteOperationModal({ operation, onClose, onDeleted }: { operation: Ap
         return null;
       }}
     >
-      Products that chose this operation no longer grant it. Once an API declares no operation, it is granted as a whole again.
+      Products that chose this operation no longer grant it. When it is a product&apos;s last chosen operation of this API the server refuses, naming the
+      product: without it the product would grant the whole API.
     </ConfirmModal>
   );
 }
