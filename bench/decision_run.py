@@ -59,7 +59,7 @@ TARGET_OPS_RATIO = 0.9
 OPS_CPU: dict[str, dict[str, float]] = {}
 # The warm scenarios again against a third server with the call log off
 # (ACCESSPLANE_CALL_LOG_ENABLED=false), in the same round: the call log's cost is the ratio of
-# on over off; the issue's budget is at least 0.9.
+# on over off; the budget is at least 0.9.
 NO_CALL_LOG = "nolog"
 CALL_LOG_SCENARIOS = {"check-warm": "check-warm-nolog", "authorize-warm": "authorize-warm-nolog"}
 TARGET_CALL_LOG_RATIO = 0.9
@@ -585,7 +585,7 @@ def preamble(command: str, options: RunOptions) -> list[str]:
 
 def operations_report(results: list[ScaleResult]) -> str:
     """The warm scenarios with an operation check (OPERATIONS declared on the API) over the
-    same warm scenarios without, per scale: the issue's budget is at least 0.9. Each round
+    same warm scenarios without, per scale: the budget is at least 0.9. Each round
     pairs the two runs made next to each other, so the median of the rounds' ratios is less
     exposed to a machine whose load drifts during the run than a ratio of medians."""
     lines = [
@@ -624,7 +624,7 @@ def operations_report(results: list[ScaleResult]) -> str:
 
 def call_log_report(results: list[ScaleResult]) -> str:
     """The warm scenarios with the call log on (every decision buffered and written in
-    batches) over the same with it off, per scale: the issue's budget is at least 0.9."""
+    batches) over the same with it off, per scale: the budget is at least 0.9."""
     lines = [
         "",
         "### Call log on over off",

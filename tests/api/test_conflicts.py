@@ -39,7 +39,7 @@ mutation AddGroupMembers($input: GroupMembersInput!) {
 }
 """
 
-RACERS = 50  # as many as the issue's report: overlaps happen on both databases
+RACERS = 50  # enough that overlaps happen on both databases
 
 
 def answers(results: list[Result], name: str) -> list[Any]:
