@@ -25,6 +25,22 @@ from accessplane.services.alerts import RuleInput
 RULE = "AlertRule"
 
 
+def _given(input: CreateAlertRuleInput | UpdateAlertRuleInput) -> RuleInput:
+    """The rule's fields as the service takes them (unset ones stay unset on an update)."""
+    return RuleInput(
+        name=input.name,
+        kind=input.kind,
+        enabled=input.enabled,
+        reasons=input.reasons,
+        threshold=input.threshold,
+        window_minutes=input.window_minutes,
+        notify_mail=input.notify_mail,
+        recipients=input.recipients,
+        notify_webhook=input.notify_webhook,
+        suspend=input.suspend,
+    )
+
+
 @strawberry.type
 class AlertMutations:
     @strawberry.mutation(
@@ -38,18 +54,7 @@ class AlertMutations:
             session=ctx.session,
             actor=ctx.principal,
             workspace_id=decode_id(input.workspace_id, "Workspace", field="workspaceId"),
-            given=RuleInput(
-                name=input.name,
-                kind=input.kind,
-                enabled=input.enabled,
-                reasons=input.reasons,
-                threshold=input.threshold,
-                window_minutes=input.window_minutes,
-                notify_mail=input.notify_mail,
-                recipients=input.recipients,
-                notify_webhook=input.notify_webhook,
-                suspend=input.suspend,
-            ),
+            given=_given(input),
         )
         return AlertRulePayload(alert_rule=AlertRule.from_model(rule))
 
@@ -64,18 +69,7 @@ class AlertMutations:
             session=ctx.session,
             actor=ctx.principal,
             rule_id=decode_id(input.id, RULE, field="id"),
-            given=RuleInput(
-                name=input.name,
-                kind=input.kind,
-                enabled=input.enabled,
-                reasons=input.reasons,
-                threshold=input.threshold,
-                window_minutes=input.window_minutes,
-                notify_mail=input.notify_mail,
-                recipients=input.recipients,
-                notify_webhook=input.notify_webhook,
-                suspend=input.suspend,
-            ),
+            given=_given(input),
         )
         return AlertRulePayload(alert_rule=AlertRule.from_model(rule))
 
