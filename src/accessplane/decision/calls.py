@@ -1,7 +1,8 @@
 """The call log's writer: every decision is kept in memory and written in batches.
 
 A decision hands ``CallLog.record`` a tuple and goes on: no I/O, no await, no parsing (the
-address, the path's length and the request id are dealt with at flush time). The buffer is
+address and the request id are checked at flush time; the strings are only cut to what a row
+keeps, so the buffer's memory is bounded). The buffer is
 bounded by ``call_log_buffer`` (ACCESSPLANE_CALL_LOG_BUFFER), counting the batch being written:
 past it a record is dropped and counted in ``dropped``. A background task writes the buffer
 every ``call_log_flush_seconds``, or as soon as ``call_log_batch_size`` records wait, with one
@@ -32,7 +33,7 @@ from accessplane.services.calls import ensure_partitions, ip_bytes
 logger = logging.getLogger(__name__)
 
 # (at, caller, API identifier, method, path, client IP, reason, seconds, request id header,
-# operation id): what a decision hands over, as it is.
+# operation id): what a decision hands over, cut to what a row keeps by ``CallLog.record``.
 CallRecord = tuple[
     datetime,
     GatewayCaller | None,
@@ -140,6 +141,25 @@ def rows_of(records: list[CallRecord], dialect: str) -> list[Row]:
     return rows if dialect == "postgresql" else [_sqlite(row) for row in rows]
 
 
+def _bounded(record: CallRecord) -> CallRecord:
+    """The record cut to what a row keeps, so a full buffer holds ``capacity`` short records
+    rather than the 64 KiB paths a caller may send (slicing a short string copies nothing)."""
+    at, caller, api, method, path, ip, reason, seconds, request_id, operation_id = record
+    return (
+        at,
+        caller,
+        api[:63],
+        method[:16],
+        path[:MAX_PATH_LENGTH],
+        # Longer than any address (an IPv6 one with a zone is under 64): not one, not kept.
+        ip if ip is None or len(ip) <= 64 else None,
+        reason,
+        seconds,
+        request_id if request_id is None or len(request_id) <= 64 else None,
+        operation_id,
+    )
+
+
 class CallLog:
     """The bounded buffer of decisions and its batched writer; one per application.
 
@@ -181,7 +201,7 @@ class CallLog:
         if size + self._writing >= self.capacity:
             self.dropped += 1
             return
-        buffer.append(record)
+        buffer.append(_bounded(record))
         if size + 1 == self.batch_size:
             self._wake.set()
 

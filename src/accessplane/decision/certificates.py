@@ -4,8 +4,9 @@ certificate-bound tokens (docs/decision.md, "Certificate-bound apps (mTLS)").
 
 A forwarded header is client-controlled data as far as its size and shape go, so everything is
 bounded before any decoding (the header, the text of one certificate, its DER) and X.509 is
-parsed by ``cryptography`` only. Results are kept in a bounded LRU keyed by the header's bytes:
-a gateway forwards the same few certificates over and over, and a warm request parses nothing.
+parsed by ``cryptography`` only. Results are kept in a bounded LRU keyed by the SHA-256 of the
+header's bytes: a gateway forwards the same few certificates over and over, and a warm request
+parses nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -31,8 +33,11 @@ MAX_CERTIFICATE_BYTES = 8 * 1024
 MAX_CERTIFICATE_TEXT = 3 * MAX_CERTIFICATE_BYTES
 # A whole forwarded header: Traefik and Envoy may append the chain or several proxies' elements.
 MAX_HEADER_BYTES = 64 * 1024
-# Parse results kept per header value (a few hundred bytes each with the key's certificate).
+# Parse results kept, by the SHA-256 of the value (a few hundred bytes each).
 PARSED_CACHE_SIZE = 4096
+# The longest value whose parse is kept: a leaf's escaped PEM, or an XFCC element carrying it,
+# is 2-6 KiB.
+MAX_CACHED_BYTES = 8 * 1024
 
 # Envoy's header: elements ``Hash=…;Cert="…";…``, one per proxy that appended one.
 XFCC_HEADER = "x-forwarded-client-cert"
@@ -121,43 +126,68 @@ def from_text(text: str) -> ClientCertificate | None:
     return from_der(der) if der is not None else UNREADABLE
 
 
-def _split_outside_quotes(text: str, separator: str) -> list[str]:
-    """``text`` split at ``separator`` where it is not inside a double-quoted value (XFCC
-    quotes values holding commas, semicolons or equals signs; ``\\"`` escapes a quote)."""
-    parts, start, quoted, escaped = [], 0, False, False
-    for index, char in enumerate(text):
-        if escaped:
-            escaped = False
-        elif char == "\\" and quoted:
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == separator and not quoted:
-            parts.append(text[start:index])
-            start = index + 1
-    parts.append(text[start:])
-    return parts
+class _Malformed(ValueError):
+    """An XFCC element that is not ``key=value`` pairs as Envoy writes them."""
 
 
-def _xfcc_pairs(element: str) -> dict[str, str]:
+def _xfcc_value(text: str, end: int) -> tuple[str, int]:
+    """The value ending at ``text[end]`` (inclusive) read leftwards, and the index of the
+    ``=`` before it. A quoted value runs back to the first unescaped quote; an unquoted one
+    holds none of ``,;="`` (Envoy quotes any value that does)."""
+    if end >= 0 and text[end] == '"':
+        start = end - 1
+        while start >= 0 and (text[start] != '"' or (start > 0 and text[start - 1] == "\\")):
+            start -= 1
+        if start < 0:
+            raise _Malformed("unterminated quote")
+        return text[start + 1 : end].replace('\\"', '"'), start - 1
+    start = end
+    while start >= 0 and text[start] not in ',;="':
+        start -= 1
+    return text[start + 1 : end + 1].strip(), start
+
+
+def _last_xfcc_element(text: str) -> dict[str, str]:
+    """The pairs of the last XFCC element, parsed strictly from the right: the element the
+    nearest proxy appended is whole there whatever a client put before it (an unclosed quote
+    of its own cannot swallow the separating comma). A pair without ``=``, a key that is not
+    a word, or a key given twice raises ``_Malformed``."""
     pairs: dict[str, str] = {}
-    for pair in _split_outside_quotes(element, ";"):
-        key, _, value = pair.strip().partition("=")
-        value = value.strip()
-        if len(value) > 1 and value[0] == value[-1] == '"':
-            value = value[1:-1].replace('\\"', '"')
-        pairs.setdefault(key.strip().lower(), value)
-    return pairs
+    index = len(text) - 1
+    while True:
+        value, index = _xfcc_value(text, index)
+        if index < 0 or text[index] != "=":
+            raise _Malformed("a pair without '='")
+        start = index - 1
+        while start >= 0 and (text[start].isalnum() or text[start] in "_-"):
+            start -= 1
+        key = text[start + 1 : index].lower()
+        if not key or key in pairs:
+            raise _Malformed("an empty or repeated key")
+        pairs[key] = value
+        while start >= 0 and text[start] in " \t":
+            start -= 1
+        if start < 0 or text[start] == ",":
+            return pairs
+        if text[start] != ";":
+            raise _Malformed("a stray character between pairs")
+        index = start - 1
+        while index >= 0 and text[index] in " \t":
+            index -= 1
 
 
 def from_xfcc(value: str) -> ClientCertificate | None:
     """Envoy's ``x-forwarded-client-cert``: the last element (appended by the proxy nearest to
     AccessPlane, the one it trusts), its ``Cert`` (URL-encoded PEM) when present, else its
-    ``Hash`` (hex SHA-256 of the DER). None when no element is there."""
-    elements = [e for e in _split_outside_quotes(value, ",") if e.strip()]
-    if not elements:
+    ``Hash`` (hex SHA-256 of the DER). None when the header is empty; UNREADABLE when that
+    element is malformed (an unterminated quote, a pair without ``=``, a repeated key)."""
+    value = value.strip()
+    if not value:
         return None
-    pairs = _xfcc_pairs(elements[-1])
+    try:
+        pairs = _last_xfcc_element(value)
+    except _Malformed:
+        return UNREADABLE
     cert = pairs.get("cert")
     if cert:
         return from_pem(unquote(cert)) if len(cert) <= MAX_CERTIFICATE_TEXT else UNREADABLE
@@ -183,18 +213,23 @@ def parse_forwarded(header: str, value: bytes) -> ClientCertificate | None:
 
 class ForwardedCertificates:
     """Reads the certificate a gateway forwards in one configured header, remembering the
-    parse of each value in a bounded LRU."""
+    parse of each short value in a bounded LRU."""
 
     def __init__(self, header: str, *, size: int = PARSED_CACHE_SIZE) -> None:
         self.header = header.strip().lower()
         self._name = self.header.encode("latin-1")
         self.size = size
-        # Header values (bytes) and /v1/check fields (str) never collide: unequal types.
-        self._parsed: OrderedDict[bytes | str, ClientCertificate | None] = OrderedDict()
+        # Keyed by the SHA-256 of a value (a header's, or a /v1/check field's with a prefix of
+        # its own): an entry costs a few hundred bytes however long the value was.
+        self._parsed: OrderedDict[bytes, ClientCertificate | None] = OrderedDict()
 
     def __len__(self) -> int:
         """How many parse results are kept."""
         return len(self._parsed)
+
+    def digests(self) -> list[bytes]:
+        """The LRU's keys, least recently used first (the digests of the values parsed)."""
+        return list(self._parsed)
 
     def read(self, headers: dict[bytes, bytes]) -> ClientCertificate | None:
         """The certificate of a request's headers, or None when none was forwarded."""
@@ -203,32 +238,33 @@ class ForwardedCertificates:
             return None
         if len(value) > MAX_HEADER_BYTES:  # refused before anything is hashed or kept
             return UNREADABLE
-        found = self._parsed.get(value, _MISSING)
-        if found is _MISSING:
-            found = self._remember(value, parse_forwarded(self.header, value))
-        else:
-            self._parsed.move_to_end(value)
-        return found  # type: ignore[return-value]
+        return self._cached(b"h" + value, lambda: parse_forwarded(self.header, value))
 
     def from_field(self, value: str) -> ClientCertificate | None:
         """The certificate of ``/v1/check``'s ``certificate`` field (PEM, or the forms of
         ``from_text``), through the same LRU."""
         if len(value) > MAX_CERTIFICATE_TEXT:
             return UNREADABLE
-        found = self._parsed.get(value, _MISSING)
-        if found is _MISSING:
-            found = self._remember(value, from_text(value))
-        else:
-            self._parsed.move_to_end(value)
-        return found  # type: ignore[return-value]
+        key = b"f" + value.encode("utf-8", "surrogatepass")
+        return self._cached(key, lambda: from_text(value))
 
-    def _remember(
-        self, value: bytes | str, found: ClientCertificate | None
+    def _cached(
+        self, key: bytes, parse: Callable[[], ClientCertificate | None]
     ) -> ClientCertificate | None:
-        self._parsed[value] = found
+        if len(key) > MAX_CACHED_BYTES:
+            # Gateways forward a few KiB; longer values are rare, parsed each time (still
+            # bounded by the limits above) and never kept.
+            return parse()
+        digest = hashlib.sha256(key).digest()
+        found = self._parsed.get(digest, _MISSING)
+        if found is not _MISSING:
+            self._parsed.move_to_end(digest)
+            return found  # type: ignore[return-value]
+        parsed = parse()
+        self._parsed[digest] = parsed
         if len(self._parsed) > self.size:
             self._parsed.popitem(last=False)
-        return found
+        return parsed
 
 
 def binding_refusal(claims: dict[str, Any], certificate: ClientCertificate | None) -> Reason | None:

@@ -256,29 +256,37 @@ class DecisionEndpoints:
 
     def _check_certificate(self, scope: Scope, value: Any) -> ClientCertificate | None:
         """``/v1/check``'s optional ``certificate`` (PEM): 400 when it is not one readable
-        certificate; ignored, like the forwarded header, from a caller not believed."""
+        certificate; ignored unread, like the forwarded header, from a caller not believed."""
         if value is None or value == "":
             return None
-        certificate = self.certificates.from_field(value) if isinstance(value, str) else None
+        if not isinstance(value, str):
+            raise BadRequest(400, "invalid_request", "'certificate' must be a string.")
+        if not self._believes_certificates(scope):
+            return None  # never parsed (nor cached): nothing of it would be used
+        certificate = self.certificates.from_field(value)
         if certificate is None or not certificate.readable:
             raise BadRequest(
                 400,
                 "invalid_request",
                 "'certificate' must be one PEM certificate (at most 8 KiB of DER).",
             )
-        return certificate if self._believes_certificates(scope) else None
+        return certificate
 
     async def authorize(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         """``/v1/authorize``: forward auth for nginx, Traefik, Envoy and Caddy."""
-        api = _api_parameter(scope.get("query_string", b"")) or (
+        # Envoy appends the client's own path and query to /v1/authorize: a query after an
+        # appended path is the client's, so its ``api`` would let the client pick the API.
+        appended = scope["path"] != AUTHORIZE_PATH
+        query = b"" if appended else scope.get("query_string", b"")
+        api = _api_parameter(query) or (
             _text(headers, b"x-accessplane-api") or self._hosts.get(host_of(headers))
         )
         if not api:
             raise BadRequest(
                 400,
                 "api_required",
-                "Name the API: ?api=<identifier>, X-AccessPlane-Api, or a host in "
-                "ACCESSPLANE_DECISION_API_HOSTS.",
+                "Name the API: ?api=<identifier> (not after an appended path), "
+                "X-AccessPlane-Api, or a host in ACCESSPLANE_DECISION_API_HOSTS.",
             )
         client = scope.get("client")
         ip = client_ip(
@@ -299,6 +307,7 @@ class DecisionEndpoints:
                 path=_text(headers, b"x-forwarded-uri")
                 or _text(headers, b"x-original-uri")
                 or _appended_path(scope),
+                path_bytes=True,  # headers and raw_path were read as latin-1: bytes
                 certificate=self._forwarded_certificate(scope, headers),
             ),
         )
