@@ -225,6 +225,12 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         "console_url": "https://access.example.com/?a=1&b=<2>",
         "certificate_subject": "CN=orders",
         "fingerprint": "ab" * 32,
+        "rule_name": "Denied bursts",
+        "kind": "DENIAL_BURST",
+        "summary": "20 calls (ip_not_allowed) within 5 min",
+        "window_start": "2030-01-01 00:00",
+        "suspended": True,
+        "app_url": "https://access.example.com/clients/1",
     }
 
     mail = render(kind, context)
@@ -243,6 +249,7 @@ def test_every_kind_renders_text_and_html_and_escapes_html(kind: NotificationKin
         NotificationKind.INVITE,
         NotificationKind.CERTIFICATE_EXPIRING,
         NotificationKind.CERTIFICATE_EXPIRED,
+        NotificationKind.ALERT,
     }
     assert ("https://access.example.com/?a=1&b=<2>" in mail.text) is linked
     assert ('href="https://access.example.com/?a=1&amp;b=&lt;2&gt;"' in mail.html) is linked
