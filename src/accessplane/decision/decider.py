@@ -9,6 +9,7 @@ one lookup.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
 import uuid
@@ -50,6 +51,9 @@ class DecisionRequest:
     ip: str | None
     method: str = ""
     path: str = ""
+    # Whether ``path`` holds the bytes a gateway sent, one character a byte (read as latin-1:
+    # forward auth), rather than text (``/v1/check``'s JSON): see ``normalise_path``.
+    path_bytes: bool = False
     # The client certificate a trusted gateway forwarded (MTLS apps, bound tokens).
     certificate: ClientCertificate | None = None
 
@@ -153,7 +157,8 @@ class Decider:
         self.usage = usage
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._secret = settings.secret_key.get_secret_value().encode()
-        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+        # key -> the cache generation it started in and the load running for it.
+        self._loading: dict[Hashable, tuple[int, asyncio.Future[Any]]] = {}
 
     async def decide(self, request: DecisionRequest) -> Decision:
         """The decision for one gateway request."""
@@ -187,22 +192,31 @@ class Decider:
         return Decision(Reason.UNKNOWN_CREDENTIAL)
 
     async def _once(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
-        """Run ``load`` for ``key`` once, however many requests wait for it."""
+        """Run ``load`` for ``key`` once, however many requests wait for it.
+
+        The load runs in a task of its own that every caller awaits shielded, so a caller
+        that goes away (cancelled) takes nobody's answer with it. A caller joins a running
+        load only while the cache's generation is the one the load started in: after an
+        invalidation (a revocation committed), the load may have read the rows before the
+        change, so a new one starts."""
+        generation = self.cache.generation
         running = self._loading.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
-            result = await load()
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved here: waiters, if any, get it too
-            raise
-        finally:
-            self._loading.pop(key, None)
-        future.set_result(result)
-        return result
+        if running is not None and running[0] == generation:
+            task = running[1]
+        else:
+            task = asyncio.ensure_future(load())
+            self._loading[key] = (generation, task)
+            task.add_done_callback(functools.partial(self._loaded, key))
+        return await asyncio.shield(task)
+
+    def _loaded(self, key: Hashable, task: asyncio.Future[Any]) -> None:
+        """A load ended: forget it (unless a newer one took its key) and retrieve its
+        exception, so it is never reported as unretrieved when every caller went away."""
+        running = self._loading.get(key)
+        if running is not None and running[1] is task:
+            del self._loading[key]
+        if not task.cancelled():
+            task.exception()
 
     async def _app_for_token(self, token: str) -> AppPolicy | _Revoked | None:
         # The raw HMAC is the key (half the memory of its hex form, which the database holds).
@@ -309,7 +323,9 @@ class Decider:
         grant = app.operations.get(request.api)
         if grant is not None:  # the API declares operations: the request must be one allowed
             matched = _allowed_operation(
-                grant, normalise_target(request.method, request.path), scopes
+                grant,
+                normalise_target(request.method, request.path, raw_bytes=request.path_bytes),
+                scopes,
             )
             if isinstance(matched, Reason):
                 return Decision(matched, caller)

@@ -59,11 +59,13 @@ def normalise_method(method: str) -> str | None:
     return method.upper()
 
 
-def normalise_path(path: str) -> tuple[str, ...] | None:
+def normalise_path(path: str, *, raw_bytes: bool = False) -> tuple[str, ...] | None:
     """The segments of a request path (its query cut off), or None when the path is refused.
 
     ``/invoices/42`` is ``("invoices", "42")``, ``/`` is ``()``; one trailing slash is
-    ignored (``/invoices/`` is ``/invoices``)."""
+    ignored (``/invoices/`` is ``/invoices``). ``raw_bytes``: ``path`` holds the bytes a
+    gateway sent, one character per byte (read as latin-1), so each character beyond ASCII
+    is one byte to percent-encode; otherwise ``path`` is text, encoded as UTF-8."""
     if len(path) > MAX_PATH_LENGTH:
         return None
     query = path.find("?")
@@ -82,18 +84,32 @@ def normalise_path(path: str) -> tuple[str, ...] | None:
             return None
         return tuple(raw)
     segments = []
+    encoding = "latin-1" if raw_bytes else "utf-8"
     for segment in raw:
-        normal = normalise_segment(segment)
+        normal = normalise_segment(segment, encoding=encoding)
         if normal is None:
             return None
         segments.append(normal)
     return tuple(segments)
 
 
-def normalise_segment(segment: str) -> str | None:
+def _double_encoded(normal: str) -> bool:
+    """Whether a normalised segment holds ``%25`` before two hex digits: an escape for an
+    upstream that decodes twice (``%252F`` is a "/" to it). Checked after decoding, since
+    ``%25%32%46`` becomes ``%252F`` once its unreserved digits are decoded."""
+    at = normal.find("%25")
+    while at >= 0:
+        if at + 5 <= len(normal) and _HEX.issuperset(normal[at + 3 : at + 5]):
+            return True
+        at = normal.find("%25", at + 3)
+    return False
+
+
+def normalise_segment(segment: str, *, encoding: str = "utf-8") -> str | None:
     """One path segment in its normal form, or None when it is refused (empty, a dot
     segment, an encoded separator or control character, double encoding, ``;``, a bad
-    escape)."""
+    escape). ``encoding``: how characters beyond ASCII become the bytes to percent-encode
+    (``latin-1`` for a segment read from the bytes a gateway sent, one character a byte)."""
     if _PLAIN.issuperset(segment):
         return None if segment in ("", ".", "..") else segment
     out: list[str] = []
@@ -117,19 +133,35 @@ def normalise_segment(segment: str) -> str | None:
             return None
         if char in _PLAIN:
             out.append(char)
-        else:  # printable ASCII outside pchar, or beyond ASCII: its UTF-8 bytes, encoded
-            out.append("".join(f"%{b:02X}" for b in char.encode("utf-8", "surrogatepass")))
+        else:  # printable ASCII outside pchar, or beyond ASCII: its bytes, encoded
+            encoded = _encoded(char, encoding)
+            if encoded is None:
+                return None
+            out.append(encoded)
         i += 1
     normal = "".join(out)
-    return None if normal in ("", ".", "..") else normal
+    if normal in ("", ".", "..") or _double_encoded(normal):
+        return None
+    return normal
 
 
-def normalise_target(method: str, path: str) -> Target | None:
-    """The request's method and path normalised, or None when either is missing or refused."""
+def _encoded(char: str, encoding: str) -> str | None:
+    """A character's bytes in ``encoding``, percent-encoded (upper-case hex); None when it
+    has none (beyond latin-1 in a path said to be bytes: not what a gateway sent)."""
+    try:
+        data = char.encode(encoding, "surrogatepass" if encoding == "utf-8" else "strict")
+    except UnicodeEncodeError:
+        return None
+    return "".join(f"%{b:02X}" for b in data)
+
+
+def normalise_target(method: str, path: str, *, raw_bytes: bool = False) -> Target | None:
+    """The request's method and path normalised, or None when either is missing or refused;
+    ``raw_bytes`` as for ``normalise_path``."""
     normal_method = normalise_method(method)
     if normal_method is None:
         return None
-    segments = normalise_path(path)
+    segments = normalise_path(path, raw_bytes=raw_bytes)
     if segments is None:
         return None
     return Target(normal_method, segments)
