@@ -38,6 +38,7 @@ async def test_each_subject_names_its_default_and_its_variables(graphql, scenari
         "INVITE",
         "CERTIFICATE_EXPIRING",
         "CERTIFICATE_EXPIRED",
+        "ALERT",
     }
     assert subjects["EXPIRING"]["variables"] == [
         "days_left",
