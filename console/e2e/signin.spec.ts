@@ -43,6 +43,10 @@ test("a wrong key is refused with a clear message", async ({ page }) => {
 test("an expired session sends to sign-in and back to the same page", async ({ page, server }) => {
   await signIn(page, server.key);
   const apis = page.url();
+  // The screen's own queries are answered first: one still in flight when the session ends
+  // would send the page to sign-in before the click below (seen on a busy machine).
+  await expect(page.getByRole("heading", { name: "API access" })).toBeVisible();
+  await page.waitForLoadState("networkidle");
   // The session ends on the server's side (as when it expires).
   await page.evaluate(() =>
     fetch("/auth/logout", { method: "POST", headers: { Accept: "application/json" }, credentials: "same-origin" }),
